@@ -1,0 +1,1 @@
+"""Adapters: one package per surface; they translate, they hold no business rules."""

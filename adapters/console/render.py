@@ -1,0 +1,52 @@
+"""Rendering the message model as terminal text."""
+
+from __future__ import annotations
+
+from conversations.messages import Actions, Attachment, Divider, Fields, Form, Message, Text
+from conversations.texts import strip_user_marks
+
+
+def render(message: Message, numbering_start: int = 1) -> str:
+    """Render every block; buttons are numbered from ``numbering_start``."""
+    lines: list[str] = []
+    number = numbering_start
+    for block in message.blocks:
+        if isinstance(block, Text):
+            lines.append(strip_user_marks(block.text))
+        elif isinstance(block, Fields):
+            width = max(len(strip_user_marks(f.label)) for f in block.fields)
+            lines.extend(
+                f"  {strip_user_marks(f.label).ljust(width)}  {strip_user_marks(f.value)}"
+                for f in block.fields
+            )
+        elif isinstance(block, Actions):
+            labels = []
+            for button in block.buttons:
+                labels.append(f"[{number}] {strip_user_marks(button.label)}")
+                number += 1
+            lines.append("  " + "   ".join(labels))
+        elif isinstance(block, Form):
+            lines.append(render_form(block))
+        elif isinstance(block, Divider):
+            lines.append("  " + "─" * 40)
+        elif isinstance(block, Attachment):
+            size = len(block.content.encode("utf-8"))
+            lines.append(f"  📎 {block.filename} ({block.mime_type}, {size} bytes)")
+    return "\n".join(lines)
+
+
+def render_form(form: Form) -> str:
+    lines = [f"  📝 {form.title} — answer with: submit field=value; field=value"]
+    for field in form.inputs:
+        flags = [field.kind]
+        if not field.required:
+            flags.append("optional")
+        if field.options:
+            flags.append("/".join(o.value for o in field.options))
+        current = form.values.get(field.name)
+        shown = f" = {strip_user_marks(current)!r}" if current else ""
+        lines.append(f"     {field.name}: {strip_user_marks(field.label)} ({', '.join(flags)}){shown}")
+        if field.name in form.errors:
+            lines.append(f"       ⚠ {strip_user_marks(form.errors[field.name])}")
+    lines.append(f"     → {form.submit_label}")
+    return "\n".join(lines)

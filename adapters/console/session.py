@@ -1,0 +1,159 @@
+"""A console conversation: people identified by email, simulated time, printed messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.console.render import render
+from conversations.clock import SettableClock
+from conversations.delivery import Recipient
+from conversations.engine import Engine
+from conversations.messages import Button, Form, Inbound, InboundKind, Message, Outbound
+from storage.models import Person
+
+PLATFORM = "console"
+MAX_REMEMBERED = 30
+
+
+class ConsoleError(Exception):
+    """A console instruction that cannot be carried out (no such button, no form, …)."""
+
+
+@dataclass
+class Shown:
+    email: str
+    message: Message
+    first_number: int
+
+
+@dataclass
+class ConsoleSender:
+    """Delivers outbox messages by printing them; every person is reachable on the console."""
+
+    console: ConsoleSession
+    platform: str = PLATFORM
+    sent: int = field(default=0)
+
+    async def send(self, recipient: Recipient, message: Message) -> str:
+        self.console.show(recipient.email or f"person-{recipient.person_id}", recipient.name,
+                          message, proactive=True)
+        self.sent += 1
+        return f"console-{self.sent}"
+
+
+class ConsoleSession:
+    """Drives the engine for several people from one terminal or script.
+
+    ``after_step`` callables run after every step and every move of time; the application
+    wires the outbox delivery (and the sweep) there.
+    """
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        clock: SettableClock,
+        out: Callable[[str], None] = print,
+        timezone: str = "Europe/Helsinki",
+    ) -> None:
+        self.tz = ZoneInfo(timezone)
+        self.factory = factory
+        self.clock = clock
+        self.engine = Engine(factory, clock)
+        self.out = out
+        self.sender = ConsoleSender(self)
+        self.shown: dict[str, list[Shown]] = {}
+        self.after_step: list[Callable[[], None]] = []
+
+    # --- what a person does -------------------------------------------------------------
+
+    def say(self, email: str, text: str) -> None:
+        self._handle(email, InboundKind.TEXT, text=text)
+
+    def click(self, email: str, target: str) -> None:
+        button = self.find_button(email, target)
+        self._handle(email, InboundKind.ACTION, action_id=button.action_id, value=button.value)
+
+    def submit(self, email: str, answers: dict[str, str]) -> None:
+        form = self.last_form(email)
+        names = {i.name for i in form.inputs}
+        unknown = sorted(set(answers) - names)
+        if unknown:
+            raise ConsoleError(
+                f"form '{form.form_id}' has no field {', '.join(unknown)} "
+                f"(fields: {', '.join(sorted(names))})"
+            )
+        fields = {**form.values, **answers}
+        self._handle(email, InboundKind.FORM, action_id=form.form_id, value=form.value,
+                     form=fields)
+
+    # --- time and delivery --------------------------------------------------------------
+
+    def advance(self, delta: timedelta) -> None:
+        self.clock.advance(delta)
+        local = self.clock.now().astimezone(self.tz)
+        self.out(f"⏱  {local:%a %Y-%m-%d %H:%M} ({self.tz.key})")
+        self._after()
+
+    # --- memory of what each person saw -------------------------------------------------
+
+    def show(self, email: str, name: str, message: Message, proactive: bool = False) -> None:
+        history = self.shown.setdefault(email, [])
+        first = 1
+        history.append(Shown(email=email, message=message, first_number=first))
+        del history[:-MAX_REMEMBERED]
+        arrow = "🔔" if proactive else "→"
+        self.out(f"{arrow} {name} <{email}>:")
+        body = render(message, first)
+        self.out("\n".join("   " + line if line else "" for line in body.splitlines()))
+
+    def find_button(self, email: str, target: str) -> Button:
+        wanted = target.strip().casefold()
+        for shown in reversed(self.shown.get(email, [])):
+            buttons = shown.message.all_buttons
+            if wanted.isdigit() and 1 <= int(wanted) <= len(buttons):
+                return buttons[int(wanted) - 1]
+            for button in buttons:
+                if wanted in (button.label.casefold(), button.action_id.casefold()):
+                    return button
+        raise ConsoleError(f"no button '{target}' has been shown to {email}")
+
+    def last_form(self, email: str) -> Form:
+        for shown in reversed(self.shown.get(email, [])):
+            if shown.message.forms:
+                return shown.message.forms[-1]
+        raise ConsoleError(f"no form has been shown to {email}")
+
+    def last_buttons(self, email: str) -> list[Button]:
+        for shown in reversed(self.shown.get(email, [])):
+            if shown.message.all_buttons:
+                return shown.message.all_buttons
+        return []
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    def _handle(self, email: str, kind: InboundKind, **fields: object) -> None:
+        inbound = Inbound(platform=PLATFORM, user=email.lower(), email=email.lower(), kind=kind,
+                          received_at=self.clock.now(), **fields)  # type: ignore[arg-type]
+        for outbound in self.engine.handle(inbound):
+            if not outbound.queued:
+                self._print_reply(email, outbound)
+        self._after()
+
+    def _print_reply(self, email: str, outbound: Outbound) -> None:
+        name = email
+        target = email
+        if outbound.person_id is not None:
+            with self.factory() as session:
+                person = session.get(Person, outbound.person_id)
+                if person is not None:
+                    name, target = person.name, person.email or email
+        self.show(target, name, outbound.message)
+
+    def _after(self) -> None:
+        for hook in self.after_step:
+            hook()

@@ -1,0 +1,1 @@
+"""The application: settings, CLI, processes, wiring of engine, storage and adapters."""

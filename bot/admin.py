@@ -1,0 +1,115 @@
+"""Admin operations behind the CLI: programmes, people and pairs. Every change is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from conversations import rules
+from conversations.pairing import PairingError, create_mentorship
+from conversations.texts import LOCALES
+from storage.models import AuditLog, Mentorship, Person, Programme
+from storage.queries import person_by_email, programme_by_name
+
+
+class AdminError(ValueError):
+    """An admin request that cannot be done; the message tells the operator why."""
+
+
+@dataclass(frozen=True)
+class ProgrammeFrame:
+    duration_months: int = rules.DEFAULT_DURATION_MONTHS
+    meeting_interval_days: int = rules.DEFAULT_INTERVAL_DAYS
+    booking_horizon_months: int | None = None
+    max_actors_per_mentor: int = 2
+
+
+def audit(session: Session, now: datetime, actor: str, action: str,
+          subject: Person | None = None, **detail: Any) -> None:
+    session.add(AuditLog(at=now, actor=actor, action=action,
+                         subject_person_id=subject.id if subject else None, detail=detail))
+
+
+def create_programme(session: Session, now: datetime, name: str, goals: str,
+                     frame: ProgrammeFrame, actor: str = "cli") -> Programme:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise AdminError("a programme needs a name of 1–200 characters")
+    if programme_by_name(session, name):
+        raise AdminError(f"a programme called '{name}' already exists")
+    if not rules.MIN_DURATION_MONTHS <= frame.duration_months <= rules.MAX_DURATION_MONTHS:
+        raise AdminError("the duration must be 3–12 months")
+    if not 7 <= frame.meeting_interval_days <= 31:
+        raise AdminError("meetings should be 7–31 days apart (the model says 14)")
+    if frame.booking_horizon_months is not None and not 3 <= frame.booking_horizon_months <= 12:
+        raise AdminError("the booking horizon must be 3–12 months")
+    programme = Programme(name=name, goals=goals, duration_months=frame.duration_months,
+                          meeting_interval_days=frame.meeting_interval_days,
+                          booking_horizon_months=frame.booking_horizon_months,
+                          max_actors_per_mentor=frame.max_actors_per_mentor, created_at=now)
+    session.add(programme)
+    session.flush()
+    audit(session, now, actor, "programme.create", programme=name)
+    return programme
+
+
+def list_programmes(session: Session) -> list[tuple[Programme, int]]:
+    out = []
+    for programme in session.scalars(select(Programme).order_by(Programme.name)):
+        pairs = len(list(session.scalars(
+            select(Mentorship.id).where(Mentorship.programme_id == programme.id))))
+        out.append((programme, pairs))
+    return out
+
+
+def add_person(session: Session, now: datetime, email: str, name: str, locale: str = "en",
+               timezone: str = "Europe/Helsinki", supervisor_email: str | None = None,
+               hr: bool = False, actor: str = "cli") -> Person:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254 or " " in email:
+        raise AdminError(f"'{email}' is not an email address")
+    if person_by_email(session, email):
+        raise AdminError(f"{email} is already added")
+    if not name.strip() or len(name) > 200:
+        raise AdminError("a name of 1–200 characters is needed")
+    if locale not in LOCALES:
+        raise AdminError(f"locale must be one of {', '.join(LOCALES)}")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise AdminError(f"unknown timezone '{timezone}'") from None
+    supervisor = None
+    if supervisor_email:
+        supervisor = person_by_email(session, supervisor_email)
+        if supervisor is None:
+            raise AdminError(f"unknown supervisor {supervisor_email}: add them first")
+    person = Person(email=email, name=name.strip(), locale=locale, timezone=timezone,
+                    supervisor=supervisor, is_hr=hr, created_at=now)
+    session.add(person)
+    session.flush()
+    audit(session, now, actor, "person.add", person)
+    return person
+
+
+def add_pair(session: Session, now: datetime, programme_name: str, mentor_email: str,
+             actor_email: str, actor: str = "cli") -> Mentorship:
+    programme = programme_by_name(session, programme_name)
+    if programme is None:
+        raise AdminError(f"unknown programme '{programme_name}'")
+    mentor = person_by_email(session, mentor_email)
+    if mentor is None:
+        raise AdminError(f"unknown person {mentor_email}")
+    mentee = person_by_email(session, actor_email)
+    if mentee is None:
+        raise AdminError(f"unknown person {actor_email}")
+    try:
+        mentorship = create_mentorship(session, now, programme, mentor, mentee)
+    except PairingError as err:
+        raise AdminError(str(err)) from None
+    audit(session, now, actor, "pair.add", mentee, mentor=mentor.email, programme=programme.name)
+    return mentorship

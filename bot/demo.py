@@ -1,0 +1,51 @@
+"""The demo programme: four people, one pair, and a whole six-month relationship."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import admin
+from storage.db import transaction
+
+DEMO_START = datetime(2027, 1, 11, 9, 0, tzinfo=ZoneInfo("Europe/Helsinki"))
+PROGRAMME = "Mentoring 2027"
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+PEOPLE = (
+    # email, name, role
+    ("helena@demo.example", "Helena Niemi", "hr"),
+    ("sanna@demo.example", "Sanna Koskinen", "supervisor"),
+    ("mikko@demo.example", "Mikko Laine", "mentor"),
+    ("aino@demo.example", "Aino Virtanen", "actor"),
+)
+
+PROGRAMME_GOALS = {
+    "en": "Faster orientation for new employees and shared know-how across teams.",
+    "fi": "Uusien työntekijöiden nopeampi perehtyminen ja osaamisen jakaminen tiimien välillä.",
+}
+
+
+def seed(factory: sessionmaker[Session], now: datetime, locale: str) -> None:
+    """Create the demo programme, its people and the pair (idempotent per fresh database)."""
+    with transaction(factory) as session:
+        admin.create_programme(session, now, PROGRAMME, PROGRAMME_GOALS[locale],
+                               admin.ProgrammeFrame(duration_months=6), actor="demo")
+        people = {}
+        for email, name, role in PEOPLE:
+            people[role] = admin.add_person(
+                session, now, email, name, locale=locale,
+                supervisor_email="sanna@demo.example" if role == "actor" else None,
+                hr=role == "hr", actor="demo",
+            )
+        admin.add_pair(session, now, PROGRAMME, "mikko@demo.example", "aino@demo.example",
+                       actor="demo")
+
+
+def scenario(locale: str) -> list[str]:
+    """The demo's transcript, in the language of the demo."""
+    name = f"lifecycle_{locale}.txt"
+    return (SCENARIOS / name).read_text("utf-8").splitlines()

@@ -1,0 +1,25 @@
+"""Settings from environment variables (and a ``.env`` file if present)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.db import DEFAULT_DATABASE_URL
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    port: int = Field(default=3000, alias="PORT")
+    log_level: str = Field(default="INFO", alias="MENTORBOT_LOG_LEVEL")
+    console_timezone: str = Field(default="Europe/Helsinki", alias="MENTORBOT_CONSOLE_TIMEZONE")
+    delivery_max_attempts: int = Field(default=8, alias="MENTORBOT_DELIVERY_MAX_ATTEMPTS")
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,40 @@
+"""Free-text commands in English and Finnish, mapped to canonical names."""
+
+from __future__ import annotations
+
+COMMAND_WORDS: dict[str, tuple[str, ...]] = {
+    "help": ("help", "?", "apua", "ohje", "ohjeet"),
+    "status": ("status", "tila", "tilanne"),
+    "goals": ("goals", "tavoitteet"),
+    "tasks": ("tasks", "task", "tehtävät", "välitehtävät", "välitehtävä"),
+    "reflect": ("reflect", "reflektoi", "pohdi"),
+    "reflections": ("reflections", "pohdinnat", "omat pohdinnat"),
+    "schedule": ("schedule", "meetings", "aikataulu", "tapaamiset"),
+    "privacy": ("privacy", "yksityisyys", "tietosuoja"),
+    "export": ("export my data", "export", "vie tietoni", "lataa tietoni", "omat tiedot"),
+    "checkin": ("check-in", "checkin", "check in", "kirjaa tapaaminen", "kirjaa"),
+    "evaluate": ("interim evaluation", "evaluate", "väliarviointi", "arvioi"),
+    "close": ("final evaluation", "close", "loppuarviointi", "lopetus"),
+    "agreement": ("agreement", "sopimus"),
+    "language": ("language", "kieli"),
+    "timezone": ("timezone", "aikavyöhyke"),
+}
+
+_PHRASES = sorted(
+    ((phrase, name) for name, phrases in COMMAND_WORDS.items() for phrase in phrases),
+    key=lambda item: -len(item[0]),
+)
+
+
+def parse(text: str) -> tuple[str | None, str]:
+    """Return (command name or None, the rest of the text)."""
+    cleaned = " ".join(text.strip().lower().split())
+    for prefix in ("/mentor ", "/", "mentor "):
+        if cleaned.startswith(prefix):
+            cleaned = cleaned[len(prefix) :]
+            break
+    cleaned = cleaned.rstrip("!.")
+    for phrase, name in _PHRASES:
+        if cleaned == phrase or cleaned.startswith(phrase + " "):
+            return name, cleaned[len(phrase) :].strip()
+    return None, cleaned

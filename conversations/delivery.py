@@ -1,0 +1,42 @@
+"""The interface between the outbox and the platforms: what a sender gets and may report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from conversations.messages import Message
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a queued message is for, and how their platform reaches them."""
+
+    person_id: int
+    name: str
+    email: str | None
+    locale: str
+    platform: str | None
+    platform_user_id: str | None
+    address: dict[str, Any] = field(default_factory=dict)
+
+
+class SendError(Exception):
+    """A failed send. ``retry_after`` (seconds) when the platform said when to try again;
+    ``permanent`` when trying again cannot help (e.g. the user left the workspace)."""
+
+    def __init__(
+        self, reason: str, *, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class Sender(Protocol):
+    """One platform's way of delivering a message; returns the platform's message id."""
+
+    platform: str
+
+    async def send(self, recipient: Recipient, message: Message) -> str: ...

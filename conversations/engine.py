@@ -1,0 +1,155 @@
+"""``Engine.handle(inbound) -> list[Outbound]``: one unit of work per thing a person did."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from conversations import commands, flows, registry
+from conversations.clock import Clock
+from conversations.messages import Inbound, InboundKind, Message, Outbound
+from conversations.texts import Texts
+from conversations.turn import Refusal, Turn, texts_for
+from storage.models import Person, PlatformIdentity, ProcessedEvent
+from storage.queries import identity, person_by_email
+
+log = logging.getLogger(__name__)
+
+PROCESSED_EVENT_TTL = timedelta(days=1)
+
+flows.load()
+
+
+class Engine:
+    """The conversation engine: platform-neutral, time from an injected clock."""
+
+    def __init__(self, session_factory: sessionmaker[Session], clock: Clock) -> None:
+        self.session_factory = session_factory
+        self.clock = clock
+
+    def handle(self, inbound: Inbound) -> list[Outbound]:
+        """Handle one inbound event; replies and queued messages come back as ``Outbound``."""
+        try:
+            return self._handle(inbound)
+        except Exception:
+            log.exception(
+                "handler failed: platform=%s user=%s kind=%s action=%s",
+                inbound.platform,
+                inbound.user,
+                inbound.kind,
+                inbound.action_id,
+            )
+            return [Outbound(person_id=self._person_id(inbound), message=self._apology(inbound))]
+
+    def _handle(self, inbound: Inbound) -> list[Outbound]:
+        now = self.clock.now()
+        with self.session_factory() as session:
+            if inbound.event_id and not self._first_delivery(session, inbound, now):
+                return []
+            turn: Turn | None = None
+            try:
+                with session.begin():
+                    person = self._identify(session, inbound, now)
+                    if person is None:
+                        return [Outbound(person_id=None, message=_unknown_person())]
+                    turn = Turn(session=session, now=now, person=person, inbound=inbound)
+                    self._dispatch(turn)
+            except Refusal as refusal:
+                assert turn is not None
+                return [Outbound(person_id=turn.person.id, message=Message().text(refusal.text))]
+            replies = [Outbound(person_id=turn.person.id, message=m) for m in turn.replies]
+            return replies + turn.queued
+
+    def _first_delivery(self, session: Session, inbound: Inbound, now: datetime) -> bool:
+        """Record the platform's event id; False when it was processed before (a retry)."""
+        assert inbound.event_id
+        try:
+            with session.begin():
+                session.execute(
+                    delete(ProcessedEvent).where(
+                        ProcessedEvent.processed_at < now - PROCESSED_EVENT_TTL
+                    )
+                )
+                session.add(
+                    ProcessedEvent(
+                        platform=inbound.platform, event_id=inbound.event_id, processed_at=now
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def _identify(self, session: Session, inbound: Inbound, now: datetime) -> Person | None:
+        found = identity(session, inbound.platform, inbound.user)
+        if found is not None:
+            found.last_seen_at = now
+            if inbound.address:
+                found.address = {**found.address, **inbound.address}
+            return found.person if found.person.erased_at is None else None
+        person = person_by_email(session, inbound.email) if inbound.email else None
+        if person is None or person.erased_at is not None:
+            return None
+        session.add(
+            PlatformIdentity(
+                person=person,
+                platform=inbound.platform,
+                platform_user_id=inbound.user,
+                address=dict(inbound.address),
+                last_seen_at=now,
+            )
+        )
+        return person
+
+    def _dispatch(self, turn: Turn) -> None:
+        inbound = turn.inbound
+        onboarded = turn.person.onboarded_at is not None
+        if inbound.kind in (InboundKind.ACTION, InboundKind.FORM):
+            handlers = registry.ACTIONS if inbound.kind == InboundKind.ACTION else registry.FORMS
+            handler = handlers.get(inbound.action_id)
+            if handler is None:
+                turn.say(turn.tx.t("common.stale_button"))
+            elif inbound.kind == InboundKind.ACTION:
+                registry.ACTIONS[inbound.action_id](turn, inbound.value)
+            else:
+                registry.FORMS[inbound.action_id](turn, inbound.value, dict(inbound.form))
+            return
+        if not onboarded:
+            registry.COMMANDS["onboarding"](turn, "")
+            return
+        if inbound.kind == InboundKind.INSTALLED:
+            registry.COMMANDS["help"](turn, "")
+            return
+        name, rest = commands.parse(inbound.text)
+        if name is None or name not in registry.COMMANDS:
+            registry.COMMANDS["unknown"](turn, rest)
+            return
+        registry.COMMANDS[name](turn, rest)
+
+    def _person_id(self, inbound: Inbound) -> int | None:
+        try:
+            with self.session_factory() as session:
+                found = identity(session, inbound.platform, inbound.user)
+                return found.person_id if found else None
+        except Exception:  # the database itself may be what failed
+            return None
+
+    def _apology(self, inbound: Inbound) -> Message:
+        try:
+            with self.session_factory() as session:
+                found = identity(session, inbound.platform, inbound.user)
+                if found:
+                    return Message().text(texts_for(found.person).t("common.apology"))
+        except Exception:
+            pass
+        return Message().text(Texts("en").t("common.apology"))
+
+
+def _unknown_person() -> Message:
+    return Message().text(Texts("en").t("common.unknown_person")).text(
+        Texts("fi").t("common.unknown_person")
+    )
+

@@ -1,0 +1,23 @@
+"""The conversation flows; importing a module registers its commands, actions and forms."""
+
+from __future__ import annotations
+
+import importlib
+
+MODULES = (
+    "onboarding",
+    "basics",
+    "agreement",
+    "scheduling",
+    "checkin",
+    "tasks",
+    "reflection",
+    "evaluation",
+    "supervisor",
+    "export",
+)
+
+
+def load() -> None:
+    for name in MODULES:
+        importlib.import_module(f"conversations.flows.{name}")

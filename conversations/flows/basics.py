@@ -1,0 +1,207 @@
+"""Help, status, privacy, goals, and the "what can I do now" buttons."""
+
+from __future__ import annotations
+
+from conversations import forms, progress
+from conversations.flows.common import goals_text, pick_mentorship, phase_label, role_in
+from conversations.messages import Button, Message
+from conversations.registry import COMMANDS, action, command
+from conversations.roles import roles_of
+from conversations.texts import user_text
+from conversations.turn import Turn
+from storage.models import Mentorship, Phase
+from storage.queries import (
+    hr_pair_views,
+    next_meeting,
+    open_tasks,
+    partner,
+    supervisor_views,
+)
+
+
+@command("help")
+def help_(turn: Turn, _rest: str) -> None:
+    roles = roles_of(turn.session, turn.person)
+    turn.reply(
+        Message().text(
+            turn.tx.t(
+                "basics.help",
+                in_pair=roles.in_pair,
+                supervisor=roles.supervisor,
+                hr=roles.hr,
+            )
+        )
+    )
+    next_steps(turn)
+
+
+@command("unknown")
+def unknown(turn: Turn, rest: str) -> None:
+    pending = forms.open_form(turn.session, turn.person)
+    if pending is not None:
+        forms.offer(turn, pending, intro=turn.tx.t("basics.unfinished_form"))
+        return
+    turn.say(turn.tx.t("basics.unknown"))
+    help_(turn, "")
+
+
+@command("privacy")
+def privacy(turn: Turn, _rest: str) -> None:
+    turn.reply(Message().text(turn.tx.t("privacy.summary")).text(turn.tx.t("privacy.details")))
+
+
+@action("pick")
+def pick(turn: Turn, value: str) -> None:
+    name, _, mentorship_id = value.partition(":")
+    handler = COMMANDS.get(name)
+    if handler is None or not mentorship_id.isdigit():
+        turn.refuse(turn.tx.t("common.stale_button"))
+    assert handler is not None
+    handler(turn, f"#{mentorship_id}")
+
+
+@command("status")
+def status(turn: Turn, _rest: str) -> None:
+    roles = roles_of(turn.session, turn.person)
+    shown = False
+    for m in roles.actor_in + roles.mentor_of:
+        turn.reply(pair_status(turn, m))
+        shown = True
+    if roles.supervisor:
+        supervisor_status(turn)
+        shown = True
+    if roles.hr:
+        hr_status(turn)
+        shown = True
+    if not shown:
+        turn.say(turn.tx.t("common.no_mentorship"))
+    next_steps(turn)
+
+
+def pair_status(turn: Turn, m: Mentorship) -> Message:
+    tx = turn.tx
+    other = partner(m, turn.person)
+    nxt = next_meeting(m, turn.now)
+    tasks = open_tasks(turn.session, m)
+    total = progress.total_meetings(m)
+    pairs = [
+        (tx._("Programme"), m.programme.name),
+        (tx._("Phase"), phase_label(tx, m.phase)),
+    ]
+    if total:
+        pairs.append(
+            (
+                tx._("Meetings"),
+                tx._("meeting %(k)s of %(n)s", k=progress.current_seq(m, turn.now), n=total),
+            )
+        )
+    pairs.append((tx._("Next meeting"), tx.datetime(nxt.scheduled_at) if nxt else "–"))
+    pairs.append(
+        (tx._("Open task"), "; ".join(user_text(t.text) for t in tasks) if tasks else "–")
+    )
+    if m.planned_end:
+        pairs.append((tx._("Planned end"), tx.date(m.planned_end)))
+    return (
+        Message()
+        .text(
+            tx.t(
+                "basics.pair_heading",
+                partner=user_text(other.name),
+                role=role_in(m, turn.person),
+            )
+        )
+        .fields(pairs)
+        .text(tx._("*Goals*") + "\n" + goals_text(tx, m, with_success=False))
+    )
+
+
+def supervisor_status(turn: Turn) -> None:
+    tx = turn.tx
+    views = supervisor_views(turn.session, turn.person, turn.now)
+    if not views:
+        turn.say(tx.t("supervisor.no_mentoring_reports"))
+        return
+    for view in views:
+        fields = [
+            (tx._("Mentor"), view.mentor_name),
+            (tx._("Phase"), phase_label(tx, view.phase)),
+            (
+                tx._("Meetings held"),
+                tx._("%(held)s of %(planned)s", held=view.meetings_held,
+                     planned=view.meetings_planned),
+            ),
+            (tx._("Next meeting"), tx.date(view.next_meeting) if view.next_meeting else "–"),
+            (tx._("Agreement"), tx._("accepted") if view.agreement_accepted else tx._("not yet")),
+            (
+                tx._("Your discussion with them"),
+                tx._("done") if view.supervisor_discussion else tx._("not yet"),
+            ),
+        ]
+        if view.goal_titles is not None:
+            fields.append((tx._("Goals"), "; ".join(user_text(g) for g in view.goal_titles)))
+        turn.reply(
+            Message()
+            .text(tx.t("supervisor.report_heading", name=user_text(view.report_name)))
+            .fields(fields)
+        )
+
+
+def hr_status(turn: Turn) -> None:
+    views = hr_pair_views(turn.session)
+    by_phase: dict[str, int] = {}
+    for v in views:
+        by_phase[v.phase] = by_phase.get(v.phase, 0) + 1
+    turn.reply(
+        Message()
+        .text(turn.tx.t("basics.hr_heading", pairs=len(views)))
+        .fields([(phase_label(turn.tx, p), str(n)) for p, n in sorted(by_phase.items())])
+    )
+
+
+@command("goals")
+def goals(turn: Turn, rest: str) -> None:
+    m = pick_mentorship(turn, "goals", rest)
+    if m is None:
+        return
+    message = Message().text(turn.tx._("*Goals*") + "\n" + goals_text(turn.tx, m))
+    if m.phase in (Phase.DEVELOPMENT, Phase.CLOSING):
+        message.buttons(
+            Button(action_id="goals.edit", label=turn.tx._("Adjust goals"), value=str(m.id))
+        )
+    turn.reply(message)
+
+
+def next_steps(turn: Turn) -> None:
+    """Buttons for whatever is waiting for this person right now."""
+    from conversations.flows.agreement import agreement_steps
+    from conversations.flows.supervisor import supervisor_steps
+
+    buttons: list[Button] = []
+    roles = roles_of(turn.session, turn.person)
+    for m in roles.actor_in + roles.mentor_of:
+        buttons.extend(agreement_steps(turn, m))
+        if m.phase in (Phase.DEVELOPMENT, Phase.CLOSING) and not m.meetings:
+            buttons.append(
+                Button(action_id="schedule.plan", label=turn.tx._("Plan meetings"),
+                       value=str(m.id), style="primary")
+            )
+        due = progress.due_for(turn.session, m, turn.person, turn.now)
+        if due.checkin is not None:
+            buttons.append(
+                Button(action_id="checkin.start", label=turn.tx._("Check in on meeting %(n)s",
+                       n=due.checkin.seq), value=str(due.checkin.id), style="primary")
+            )
+        if due.interim:
+            buttons.append(
+                Button(action_id="interim.start", label=turn.tx._("Interim evaluation"),
+                       value=str(m.id))
+            )
+        if due.final:
+            buttons.append(
+                Button(action_id="final.start", label=turn.tx._("Final evaluation"),
+                       value=str(m.id), style="primary")
+            )
+    if roles.supervisor:
+        buttons.extend(supervisor_steps(turn))
+    if buttons:
+        turn.reply(Message().text(turn.tx._("Waiting for you:")).buttons(*buttons[:10]))

@@ -1,0 +1,249 @@
+"""Booking the whole series at once, moving one meeting, and the calendar file."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from conversations import forms, progress, rules
+from conversations.calendar import series_ics
+from conversations.flows.common import party_mentorship, pick_mentorship, require_phase
+from conversations.messages import Attachment, Button, Form, Input, Message
+from conversations.registry import action, command, form
+from conversations.texts import Texts, user_text
+from conversations.turn import Turn, texts_for
+from storage.models import Meeting, MeetingStatus, Mentorship, Phase
+from storage.queries import partner, upcoming_meetings
+
+MOVE_BUTTONS = 4
+
+
+def series_form(turn: Turn, m: Mentorship) -> Form:
+    tx = turn.tx
+    return Form(
+        form_id="schedule.series",
+        title=tx._("Plan the meetings"),
+        value=str(m.id),
+        inputs=[
+            Input(name="date", label=tx._("Date of the first meeting"), kind="date",
+                  hint=tx._("For example 2027-03-15 or 15.3.2027")),
+            Input(name="time", label=tx._("Time"), kind="time", hint=tx._("For example 14:00")),
+        ],
+        submit_label=tx._("Show the series"),
+    )
+
+
+@action("schedule.plan")
+def plan(turn: Turn, value: str) -> None:
+    m = party_mentorship(turn, value)
+    require_phase(turn, m, Phase.DEVELOPMENT, Phase.CLOSING)
+    if m.meetings:
+        turn.refuse(turn.tx.t("scheduling.already_booked"))
+    forms.offer(turn, series_form(turn, m), intro=turn.tx.t("scheduling.plan_intro",
+                days=m.agreement.meeting_interval_days))
+
+
+def proposed_series(m: Mentorship, first_local: datetime) -> list[datetime]:
+    assert m.planned_end is not None
+    horizon = rules.add_months(first_local.date(), rules.horizon_months(
+        m.agreement.duration_months, m.programme.booking_horizon_months))
+    until = min(m.planned_end, horizon)
+    return rules.series(first_local, m.agreement.meeting_interval_days, until)
+
+
+@form("schedule.series")
+def propose(turn: Turn, value: str, fields: dict[str, str]) -> None:
+    m = party_mentorship(turn, value)
+    require_phase(turn, m, Phase.DEVELOPMENT, Phase.CLOSING)
+    if m.meetings:
+        turn.refuse(turn.tx.t("scheduling.already_booked"))
+    today = turn.now.astimezone(turn.tx.tz).date()
+    v = forms.Validator(turn.tx, fields)
+    day = v.date("date", today, latest=today + rules.LATEST_FIRST_MEETING)
+    at = v.time("time")
+    if day is not None and at is not None:
+        first = rules.local_datetime(day, at, turn.person.timezone)
+        if first <= turn.now:
+            v.errors["time"] = turn.tx._("That time has already passed.")
+    if not v.ok or day is None or at is None:
+        forms.reoffer(turn, series_form(turn, m), v)
+        return
+    forms.close(turn.session, turn.person)
+    dates = proposed_series(m, rules.local_datetime(day, at, turn.person.timezone))
+    tx = turn.tx
+    lines = "\n".join(f"{i}. {tx.datetime(d)}" for i, d in enumerate(dates, 1))
+    turn.reply(
+        Message()
+        .text(tx.t("scheduling.proposal", count=len(dates), lines=lines))
+        .buttons(
+            Button(action_id="schedule.book", label=tx._("Book these meetings"),
+                   value=f"{m.id}|{dates[0].isoformat()}|{turn.person.timezone}",
+                   style="primary"),
+            Button(action_id="schedule.plan", label=tx._("Choose another start"),
+                   value=str(m.id)),
+        )
+    )
+
+
+@action("schedule.book")
+def book(turn: Turn, value: str) -> None:
+    try:
+        mentorship_id, first_iso, zone = value.split("|")
+        first_utc = datetime.fromisoformat(first_iso)
+    except ValueError:
+        turn.refuse(turn.tx.t("common.stale_button"))
+        return
+    m = party_mentorship(turn, mentorship_id)
+    require_phase(turn, m, Phase.DEVELOPMENT, Phase.CLOSING)
+    if m.meetings:
+        turn.refuse(turn.tx.t("scheduling.already_booked"))
+    if first_utc <= turn.now:
+        turn.refuse(turn.tx.t("scheduling.proposal_expired"))
+    from zoneinfo import ZoneInfo
+
+    dates = proposed_series(m, first_utc.astimezone(ZoneInfo(zone)))
+    for seq, when in enumerate(dates, 1):
+        m.meetings.append(Meeting(seq=seq, scheduled_at=when, uid=new_uid(),
+                                  status=MeetingStatus.PLANNED))
+    turn.session.flush()
+    total = progress.total_meetings(m)
+    for person in (m.actor, m.mentor):
+        tx = texts_for(person)
+        message = Message().text(tx.t("scheduling.booked", count=len(dates), total=total,
+                                      first=tx.datetime(dates[0]), last=tx.datetime(dates[-1]),
+                                      who=user_text(turn.person.name)))
+        message.add(ics_attachment(tx, m, turn.now))
+        if person.id == turn.person.id:
+            turn.reply(message)
+        else:
+            turn.send(person, message, kind="schedule", dedupe_key=f"booked:{m.id}:{person.id}")
+
+
+def new_uid() -> str:
+    return f"{uuid.uuid4()}@mentorbot"
+
+
+def ics_attachment(tx: Texts, m: Mentorship, now: datetime) -> Attachment:
+    return Attachment(filename="mentoring-meetings.ics", mime_type="text/calendar",
+                      content=series_ics(tx, m, now))
+
+
+@command("schedule")
+def schedule(turn: Turn, rest: str) -> None:
+    m = pick_mentorship(turn, "schedule", rest)
+    if m is None:
+        return
+    tx = turn.tx
+    if not m.meetings:
+        if m.phase == Phase.START:
+            turn.say(tx.t("scheduling.after_agreement"))
+        else:
+            turn.reply(Message().text(tx.t("scheduling.none_yet")).buttons(
+                Button(action_id="schedule.plan", label=tx._("Plan meetings"), value=str(m.id),
+                       style="primary")))
+        return
+    total = progress.total_meetings(m)
+    lines = [
+        f"{x.seq}/{total} · {tx.datetime(x.scheduled_at)} · {meeting_status_label(tx, x)}"
+        for x in m.meetings
+    ]
+    buttons = [
+        Button(action_id="schedule.move", label=tx._("Move meeting %(n)s", n=x.seq),
+               value=str(x.id))
+        for x in upcoming_meetings(m, turn.now)[:MOVE_BUTTONS]
+    ]
+    buttons.append(Button(action_id="schedule.ics", label=tx._("Calendar file"), value=str(m.id)))
+    turn.reply(Message().text(tx.t("scheduling.list_heading", partner=user_text(
+        partner(m, turn.person).name))).text("\n".join(lines)).buttons(*buttons))
+
+
+def meeting_status_label(tx: Texts, meeting: Meeting) -> str:
+    labels = {
+        MeetingStatus.PLANNED: tx._("planned"),
+        MeetingStatus.HELD: tx._("held"),
+        MeetingStatus.MISSED: tx._("missed"),
+        MeetingStatus.RESCHEDULED: tx._("moved"),
+        MeetingStatus.CANCELLED: tx._("cancelled"),
+    }
+    label = labels[MeetingStatus(meeting.status)]
+    if meeting.status == MeetingStatus.PLANNED and meeting.rescheduled_at:
+        label = tx._("moved")
+    return label
+
+
+@action("schedule.ics")
+def ics(turn: Turn, value: str) -> None:
+    m = party_mentorship(turn, value)
+    turn.reply(Message().text(turn.tx.t("scheduling.ics_intro")).add(
+        ics_attachment(turn.tx, m, turn.now)))
+
+
+def _party_meeting(turn: Turn, value: str) -> Meeting:
+    meeting = turn.session.get(Meeting, int(value)) if value.isdigit() else None
+    if meeting is None:
+        turn.refuse(turn.tx.t("common.stale_button"))
+    assert meeting is not None
+    party_mentorship(turn, meeting.mentorship_id)
+    return meeting
+
+
+def move_form(turn: Turn, meeting: Meeting) -> Form:
+    tx = turn.tx
+    local = meeting.scheduled_at.astimezone(tx.tz)
+    return Form(
+        form_id="schedule.move",
+        title=tx._("Move meeting %(n)s", n=meeting.seq),
+        value=str(meeting.id),
+        inputs=[
+            Input(name="date", label=tx._("New date"), kind="date"),
+            Input(name="time", label=tx._("New time"), kind="time"),
+        ],
+        values={"date": local.date().isoformat(), "time": local.strftime("%H:%M")},
+        submit_label=tx._("Move"),
+    )
+
+
+@action("schedule.move")
+def move(turn: Turn, value: str) -> None:
+    meeting = _party_meeting(turn, value)
+    if meeting.status != MeetingStatus.PLANNED or meeting.scheduled_at < turn.now:
+        turn.refuse(turn.tx.t("scheduling.cannot_move"))
+    forms.offer(turn, move_form(turn, meeting))
+
+
+@form("schedule.move")
+def save_move(turn: Turn, value: str, fields: dict[str, str]) -> None:
+    meeting = _party_meeting(turn, value)
+    if meeting.status != MeetingStatus.PLANNED or meeting.scheduled_at < turn.now:
+        turn.refuse(turn.tx.t("scheduling.cannot_move"))
+    m = meeting.mentorship
+    today = turn.now.astimezone(turn.tx.tz).date()
+    v = forms.Validator(turn.tx, fields)
+    day = v.date("date", today, latest=m.planned_end)
+    at = v.time("time")
+    when = None
+    if day is not None and at is not None:
+        when = rules.local_datetime(day, at, turn.person.timezone)
+        if when <= turn.now:
+            v.errors["time"] = turn.tx._("That time has already passed.")
+        clash = [x for x in m.meetings if x.id != meeting.id and x.status ==
+                 MeetingStatus.PLANNED and abs(x.scheduled_at - when) < timedelta(days=1)]
+        if clash:
+            v.errors["date"] = turn.tx._("Meeting %(n)s is already on that day.", n=clash[0].seq)
+    if not v.ok or when is None:
+        forms.reoffer(turn, move_form(turn, meeting), v)
+        return
+    forms.close(turn.session, turn.person)
+    meeting.scheduled_at = when
+    meeting.ics_sequence += 1
+    meeting.rescheduled_at = turn.now
+    for person in (m.actor, m.mentor):
+        tx = texts_for(person)
+        message = Message().text(tx.t("scheduling.moved", n=meeting.seq, when=tx.datetime(when),
+                                      who=user_text(turn.person.name)))
+        message.add(ics_attachment(tx, m, turn.now))
+        if person.id == turn.person.id:
+            turn.reply(message)
+        else:
+            turn.send(person, message, kind="schedule",
+                      dedupe_key=f"moved:{meeting.id}:{meeting.ics_sequence}:{person.id}")

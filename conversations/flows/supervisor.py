@@ -1,0 +1,107 @@
+"""Supervisors: asked to discuss goals and arrange time at the start; told progress, never content."""
+
+from __future__ import annotations
+
+from conversations.messages import Button, Message
+from conversations.registry import action
+from conversations.texts import user_text
+from conversations.turn import Turn, texts_for
+from storage.models import Mentorship, Phase
+from storage.queries import reports_of, top_goals
+
+
+def _kickoff_buttons(m: Mentorship, locale_person: object) -> list[Button]:
+    assert m.actor.supervisor is not None
+    tx = texts_for(m.actor.supervisor)
+    buttons = []
+    if m.agreement.supervisor_goals_discussed_at is None:
+        buttons.append(Button(action_id="supervisor.discussed", value=str(m.id),
+                              label=tx._("We discussed the goals"), style="primary"))
+    if m.agreement.supervisor_time_arranged_at is None:
+        buttons.append(Button(action_id="supervisor.time", value=str(m.id),
+                              label=tx._("Time is arranged")))
+    return buttons
+
+
+def queue_kickoff(turn: Turn, m: Mentorship) -> None:
+    """Ask the actor's supervisor to discuss the goals and to arrange time (no content)."""
+    supervisor = m.actor.supervisor
+    if supervisor is None:
+        return
+    tx = texts_for(supervisor)
+    goals = (
+        "; ".join(user_text(g.title) for g in top_goals(m))
+        if m.agreement.share_goals_with_supervisor
+        else None
+    )
+    message = Message().text(
+        tx.t(
+            "supervisor.kickoff",
+            actor=user_text(m.actor.name),
+            mentor=user_text(m.mentor.name),
+            programme=user_text(m.programme.name),
+            months=m.agreement.duration_months,
+            goals=goals,
+        )
+    ).buttons(*_kickoff_buttons(m, supervisor))
+    turn.send(supervisor, message, kind="supervisor_kickoff", dedupe_key=f"kickoff:{m.id}")
+
+
+def _own_report_mentorship(turn: Turn, value: str) -> Mentorship:
+    m = turn.session.get(Mentorship, int(value)) if value.isdigit() else None
+    if m is None or m.actor.supervisor_id != turn.person.id:
+        turn.refuse(turn.tx.t("common.not_yours"))
+    assert m is not None
+    return m
+
+
+@action("supervisor.discussed")
+def discussed(turn: Turn, value: str) -> None:
+    m = _own_report_mentorship(turn, value)
+    if m.agreement.supervisor_goals_discussed_at is not None:
+        turn.refuse(turn.tx.t("supervisor.already_recorded"))
+    m.agreement.supervisor_goals_discussed_at = turn.now
+    _confirmed(turn, m)
+
+
+@action("supervisor.time")
+def time_arranged(turn: Turn, value: str) -> None:
+    m = _own_report_mentorship(turn, value)
+    if m.agreement.supervisor_time_arranged_at is not None:
+        turn.refuse(turn.tx.t("supervisor.already_recorded"))
+    m.agreement.supervisor_time_arranged_at = turn.now
+    _confirmed(turn, m)
+
+
+def _confirmed(turn: Turn, m: Mentorship) -> None:
+    message = Message().text(turn.tx.t("supervisor.thanks", actor=user_text(m.actor.name)))
+    message.buttons(*_kickoff_buttons(m, turn.person))
+    turn.reply(message)
+
+
+def supervisor_steps(turn: Turn) -> list[Button]:
+    buttons: list[Button] = []
+    for report in reports_of(turn.session, turn.person):
+        for m in turn.session.query(Mentorship).filter(
+            Mentorship.actor_id == report.id,
+            Mentorship.phase.in_([Phase.DEVELOPMENT.value, Phase.CLOSING.value]),
+        ):
+            for button in _kickoff_buttons(m, turn.person):
+                button.label = f"{button.label} ({report.name})"
+                buttons.append(button)
+    return buttons
+
+
+def queue_closed_notice(turn: Turn, m: Mentorship) -> None:
+    """Tell the supervisor the relationship closed: no ratings, no content."""
+    supervisor = m.actor.supervisor
+    if supervisor is None:
+        return
+    tx = texts_for(supervisor)
+    turn.send(
+        supervisor,
+        Message().text(tx.t("supervisor.closed", actor=user_text(m.actor.name),
+                            mentor=user_text(m.mentor.name))),
+        kind="supervisor_closed",
+        dedupe_key=f"closed:{m.id}:supervisor",
+    )

@@ -1,0 +1,127 @@
+"""Every text the bot says: jinja2 macros with the i18n extension, gettext catalogues (Babel).
+
+``Texts(locale)`` is the one way the engine produces words. English is the source language;
+Finnish is a complete translation in ``conversations/locale/fi``.
+"""
+
+from __future__ import annotations
+
+import gettext
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_time
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+LOCALES = ("en", "fi")
+DEFAULT_LOCALE = "en"
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+
+USER_OPEN = "\ue000"
+USER_CLOSE = "\ue001"
+
+
+def user_text(value: object) -> str:
+    """Mark text typed by a person so each adapter can escape it for its surface."""
+    s = str(value).replace(USER_OPEN, "").replace(USER_CLOSE, "")
+    return f"{USER_OPEN}{s}{USER_CLOSE}"
+
+
+def split_user_spans(text: str) -> list[tuple[bool, str]]:
+    """Split text into (is_user_supplied, chunk) pairs."""
+    out: list[tuple[bool, str]] = []
+    rest = text
+    while rest:
+        start = rest.find(USER_OPEN)
+        if start < 0:
+            out.append((False, rest))
+            break
+        if start:
+            out.append((False, rest[:start]))
+        end = rest.find(USER_CLOSE, start)
+        if end < 0:
+            out.append((True, rest[start + 1 :]))
+            break
+        out.append((True, rest[start + 1 : end]))
+        rest = rest[end + 1 :]
+    return out
+
+
+def strip_user_marks(text: str) -> str:
+    return text.replace(USER_OPEN, "").replace(USER_CLOSE, "")
+
+
+def normalise_locale(locale: str | None) -> str:
+    if locale and locale.split("_")[0].split("-")[0].lower() in LOCALES:
+        return locale.split("_")[0].split("-")[0].lower()
+    return DEFAULT_LOCALE
+
+
+@cache
+def translations(locale: str) -> gettext.NullTranslations:
+    if locale == DEFAULT_LOCALE:
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[locale])
+
+
+@cache
+def _environment(locale: str) -> Environment:
+    env = Environment(
+        loader=PackageLoader("conversations", "templates"),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["u"] = user_text
+    return env
+
+
+@cache
+def _module(locale: str, group: str) -> Any:
+    return _environment(locale).get_template(f"{group}.j2").make_module()
+
+
+class Texts:
+    """Words, dates and times in one person's language and timezone."""
+
+    def __init__(self, locale: str | None, timezone: str = "Europe/Helsinki") -> None:
+        self.locale = normalise_locale(locale)
+        self.tz = ZoneInfo(timezone)
+        self._tr = translations(self.locale)
+
+    def _(self, message: str, **params: Any) -> str:
+        """Translate a short string (labels, buttons); ``%(name)s`` placeholders."""
+        text = self._tr.gettext(message)
+        return text % params if params else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **params: Any) -> str:
+        text = self._tr.ngettext(singular, plural, n)
+        return text % {"num": n, **params}
+
+    def t(self, key: str, **context: Any) -> str:
+        """Render macro ``name`` of template ``group.j2`` for ``key`` = ``group.name``."""
+        group, name = key.rsplit(".", 1)
+        macro = getattr(_module(self.locale, group), name)
+        return str(macro(**context)).strip()
+
+    def date(self, value: date | datetime) -> str:
+        if isinstance(value, datetime):
+            value = value.astimezone(self.tz).date()
+        fmt = "EEE d.M.yyyy" if self.locale == "fi" else "EEE d MMM yyyy"
+        return str(format_date(value, fmt, locale=self.locale))
+
+    def time(self, value: datetime) -> str:
+        return str(format_time(value.astimezone(self.tz), "HH:mm", locale=self.locale))
+
+    def datetime(self, value: datetime) -> str:
+        local = value.astimezone(self.tz)
+        fmt = "EEE d.M.yyyy 'klo' HH:mm" if self.locale == "fi" else "EEE d MMM yyyy, HH:mm"
+        return str(format_datetime(local, fmt, tzinfo=self.tz, locale=self.locale))

@@ -1,0 +1,69 @@
+"""One turn of conversation: the person, their language, the database session and the replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from conversations.messages import Inbound, Message, Outbound
+from conversations.outbox import insert_ignoring_duplicates, outbox_row
+from conversations.texts import Texts
+from storage.models import Person
+
+
+class Refusal(Exception):
+    """A polite 'no': the turn's changes are rolled back and ``text`` is the reply."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def texts_for(person: Person) -> Texts:
+    return Texts(person.locale, person.timezone)
+
+
+@dataclass
+class Turn:
+    session: Session
+    now: datetime
+    person: Person
+    inbound: Inbound
+    replies: list[Message] = field(default_factory=list)
+    queued: list[Outbound] = field(default_factory=list)
+
+    @property
+    def tx(self) -> Texts:
+        return texts_for(self.person)
+
+    def reply(self, message: Message) -> None:
+        self.replies.append(message)
+
+    def say(self, text: str) -> None:
+        self.replies.append(Message().text(text))
+
+    def refuse(self, text: str) -> None:
+        raise Refusal(text)
+
+    def send(
+        self,
+        to: Person,
+        message: Message,
+        *,
+        kind: str,
+        dedupe_key: str,
+        due_at: datetime | None = None,
+    ) -> None:
+        """Queue a message for another person in the outbox (delivered where they are)."""
+        row = outbox_row(
+            person_id=to.id,
+            kind=kind,
+            message=message,
+            dedupe_key=dedupe_key,
+            due_at=due_at or self.now,
+            now=self.now,
+        )
+        if insert_ignoring_duplicates(self.session, [row]):
+            self.queued.append(Outbound(person_id=to.id, message=message, queued=True))

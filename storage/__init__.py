@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2.0 models, sessions and the queries the engine uses."""

@@ -1,0 +1,92 @@
+"""Everything stored about one person, as plain data (the "export my data" right)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import CheckIn, Evaluation, Person, Reflection, Task
+from storage.queries import mentorships_of, partner, tasks
+
+
+def person_data(session: Session, person: Person) -> dict[str, Any]:
+    """The person's profile, identities, mentorships and their own content only."""
+    own_checkins = session.scalars(select(CheckIn).where(CheckIn.person_id == person.id))
+    own_reflections = session.scalars(select(Reflection).where(Reflection.person_id == person.id))
+    own_evaluations = session.scalars(select(Evaluation).where(Evaluation.person_id == person.id))
+    mentorships = []
+    for m in mentorships_of(session, person):
+        mentorships.append(
+            {
+                "id": m.id,
+                "programme": m.programme.name,
+                "role": "mentor" if m.mentor_id == person.id else "actor",
+                "partner": partner(m, person).name,
+                "phase": m.phase,
+                "created_at": m.created_at,
+                "started_at": m.started_at,
+                "planned_end": m.planned_end,
+                "closed_at": m.closed_at,
+                "agreement": {
+                    "duration_months": m.agreement.duration_months,
+                    "meeting_interval_days": m.agreement.meeting_interval_days,
+                    "share_goals_with_supervisor": m.agreement.share_goals_with_supervisor,
+                    "accepted_by_me_at": m.agreement.mentor_accepted_at
+                    if m.mentor_id == person.id
+                    else m.agreement.actor_accepted_at,
+                },
+                "goals": [
+                    {"id": g.id, "parent_id": g.parent_id, "title": g.title,
+                     "success": g.success, "status": g.status}
+                    for g in m.goals
+                ],
+                "meetings": [
+                    {"seq": x.seq, "scheduled_at": x.scheduled_at, "status": x.status}
+                    for x in m.meetings
+                ],
+                "tasks": [_task(t) for t in tasks(session, m)],
+            }
+        )
+    return {
+        "person": {
+            "name": person.name,
+            "email": person.email,
+            "locale": person.locale,
+            "timezone": person.timezone,
+            "supervisor": person.supervisor.name if person.supervisor else None,
+            "hr": person.is_hr,
+            "employment_start": person.employment_start,
+            "returning_from_leave": person.returning_from_leave,
+            "onboarded_at": person.onboarded_at,
+        },
+        "identities": [
+            {"platform": i.platform, "user_id": i.platform_user_id, "last_seen_at": i.last_seen_at}
+            for i in person.identities
+        ],
+        "mentorships": mentorships,
+        "check_ins": [
+            {"meeting_id": c.meeting_id, "held": c.held, "usefulness": c.usefulness,
+             "rapport": c.rapport, "note": c.note, "note_shared_at": c.note_shared_at,
+             "created_at": c.created_at}
+            for c in own_checkins
+        ],
+        "reflections": [
+            {"mentorship_id": r.mentorship_id, "prompt": r.prompt_key, "text": r.text,
+             "shared_at": r.shared_at, "created_at": r.created_at}
+            for r in own_reflections
+        ],
+        "evaluations": [
+            {"mentorship_id": e.mentorship_id, "kind": e.kind, "goal_ratings": e.goal_ratings,
+             "relationship": e.relationship_rating, "cadence": e.cadence,
+             "goals_realistic": e.goals_realistic, "final_discussion_held":
+             e.final_discussion_held, "continuation": e.continuation, "text": e.text,
+             "created_at": e.created_at}
+            for e in own_evaluations
+        ],
+    }
+
+
+def _task(t: Task) -> dict[str, Any]:
+    return {"text": t.text, "status": t.status, "due_at": t.due_at, "done_at": t.done_at}

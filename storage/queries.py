@@ -1,0 +1,272 @@
+"""Reads the engine needs, with the privacy rules of design.md applied where data is read.
+
+Content of a relationship (check-in notes, ratings, reflections, evaluations) is only ever
+read through functions that take the viewer and return what that viewer may see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    ACTIVE_PHASES,
+    Agreement,
+    CheckIn,
+    Evaluation,
+    Goal,
+    Meeting,
+    MeetingStatus,
+    Mentorship,
+    Person,
+    Phase,
+    PlatformIdentity,
+    Programme,
+    Reflection,
+    Task,
+    TaskStatus,
+)
+
+
+def person_by_email(session: Session, email: str) -> Person | None:
+    return session.scalars(
+        select(Person).where(func.lower(Person.email) == email.strip().lower())
+    ).first()
+
+
+def identity(session: Session, platform: str, platform_user_id: str) -> PlatformIdentity | None:
+    return session.scalars(
+        select(PlatformIdentity).where(
+            PlatformIdentity.platform == platform,
+            PlatformIdentity.platform_user_id == platform_user_id,
+        )
+    ).first()
+
+
+def programme_by_name(session: Session, name: str) -> Programme | None:
+    return session.scalars(select(Programme).where(Programme.name == name)).first()
+
+
+def active_mentorships(session: Session, person: Person) -> list[Mentorship]:
+    """Mentorships in which ``person`` is mentor or actor and which are not over."""
+    return list(
+        session.scalars(
+            select(Mentorship)
+            .where(
+                or_(Mentorship.mentor_id == person.id, Mentorship.actor_id == person.id),
+                Mentorship.phase.in_([p.value for p in ACTIVE_PHASES]),
+            )
+            .order_by(Mentorship.id)
+        )
+    )
+
+
+def mentorships_of(session: Session, person: Person) -> list[Mentorship]:
+    return list(
+        session.scalars(
+            select(Mentorship)
+            .where(or_(Mentorship.mentor_id == person.id, Mentorship.actor_id == person.id))
+            .order_by(Mentorship.id)
+        )
+    )
+
+
+def reports_of(session: Session, supervisor: Person) -> list[Person]:
+    return list(
+        session.scalars(
+            select(Person).where(Person.supervisor_id == supervisor.id).order_by(Person.name)
+        )
+    )
+
+
+def is_party(mentorship: Mentorship, person: Person) -> bool:
+    return person.id in (mentorship.mentor_id, mentorship.actor_id)
+
+
+def partner(mentorship: Mentorship, person: Person) -> Person:
+    return mentorship.actor if person.id == mentorship.mentor_id else mentorship.mentor
+
+
+def top_goals(mentorship: Mentorship) -> list[Goal]:
+    return [g for g in mentorship.goals if g.parent_id is None and g.status != "dropped"]
+
+
+def sub_goals(mentorship: Mentorship, goal: Goal) -> list[Goal]:
+    return [g for g in mentorship.goals if g.parent_id == goal.id]
+
+
+def upcoming_meetings(mentorship: Mentorship, now: datetime) -> list[Meeting]:
+    return [
+        m
+        for m in mentorship.meetings
+        if m.status == MeetingStatus.PLANNED and m.scheduled_at >= now
+    ]
+
+
+def next_meeting(mentorship: Mentorship, now: datetime) -> Meeting | None:
+    upcoming = upcoming_meetings(mentorship, now)
+    return upcoming[0] if upcoming else None
+
+
+def meetings_held(mentorship: Mentorship) -> int:
+    return sum(1 for m in mentorship.meetings if m.status == MeetingStatus.HELD)
+
+
+def tasks(session: Session, mentorship: Mentorship) -> list[Task]:
+    return list(
+        session.scalars(
+            select(Task).where(Task.mentorship_id == mentorship.id).order_by(Task.id)
+        )
+    )
+
+
+def open_tasks(session: Session, mentorship: Mentorship) -> list[Task]:
+    return [t for t in tasks(session, mentorship) if t.status == TaskStatus.OPEN]
+
+
+# --- content: always through the viewer -------------------------------------------------
+
+
+def own_checkin(session: Session, viewer: Person, meeting: Meeting) -> CheckIn | None:
+    return session.scalars(
+        select(CheckIn).where(CheckIn.meeting_id == meeting.id, CheckIn.person_id == viewer.id)
+    ).first()
+
+
+def checkin_by_id_for_author(session: Session, viewer: Person, checkin_id: int) -> CheckIn | None:
+    """A check-in, only if ``viewer`` wrote it (privacy rule 1)."""
+    return session.scalars(
+        select(CheckIn).where(CheckIn.id == checkin_id, CheckIn.person_id == viewer.id)
+    ).first()
+
+
+def reflections_visible_to(
+    session: Session, viewer: Person, mentorship: Mentorship
+) -> list[Reflection]:
+    """The viewer's own reflections, plus those their partner chose to share (rule 1)."""
+    return list(
+        session.scalars(
+            select(Reflection)
+            .where(
+                Reflection.mentorship_id == mentorship.id,
+                or_(Reflection.person_id == viewer.id, Reflection.shared_at.is_not(None)),
+            )
+            .order_by(Reflection.id)
+        )
+    )
+
+
+def reflection_for_author(session: Session, viewer: Person, reflection_id: int) -> Reflection | None:
+    return session.scalars(
+        select(Reflection).where(Reflection.id == reflection_id, Reflection.person_id == viewer.id)
+    ).first()
+
+
+def own_evaluation(
+    session: Session, viewer: Person, mentorship: Mentorship, kind: str
+) -> Evaluation | None:
+    return session.scalars(
+        select(Evaluation).where(
+            Evaluation.mentorship_id == mentorship.id,
+            Evaluation.person_id == viewer.id,
+            Evaluation.kind == kind,
+        )
+    ).first()
+
+
+def evaluation_count(session: Session, mentorship: Mentorship, kind: str) -> int:
+    """How many parties have evaluated: a count, never whose or what."""
+    return int(
+        session.scalar(
+            select(func.count(Evaluation.id)).where(
+                Evaluation.mentorship_id == mentorship.id, Evaluation.kind == kind
+            )
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class SupervisorView:
+    """Everything a supervisor may see of a report's mentoring (privacy rule 2)."""
+
+    report_name: str
+    mentor_name: str
+    programme: str
+    phase: str
+    meetings_held: int
+    meetings_planned: int
+    next_meeting: datetime | None
+    agreement_accepted: bool
+    supervisor_discussion: bool
+    time_arranged: bool
+    goal_titles: tuple[str, ...] | None
+    mentorship_id: int
+
+
+def supervisor_views(session: Session, supervisor: Person, now: datetime) -> list[SupervisorView]:
+    """One view per mentorship of each of the supervisor's own reports as an actor."""
+    report_ids = [p.id for p in reports_of(session, supervisor)]
+    if not report_ids:
+        return []
+    mentorships = session.scalars(
+        select(Mentorship)
+        .where(Mentorship.actor_id.in_(report_ids), Mentorship.phase != Phase.CANCELLED)
+        .order_by(Mentorship.id)
+    )
+    views = []
+    for m in mentorships:
+        agreement: Agreement = m.agreement
+        accepted = bool(agreement.actor_accepted_at and agreement.mentor_accepted_at)
+        nxt = next_meeting(m, now)
+        views.append(
+            SupervisorView(
+                report_name=m.actor.name,
+                mentor_name=m.mentor.name,
+                programme=m.programme.name,
+                phase=m.phase,
+                meetings_held=meetings_held(m),
+                meetings_planned=sum(
+                    1 for x in m.meetings if x.status != MeetingStatus.CANCELLED
+                ),
+                next_meeting=nxt.scheduled_at if nxt else None,
+                agreement_accepted=accepted,
+                supervisor_discussion=agreement.supervisor_goals_discussed_at is not None,
+                time_arranged=agreement.supervisor_time_arranged_at is not None,
+                goal_titles=tuple(g.title for g in top_goals(m))
+                if agreement.share_goals_with_supervisor and accepted
+                else None,
+                mentorship_id=m.id,
+            )
+        )
+    return views
+
+
+@dataclass(frozen=True)
+class HrPairView:
+    """What HR sees per pair (privacy rule 3): operational status, never content."""
+
+    programme: str
+    mentor_name: str
+    actor_name: str
+    phase: str
+    meetings_held: int
+    meetings_planned: int
+
+
+def hr_pair_views(session: Session) -> list[HrPairView]:
+    rows = session.scalars(select(Mentorship).order_by(Mentorship.programme_id, Mentorship.id))
+    return [
+        HrPairView(
+            programme=m.programme.name,
+            mentor_name=m.mentor.name,
+            actor_name=m.actor.name,
+            phase=m.phase,
+            meetings_held=meetings_held(m),
+            meetings_planned=sum(1 for x in m.meetings if x.status != MeetingStatus.CANCELLED),
+        )
+        for m in rows
+    ]
