@@ -29,14 +29,33 @@ class ProgrammeFrame:
     max_actors_per_mentor: int = 2
 
 
-def audit(session: Session, now: datetime, actor: str, action: str,
-          subject: Person | None = None, **detail: Any) -> None:
-    session.add(AuditLog(at=now, actor=actor, action=action,
-                         subject_person_id=subject.id if subject else None, detail=detail))
+def audit(
+    session: Session,
+    now: datetime,
+    actor: str,
+    action: str,
+    subject: Person | None = None,
+    **detail: Any,
+) -> None:
+    session.add(
+        AuditLog(
+            at=now,
+            actor=actor,
+            action=action,
+            subject_person_id=subject.id if subject else None,
+            detail=detail,
+        )
+    )
 
 
-def create_programme(session: Session, now: datetime, name: str, goals: str,
-                     frame: ProgrammeFrame, actor: str = "cli") -> Programme:
+def create_programme(
+    session: Session,
+    now: datetime,
+    name: str,
+    goals: str,
+    frame: ProgrammeFrame,
+    actor: str = "cli",
+) -> Programme:
     name = name.strip()
     if not name or len(name) > 200:
         raise AdminError("a programme needs a name of 1–200 characters")
@@ -48,10 +67,15 @@ def create_programme(session: Session, now: datetime, name: str, goals: str,
         raise AdminError("meetings should be 7–31 days apart (the model says 14)")
     if frame.booking_horizon_months is not None and not 3 <= frame.booking_horizon_months <= 12:
         raise AdminError("the booking horizon must be 3–12 months")
-    programme = Programme(name=name, goals=goals, duration_months=frame.duration_months,
-                          meeting_interval_days=frame.meeting_interval_days,
-                          booking_horizon_months=frame.booking_horizon_months,
-                          max_actors_per_mentor=frame.max_actors_per_mentor, created_at=now)
+    programme = Programme(
+        name=name,
+        goals=goals,
+        duration_months=frame.duration_months,
+        meeting_interval_days=frame.meeting_interval_days,
+        booking_horizon_months=frame.booking_horizon_months,
+        max_actors_per_mentor=frame.max_actors_per_mentor,
+        created_at=now,
+    )
     session.add(programme)
     session.flush()
     audit(session, now, actor, "programme.create", programme=name)
@@ -61,15 +85,28 @@ def create_programme(session: Session, now: datetime, name: str, goals: str,
 def list_programmes(session: Session) -> list[tuple[Programme, int]]:
     out = []
     for programme in session.scalars(select(Programme).order_by(Programme.name)):
-        pairs = len(list(session.scalars(
-            select(Mentorship.id).where(Mentorship.programme_id == programme.id))))
+        pairs = len(
+            list(
+                session.scalars(
+                    select(Mentorship.id).where(Mentorship.programme_id == programme.id)
+                )
+            )
+        )
         out.append((programme, pairs))
     return out
 
 
-def add_person(session: Session, now: datetime, email: str, name: str, locale: str = "en",
-               timezone: str = "Europe/Helsinki", supervisor_email: str | None = None,
-               hr: bool = False, actor: str = "cli") -> Person:
+def add_person(
+    session: Session,
+    now: datetime,
+    email: str,
+    name: str,
+    locale: str = "en",
+    timezone: str = "Europe/Helsinki",
+    supervisor_email: str | None = None,
+    hr: bool = False,
+    actor: str = "cli",
+) -> Person:
     email = email.strip().lower()
     if "@" not in email or len(email) > 254 or " " in email:
         raise AdminError(f"'{email}' is not an email address")
@@ -88,16 +125,29 @@ def add_person(session: Session, now: datetime, email: str, name: str, locale: s
         supervisor = person_by_email(session, supervisor_email)
         if supervisor is None:
             raise AdminError(f"unknown supervisor {supervisor_email}: add them first")
-    person = Person(email=email, name=name.strip(), locale=locale, timezone=timezone,
-                    supervisor=supervisor, is_hr=hr, created_at=now)
+    person = Person(
+        email=email,
+        name=name.strip(),
+        locale=locale,
+        timezone=timezone,
+        supervisor=supervisor,
+        is_hr=hr,
+        created_at=now,
+    )
     session.add(person)
     session.flush()
     audit(session, now, actor, "person.add", person)
     return person
 
 
-def add_pair(session: Session, now: datetime, programme_name: str, mentor_email: str,
-             actor_email: str, actor: str = "cli") -> Mentorship:
+def add_pair(
+    session: Session,
+    now: datetime,
+    programme_name: str,
+    mentor_email: str,
+    actor_email: str,
+    actor: str = "cli",
+) -> Mentorship:
     programme = programme_by_name(session, programme_name)
     if programme is None:
         raise AdminError(f"unknown programme '{programme_name}'")

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.console.session import PLATFORM as CONSOLE, ConsoleSession
+from adapters.console.session import PLATFORM as CONSOLE
+from adapters.console.session import ConsoleSession
 from bot.delivery import deliver_due
 from conversations.clock import SettableClock
 from storage.db import make_engine, make_session_factory, upgrade
@@ -28,8 +29,9 @@ def console_session(
 
     def deliver() -> None:
         asyncio.run(
-            deliver_due(factory, {CONSOLE: console.sender}, console.clock.now(),
-                        default_platform=CONSOLE)
+            deliver_due(
+                factory, {CONSOLE: console.sender}, console.clock.now(), default_platform=CONSOLE
+            )
         )
 
     console.after_step.append(deliver)

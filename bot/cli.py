@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -29,9 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mentorbot",
         description="Mentorbot — a chat companion for workplace mentoring pairs.",
     )
-    parser.add_argument("--database-url", help="overrides DATABASE_URL "
-                        "(default sqlite:///mentorbot.db)")
+    parser.add_argument(
+        "--database-url", help="overrides DATABASE_URL (default sqlite:///mentorbot.db)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("serve", help="run the web process (Slack, Teams, calendar feed, /healthz)")
 
     db = sub.add_parser("db", help="database schema (alembic migrations)")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -40,30 +42,49 @@ def build_parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="talk to Mentorbot in the terminal")
     who = console.add_mutually_exclusive_group(required=True)
     who.add_argument("--as", dest="as_email", metavar="EMAIL", help="chat interactively as EMAIL")
-    who.add_argument("--script", type=Path, metavar="FILE",
-                     help="play a transcript file and print the conversation")
-    console.add_argument("--now", metavar="'YYYY-MM-DD HH:MM'",
-                         help="start the simulated clock here (console timezone)")
+    who.add_argument(
+        "--script",
+        type=Path,
+        metavar="FILE",
+        help="play a transcript file and print the conversation",
+    )
+    console.add_argument(
+        "--now",
+        metavar="'YYYY-MM-DD HH:MM'",
+        help="start the simulated clock here (console timezone)",
+    )
 
     demo_p = sub.add_parser("demo", help="seed a demo programme and play a whole relationship")
     demo_p.add_argument("--locale", choices=("en", "fi"), default="en")
-    demo_p.add_argument("--db", type=Path, default=Path("mentorbot-demo.db"),
-                        help="SQLite file to create afresh (default mentorbot-demo.db)")
-    demo_p.add_argument("--seed-only", action="store_true",
-                        help="only create the demo people and pair; do not play the scenario")
+    demo_p.add_argument(
+        "--db",
+        type=Path,
+        default=Path("mentorbot-demo.db"),
+        help="SQLite file to create afresh (default mentorbot-demo.db)",
+    )
+    demo_p.add_argument(
+        "--seed-only",
+        action="store_true",
+        help="only create the demo people and pair; do not play the scenario",
+    )
 
     programme = sub.add_parser("programme", help="mentoring programmes")
-    programme_sub = programme.add_subparsers(dest="programme_command", required=True,
-                                             metavar="ACTION")
+    programme_sub = programme.add_subparsers(
+        dest="programme_command", required=True, metavar="ACTION"
+    )
     create = programme_sub.add_parser("create", help="create a programme")
     create.add_argument("name")
     create.add_argument("--goals", default="", help="the organisation's goals for it")
     create.add_argument("--duration", type=int, default=6, help="default months (3–12)")
     create.add_argument("--interval", type=int, default=14, help="days between meetings")
-    create.add_argument("--horizon", type=int, help="months booked ahead (default 3, or 6 "
-                        "for relationships of 6+ months)")
-    create.add_argument("--max-actors", type=int, default=2,
-                        help="actors one mentor may have at once")
+    create.add_argument(
+        "--horizon",
+        type=int,
+        help="months booked ahead (default 3, or 6 for relationships of 6+ months)",
+    )
+    create.add_argument(
+        "--max-actors", type=int, default=2, help="actors one mentor may have at once"
+    )
     programme_sub.add_parser("list", help="list programmes")
 
     people = sub.add_parser("people", help="participants")
@@ -88,8 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s "
-                        "%(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     url = args.database_url or settings.database_url
     try:
@@ -110,6 +132,12 @@ def _run(args: argparse.Namespace, url: str) -> int:
     if args.command == "demo":
         return _demo(args)
     factory = open_database(url)
+    if args.command == "serve":
+        from bot.web import serve
+        from conversations.clock import SystemClock
+
+        serve(settings, factory, SystemClock())
+        return 0
     if args.command == "console":
         start = _now()
         if args.now:
@@ -120,8 +148,9 @@ def _run(args: argparse.Namespace, url: str) -> int:
         console = console_session(factory, start)
         if args.script:
             try:
-                steps = parse(args.script.read_text("utf-8").splitlines(),
-                              settings.console_timezone)
+                steps = parse(
+                    args.script.read_text("utf-8").splitlines(), settings.console_timezone
+                )
                 run(console, steps)
             except ScriptError as err:
                 print(f"mentorbot: {args.script}: {err}", file=sys.stderr)
@@ -131,8 +160,12 @@ def _run(args: argparse.Namespace, url: str) -> int:
 
         def people() -> list[tuple[str, str]]:
             with factory() as session:
-                return [(p.email or "", p.name) for p in session.scalars(
-                    select(Person).where(Person.email.is_not(None)).order_by(Person.email))]
+                return [
+                    (p.email or "", p.name)
+                    for p in session.scalars(
+                        select(Person).where(Person.email.is_not(None)).order_by(Person.email)
+                    )
+                ]
 
         console.say(args.as_email, "hello")
         run_interactive(console, args.as_email, people, settings.console_timezone)
@@ -140,23 +173,46 @@ def _run(args: argparse.Namespace, url: str) -> int:
     with transaction(factory) as session:
         now = _now()
         if args.command == "programme" and args.programme_command == "create":
-            p = admin.create_programme(session, now, args.name, args.goals, admin.ProgrammeFrame(
-                duration_months=args.duration, meeting_interval_days=args.interval,
-                booking_horizon_months=args.horizon, max_actors_per_mentor=args.max_actors))
-            print(f"created programme '{p.name}' ({p.duration_months} months, meetings every "
-                  f"{p.meeting_interval_days} days)")
+            p = admin.create_programme(
+                session,
+                now,
+                args.name,
+                args.goals,
+                admin.ProgrammeFrame(
+                    duration_months=args.duration,
+                    meeting_interval_days=args.interval,
+                    booking_horizon_months=args.horizon,
+                    max_actors_per_mentor=args.max_actors,
+                ),
+            )
+            print(
+                f"created programme '{p.name}' ({p.duration_months} months, meetings every "
+                f"{p.meeting_interval_days} days)"
+            )
         elif args.command == "programme":
             for p, pairs in admin.list_programmes(session):
-                print(f"{p.name}\t{p.duration_months} months\tevery {p.meeting_interval_days} "
-                      f"days\t{pairs} pairs")
+                print(
+                    f"{p.name}\t{p.duration_months} months\tevery {p.meeting_interval_days} "
+                    f"days\t{pairs} pairs"
+                )
         elif args.command == "people":
-            person = admin.add_person(session, now, args.email, args.name, args.locale,
-                                      args.timezone, args.supervisor, args.hr)
+            person = admin.add_person(
+                session,
+                now,
+                args.email,
+                args.name,
+                args.locale,
+                args.timezone,
+                args.supervisor,
+                args.hr,
+            )
             print(f"added {person.name} <{person.email}>")
         elif args.command == "pairs":
             m = admin.add_pair(session, now, args.programme, args.mentor, args.actor)
-            print(f"paired mentor {m.mentor.email} with actor {m.actor.email} in "
-                  f"'{m.programme.name}'; both will be welcomed")
+            print(
+                f"paired mentor {m.mentor.email} with actor {m.actor.email} in "
+                f"'{m.programme.name}'; both will be welcomed"
+            )
     return 0
 
 
@@ -180,9 +236,11 @@ def _demo(args: argparse.Namespace) -> int:
     except ScriptError as err:
         print(f"mentorbot: demo scenario: {err}", file=sys.stderr)
         return 1
-    print(f"\n(demo finished in {time.perf_counter() - start_wall:.1f} s; the data is in "
-          f"{args.db} — try: DATABASE_URL=sqlite:///{args.db} mentorbot console "
-          f"--as aino@demo.example --now '2027-07-12 09:00')")
+    print(
+        f"\n(demo finished in {time.perf_counter() - start_wall:.1f} s; the data is in "
+        f"{args.db} — try: DATABASE_URL=sqlite:///{args.db} mentorbot console "
+        f"--as aino@demo.example --now '2027-07-12 09:00')"
+    )
     return 0
 
 

@@ -103,8 +103,9 @@ async def deliver_due(
                 if err.permanent or row.attempts >= max_attempts:
                     row.status = OutboxStatus.DEAD
                     report.dead += 1
-                    log.warning("outbox %s dead after %s attempts: %s", row.id, row.attempts,
-                                err.reason)
+                    log.warning(
+                        "outbox %s dead after %s attempts: %s", row.id, row.attempts, err.reason
+                    )
                 else:
                     row.next_attempt_at = now + backoff(row.attempts, err.retry_after, rng)
                     report.retried += 1

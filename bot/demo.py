@@ -32,17 +32,29 @@ PROGRAMME_GOALS = {
 def seed(factory: sessionmaker[Session], now: datetime, locale: str) -> None:
     """Create the demo programme, its people and the pair (idempotent per fresh database)."""
     with transaction(factory) as session:
-        admin.create_programme(session, now, PROGRAMME, PROGRAMME_GOALS[locale],
-                               admin.ProgrammeFrame(duration_months=6), actor="demo")
+        admin.create_programme(
+            session,
+            now,
+            PROGRAMME,
+            PROGRAMME_GOALS[locale],
+            admin.ProgrammeFrame(duration_months=6),
+            actor="demo",
+        )
         people = {}
         for email, name, role in PEOPLE:
             people[role] = admin.add_person(
-                session, now, email, name, locale=locale,
+                session,
+                now,
+                email,
+                name,
+                locale=locale,
                 supervisor_email="sanna@demo.example" if role == "actor" else None,
-                hr=role == "hr", actor="demo",
+                hr=role == "hr",
+                actor="demo",
             )
-        admin.add_pair(session, now, PROGRAMME, "mikko@demo.example", "aino@demo.example",
-                       actor="demo")
+        admin.add_pair(
+            session, now, PROGRAMME, "mikko@demo.example", "aino@demo.example", actor="demo"
+        )
 
 
 def scenario(locale: str) -> list[str]:

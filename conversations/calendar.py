@@ -35,8 +35,12 @@ def meetings_ics(
         event.add("sequence", meeting.ics_sequence)
         event.add(
             "summary",
-            tx._("Mentoring: %(mentor)s & %(actor)s (%(n)s)", mentor=mentorship.mentor.name,
-                 actor=mentorship.actor.name, n=meeting.seq),
+            tx._(
+                "Mentoring: %(mentor)s & %(actor)s (%(n)s)",
+                mentor=mentorship.mentor.name,
+                actor=mentorship.actor.name,
+                n=meeting.seq,
+            ),
         )
         event.add("description", tx.t("scheduling.ics_description"))
         cancelled = meeting.status == MeetingStatus.CANCELLED
@@ -46,5 +50,9 @@ def meetings_ics(
 
 
 def series_ics(tx: Texts, m: Mentorship, now: datetime) -> str:
-    return meetings_ics(tx, ((m, x) for x in m.meetings), now,
-                        tx._("Mentoring with %(a)s and %(b)s", a=m.mentor.name, b=m.actor.name))
+    return meetings_ics(
+        tx,
+        ((m, x) for x in m.meetings),
+        now,
+        tx._("Mentoring with %(a)s and %(b)s", a=m.mentor.name, b=m.actor.name),
+    )

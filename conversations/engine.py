@@ -149,7 +149,8 @@ class Engine:
 
 
 def _unknown_person() -> Message:
-    return Message().text(Texts("en").t("common.unknown_person")).text(
-        Texts("fi").t("common.unknown_person")
+    return (
+        Message()
+        .text(Texts("en").t("common.unknown_person"))
+        .text(Texts("fi").t("common.unknown_person"))
     )
-

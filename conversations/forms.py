@@ -29,7 +29,9 @@ def remember(session: Session, person: Person, form: Form, now: datetime) -> Non
     state = session.get(DialogueState, person.id)
     data = {"form": form.model_dump(mode="json")}
     if state is None:
-        session.add(DialogueState(person_id=person.id, flow=form.form_id, data=data, updated_at=now))
+        session.add(
+            DialogueState(person_id=person.id, flow=form.form_id, data=data, updated_at=now)
+        )
     else:
         state.flow, state.data, state.updated_at = form.form_id, data, now
 

@@ -92,7 +92,7 @@ class Input(BaseModel):
 
 
 class Form(BaseModel):
-    """A form: on submit the adapter sends ``Inbound(kind=form, action_id=form_id, value=value)``."""
+    """A form; its submission arrives as ``Inbound(kind=form, action_id=form_id, value=value)``."""
 
     type: Literal["form"] = "form"
     form_id: str
@@ -116,7 +116,9 @@ class Attachment(BaseModel):
     link: str | None = None
 
 
-Block = Annotated[Text | Fields | Actions | Form | Divider | Attachment, Field(discriminator="type")]
+Block = Annotated[
+    Text | Fields | Actions | Form | Divider | Attachment, Field(discriminator="type")
+]
 
 
 class Message(BaseModel):

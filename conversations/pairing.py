@@ -35,9 +35,7 @@ def create_mentorship(
         raise PairingError(
             f"{actor.email} already has an active mentorship in programme '{programme.name}'"
         )
-    mentorship = Mentorship(
-        programme=programme, mentor=mentor, actor=actor, created_at=now
-    )
+    mentorship = Mentorship(programme=programme, mentor=mentor, actor=actor, created_at=now)
     mentorship.agreement = Agreement(
         duration_months=programme.duration_months,
         meeting_interval_days=programme.meeting_interval_days,

@@ -43,8 +43,8 @@ def checkin_due(session: Session, m: Mentorship, person: Person, now: datetime) 
     past = [
         x
         for x in m.meetings
-        if x.scheduled_at <= now and x.status in (MeetingStatus.PLANNED, MeetingStatus.HELD,
-                                                  MeetingStatus.MISSED)
+        if x.scheduled_at <= now
+        and x.status in (MeetingStatus.PLANNED, MeetingStatus.HELD, MeetingStatus.MISSED)
     ]
     for meeting in reversed(past):
         if own_checkin(session, person, meeting) is None:

@@ -25,9 +25,7 @@ class Roles:
 
 def roles_of(session: Session, person: Person) -> Roles:
     active = active_mentorships(session, person)
-    supervises = bool(
-        session.scalar(select(exists().where(Person.supervisor_id == person.id)))
-    )
+    supervises = bool(session.scalar(select(exists().where(Person.supervisor_id == person.id))))
     return Roles(
         mentor_of=tuple(m for m in active if m.mentor_id == person.id),
         actor_in=tuple(m for m in active if m.actor_id == person.id),

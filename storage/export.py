@@ -38,8 +38,13 @@ def person_data(session: Session, person: Person) -> dict[str, Any]:
                     else m.agreement.actor_accepted_at,
                 },
                 "goals": [
-                    {"id": g.id, "parent_id": g.parent_id, "title": g.title,
-                     "success": g.success, "status": g.status}
+                    {
+                        "id": g.id,
+                        "parent_id": g.parent_id,
+                        "title": g.title,
+                        "success": g.success,
+                        "status": g.status,
+                    }
                     for g in m.goals
                 ],
                 "meetings": [
@@ -67,22 +72,40 @@ def person_data(session: Session, person: Person) -> dict[str, Any]:
         ],
         "mentorships": mentorships,
         "check_ins": [
-            {"meeting_id": c.meeting_id, "held": c.held, "usefulness": c.usefulness,
-             "rapport": c.rapport, "note": c.note, "note_shared_at": c.note_shared_at,
-             "created_at": c.created_at}
+            {
+                "meeting_id": c.meeting_id,
+                "held": c.held,
+                "usefulness": c.usefulness,
+                "rapport": c.rapport,
+                "note": c.note,
+                "note_shared_at": c.note_shared_at,
+                "created_at": c.created_at,
+            }
             for c in own_checkins
         ],
         "reflections": [
-            {"mentorship_id": r.mentorship_id, "prompt": r.prompt_key, "text": r.text,
-             "shared_at": r.shared_at, "created_at": r.created_at}
+            {
+                "mentorship_id": r.mentorship_id,
+                "prompt": r.prompt_key,
+                "text": r.text,
+                "shared_at": r.shared_at,
+                "created_at": r.created_at,
+            }
             for r in own_reflections
         ],
         "evaluations": [
-            {"mentorship_id": e.mentorship_id, "kind": e.kind, "goal_ratings": e.goal_ratings,
-             "relationship": e.relationship_rating, "cadence": e.cadence,
-             "goals_realistic": e.goals_realistic, "final_discussion_held":
-             e.final_discussion_held, "continuation": e.continuation, "text": e.text,
-             "created_at": e.created_at}
+            {
+                "mentorship_id": e.mentorship_id,
+                "kind": e.kind,
+                "goal_ratings": e.goal_ratings,
+                "relationship": e.relationship_rating,
+                "cadence": e.cadence,
+                "goals_realistic": e.goals_realistic,
+                "final_discussion_held": e.final_discussion_held,
+                "continuation": e.continuation,
+                "text": e.text,
+                "created_at": e.created_at,
+            }
             for e in own_evaluations
         ],
     }

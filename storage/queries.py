@@ -117,9 +117,7 @@ def meetings_held(mentorship: Mentorship) -> int:
 
 def tasks(session: Session, mentorship: Mentorship) -> list[Task]:
     return list(
-        session.scalars(
-            select(Task).where(Task.mentorship_id == mentorship.id).order_by(Task.id)
-        )
+        session.scalars(select(Task).where(Task.mentorship_id == mentorship.id).order_by(Task.id))
     )
 
 
@@ -159,7 +157,9 @@ def reflections_visible_to(
     )
 
 
-def reflection_for_author(session: Session, viewer: Person, reflection_id: int) -> Reflection | None:
+def reflection_for_author(
+    session: Session, viewer: Person, reflection_id: int
+) -> Reflection | None:
     return session.scalars(
         select(Reflection).where(Reflection.id == reflection_id, Reflection.person_id == viewer.id)
     ).first()
@@ -229,9 +229,7 @@ def supervisor_views(session: Session, supervisor: Person, now: datetime) -> lis
                 programme=m.programme.name,
                 phase=m.phase,
                 meetings_held=meetings_held(m),
-                meetings_planned=sum(
-                    1 for x in m.meetings if x.status != MeetingStatus.CANCELLED
-                ),
+                meetings_planned=sum(1 for x in m.meetings if x.status != MeetingStatus.CANCELLED),
                 next_meeting=nxt.scheduled_at if nxt else None,
                 agreement_accepted=accepted,
                 supervisor_discussion=agreement.supervisor_goals_discussed_at is not None,

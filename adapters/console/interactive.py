@@ -89,8 +89,9 @@ def _ask(field: Input, form: Form, read: Callable[[str], str]) -> str:
     current = form.values.get(field.name, "")
     label = strip_user_marks(field.label)
     if field.options:
-        choices = "  ".join(f"{i}) {strip_user_marks(o.label)}"
-                            for i, o in enumerate(field.options, 1))
+        choices = "  ".join(
+            f"{i}) {strip_user_marks(o.label)}" for i, o in enumerate(field.options, 1)
+        )
         answer = read(f"  {label}\n    {choices}\n    [{current}] > ").strip()
         if answer.isdigit() and 1 <= int(answer) <= len(field.options):
             return field.options[int(answer) - 1].value

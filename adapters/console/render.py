@@ -38,14 +38,16 @@ def render(message: Message, numbering_start: int = 1) -> str:
 def render_form(form: Form) -> str:
     lines = [f"  📝 {form.title} — answer with: submit field=value; field=value"]
     for field in form.inputs:
-        flags = [field.kind]
+        flags: list[str] = [field.kind]
         if not field.required:
             flags.append("optional")
         if field.options:
             flags.append("/".join(o.value for o in field.options))
         current = form.values.get(field.name)
         shown = f" = {strip_user_marks(current)!r}" if current else ""
-        lines.append(f"     {field.name}: {strip_user_marks(field.label)} ({', '.join(flags)}){shown}")
+        lines.append(
+            f"     {field.name}: {strip_user_marks(field.label)} ({', '.join(flags)}){shown}"
+        )
         if field.name in form.errors:
             lines.append(f"       ⚠ {strip_user_marks(form.errors[field.name])}")
     lines.append(f"     → {form.submit_label}")

@@ -16,9 +16,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from adapters.console.session import ConsoleError, ConsoleSession
+from adapters.console.session import ConsoleError
+from conversations.clock import SettableClock
 
 
 class ScriptError(Exception):
@@ -51,9 +53,7 @@ def parse_delta(value: str) -> timedelta | None:
 
 def parse_when(value: str, timezone: str) -> datetime | None:
     try:
-        return datetime.strptime(value.strip(), "%Y-%m-%d %H:%M").replace(
-            tzinfo=ZoneInfo(timezone)
-        )
+        return datetime.strptime(value.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(timezone))
     except ValueError:
         return None
 
@@ -107,7 +107,22 @@ def parse(lines: Iterable[str], timezone: str) -> list[Step]:
     return steps
 
 
-def run(console: ConsoleSession, steps: list[Step], echo: bool = True) -> None:
+class Driver(Protocol):
+    """Whatever plays a scenario: the console, or a test driving Slack or Teams over HTTP.
+
+    ``say``/``click``/``submit`` raise ``ConsoleError`` when a step cannot be carried out.
+    """
+
+    clock: SettableClock
+
+    def out(self, line: str) -> None: ...
+    def say(self, email: str, text: str) -> None: ...
+    def click(self, email: str, target: str) -> None: ...
+    def submit(self, email: str, answers: dict[str, str]) -> None: ...
+    def advance(self, delta: timedelta) -> None: ...
+
+
+def run(console: Driver, steps: list[Step], echo: bool = True) -> None:
     """Play the steps; a step that cannot be carried out raises ``ScriptError``."""
     for step in steps:
         if echo:

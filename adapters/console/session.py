@@ -40,8 +40,12 @@ class ConsoleSender:
     sent: int = field(default=0)
 
     async def send(self, recipient: Recipient, message: Message) -> str:
-        self.console.show(recipient.email or f"person-{recipient.person_id}", recipient.name,
-                          message, proactive=True)
+        self.console.show(
+            recipient.email or f"person-{recipient.person_id}",
+            recipient.name,
+            message,
+            proactive=True,
+        )
         self.sent += 1
         return f"console-{self.sent}"
 
@@ -88,8 +92,7 @@ class ConsoleSession:
                 f"(fields: {', '.join(sorted(names))})"
             )
         fields = {**form.values, **answers}
-        self._handle(email, InboundKind.FORM, action_id=form.form_id, value=form.value,
-                     form=fields)
+        self._handle(email, InboundKind.FORM, action_id=form.form_id, value=form.value, form=fields)
 
     # --- time and delivery --------------------------------------------------------------
 
@@ -137,8 +140,14 @@ class ConsoleSession:
     # --- plumbing -----------------------------------------------------------------------
 
     def _handle(self, email: str, kind: InboundKind, **fields: object) -> None:
-        inbound = Inbound(platform=PLATFORM, user=email.lower(), email=email.lower(), kind=kind,
-                          received_at=self.clock.now(), **fields)  # type: ignore[arg-type]
+        inbound = Inbound(
+            platform=PLATFORM,
+            user=email.lower(),
+            email=email.lower(),
+            kind=kind,
+            received_at=self.clock.now(),
+            **fields,
+        )
         for outbound in self.engine.handle(inbound):
             if not outbound.queued:
                 self._print_reply(email, outbound)

@@ -36,12 +36,24 @@ def agreement_steps(turn: Turn, m: Mentorship) -> list[Button]:
     tx = turn.tx
     if not m.agreement.terms_set:
         if turn.person.id == m.actor_id:
-            return [Button(action_id="agreement.propose", label=tx._("Propose goals"),
-                           value=str(m.id), style="primary")]
+            return [
+                Button(
+                    action_id="agreement.propose",
+                    label=tx._("Propose goals"),
+                    value=str(m.id),
+                    style="primary",
+                )
+            ]
         return []
     if not accepted_by(m, turn.person):
-        return [Button(action_id="agreement.show", label=tx._("Review the agreement"),
-                       value=str(m.id), style="primary")]
+        return [
+            Button(
+                action_id="agreement.show",
+                label=tx._("Review the agreement"),
+                value=str(m.id),
+                style="primary",
+            )
+        ]
     return []
 
 
@@ -58,17 +70,32 @@ def draft_form(turn: Turn, m: Mentorship) -> Form:
         values["comment"] = m.agreement.mentor_comment
     inputs: list[Input] = []
     for i in range(1, MAX_GOALS + 1):
-        inputs.append(Input(name=f"goal{i}", label=tx._("Goal %(n)s", n=i), required=i == 1,
-                            max_length=GOAL_TITLE_MAX))
-        inputs.append(Input(name=f"success{i}", label=tx._("What would success look like?"),
-                            kind="multiline", required=i == 1, max_length=GOAL_SUCCESS_MAX))
+        inputs.append(
+            Input(
+                name=f"goal{i}",
+                label=tx._("Goal %(n)s", n=i),
+                required=i == 1,
+                max_length=GOAL_TITLE_MAX,
+            )
+        )
+        inputs.append(
+            Input(
+                name=f"success{i}",
+                label=tx._("What would success look like?"),
+                kind="multiline",
+                required=i == 1,
+                max_length=GOAL_SUCCESS_MAX,
+            )
+        )
     inputs.append(
         Input(
             name="duration",
             label=tx._("Duration in months"),
             kind="select",
-            options=[Option(value=str(n), label=str(n)) for n in range(
-                rules.MIN_DURATION_MONTHS, rules.MAX_DURATION_MONTHS + 1)],
+            options=[
+                Option(value=str(n), label=str(n))
+                for n in range(rules.MIN_DURATION_MONTHS, rules.MAX_DURATION_MONTHS + 1)
+            ],
         )
     )
     inputs.append(
@@ -81,8 +108,15 @@ def draft_form(turn: Turn, m: Mentorship) -> Form:
         )
     )
     if turn.person.id == m.mentor_id:
-        inputs.append(Input(name="comment", label=tx._("Your comment to the actor"),
-                            kind="multiline", required=False, max_length=LONG_TEXT_MAX))
+        inputs.append(
+            Input(
+                name="comment",
+                label=tx._("Your comment to the actor"),
+                kind="multiline",
+                required=False,
+                max_length=LONG_TEXT_MAX,
+            )
+        )
     return Form(
         form_id="agreement.draft",
         title=tx._("Mentoring agreement"),
@@ -113,8 +147,11 @@ def propose(turn: Turn, value: str) -> None:
         turn.refuse(turn.tx.t("agreement.already_agreed"))
     if not m.agreement.terms_set and turn.person.id != m.actor_id:
         turn.refuse(turn.tx.t("agreement.actor_first", actor=user_text(m.actor.name)))
-    forms.offer(turn, draft_form(turn, m), intro=turn.tx.t("agreement.draft_intro",
-                                                             role=_role(m, turn.person)))
+    forms.offer(
+        turn,
+        draft_form(turn, m),
+        intro=turn.tx.t("agreement.draft_intro", role=_role(m, turn.person)),
+    )
 
 
 @form("agreement.draft")
@@ -142,14 +179,21 @@ def save_draft(turn: Turn, value: str, fields: dict[str, str]) -> None:
         return
     agreement = m.agreement
     existing = top_goals(m)
-    for goal in existing[len(goals):]:
+    for goal in existing[len(goals) :]:
         m.goals.remove(goal)
     for position, (title, success) in enumerate(goals):
         if position < len(existing):
             existing[position].title, existing[position].success = title, success
         else:
-            m.goals.append(Goal(title=title, success=success, position=position,
-                                status=GoalStatus.PROPOSED, created_at=turn.now))
+            m.goals.append(
+                Goal(
+                    title=title,
+                    success=success,
+                    position=position,
+                    status=GoalStatus.PROPOSED,
+                    created_at=turn.now,
+                )
+            )
     agreement.duration_months = duration or agreement.duration_months
     if is_actor:
         agreement.share_goals_with_supervisor = share == "yes"
@@ -168,34 +212,55 @@ def save_draft(turn: Turn, value: str, fields: dict[str, str]) -> None:
         texts_for(other).t("agreement.draft_changed", who=user_text(turn.person.name))
     )
     notice.blocks.extend(summary(other, m).blocks)
-    turn.send(other, notice, kind="agreement",
-              dedupe_key=f"agreement.changed:{m.id}:{agreement.revision}:{other.id}")
+    turn.send(
+        other,
+        notice,
+        kind="agreement",
+        dedupe_key=f"agreement.changed:{m.id}:{agreement.revision}:{other.id}",
+    )
 
 
 def summary(viewer: Person, m: Mentorship) -> Message:
     """The agreement as both parties see it, with the buttons this viewer needs."""
     tx = texts_for(viewer)
     a = m.agreement
-    message = Message().text(tx.t("agreement.summary_heading", revision=a.revision,
-                                  mentor=user_text(m.mentor.name), actor=user_text(m.actor.name)))
+    message = Message().text(
+        tx.t(
+            "agreement.summary_heading",
+            revision=a.revision,
+            mentor=user_text(m.mentor.name),
+            actor=user_text(m.actor.name),
+        )
+    )
     message.text(goals_text(tx, m))
     fields = [
         (tx._("Duration"), tx.ngettext("%(num)s month", "%(num)s months", a.duration_months)),
         (tx._("Meetings"), tx._("every %(days)s days", days=a.meeting_interval_days)),
         (tx._("Confidentiality"), tx.t("agreement.confidentiality")),
         (tx._("Ending early"), tx.t("agreement.cancellation", days=a.cancellation_notice_days)),
-        (tx._("Goal titles shown to the supervisor"),
-         tx._("Yes") if a.share_goals_with_supervisor else tx._("No")),
+        (
+            tx._("Goal titles shown to the supervisor"),
+            tx._("Yes") if a.share_goals_with_supervisor else tx._("No"),
+        ),
         (tx._("Accepted"), _acceptance(tx, m)),
     ]
     message.fields(fields)
     if a.mentor_comment:
-        message.text(tx._("Comment from %(mentor)s: %(comment)s",
-                          mentor=user_text(m.mentor.name), comment=user_text(a.mentor_comment)))
+        message.text(
+            tx._(
+                "Comment from %(mentor)s: %(comment)s",
+                mentor=user_text(m.mentor.name),
+                comment=user_text(a.mentor_comment),
+            )
+        )
     if m.phase == Phase.START and a.terms_set and not accepted_by(m, viewer):
         message.buttons(
-            Button(action_id="agreement.accept", label=tx._("Accept"),
-                   value=f"{m.id}:{a.revision}", style="primary"),
+            Button(
+                action_id="agreement.accept",
+                label=tx._("Accept"),
+                value=f"{m.id}:{a.revision}",
+                style="primary",
+            ),
             Button(action_id="agreement.change", label=tx._("Suggest changes"), value=str(m.id)),
         )
     return message
@@ -228,8 +293,9 @@ def accept(turn: Turn, value: str) -> None:
         turn.reply(summary(turn.person, m))
         return
     if accepted_by(m, turn.person):
-        turn.refuse(turn.tx.t("agreement.already_accepted", partner=user_text(
-            partner(m, turn.person).name)))
+        turn.refuse(
+            turn.tx.t("agreement.already_accepted", partner=user_text(partner(m, turn.person).name))
+        )
     if turn.person.id == m.actor_id:
         a.actor_accepted_at = turn.now
     else:
@@ -237,11 +303,16 @@ def accept(turn: Turn, value: str) -> None:
     other = partner(m, turn.person)
     if not accepted_by(m, other):
         turn.say(turn.tx.t("agreement.accepted_waiting", partner=user_text(other.name)))
-        notice = Message().text(texts_for(other).t("agreement.partner_accepted",
-                                                   who=user_text(turn.person.name)))
+        notice = Message().text(
+            texts_for(other).t("agreement.partner_accepted", who=user_text(turn.person.name))
+        )
         notice.blocks.extend(summary(other, m).blocks)
-        turn.send(other, notice, kind="agreement",
-                  dedupe_key=f"agreement.accepted:{m.id}:{a.revision}:{turn.person.id}")
+        turn.send(
+            other,
+            notice,
+            kind="agreement",
+            dedupe_key=f"agreement.accepted:{m.id}:{a.revision}:{turn.person.id}",
+        )
         return
     begin_development(turn, m)
 
@@ -256,13 +327,25 @@ def begin_development(turn: Turn, m: Mentorship) -> None:
         goal.status = GoalStatus.AGREED
     for person in (m.actor, m.mentor):
         tx = texts_for(person)
-        message = Message().text(tx.t("agreement.both_accepted", partner=user_text(
-            partner(m, person).name), end=tx.date(m.planned_end)))
-        message.buttons(Button(action_id="schedule.plan", label=tx._("Plan meetings"),
-                               value=str(m.id), style="primary"))
+        message = Message().text(
+            tx.t(
+                "agreement.both_accepted",
+                partner=user_text(partner(m, person).name),
+                end=tx.date(m.planned_end),
+            )
+        )
+        message.buttons(
+            Button(
+                action_id="schedule.plan",
+                label=tx._("Plan meetings"),
+                value=str(m.id),
+                style="primary",
+            )
+        )
         if person.id == turn.person.id:
             turn.reply(message)
         else:
-            turn.send(person, message, kind="agreement",
-                      dedupe_key=f"agreement.both:{m.id}:{person.id}")
+            turn.send(
+                person, message, kind="agreement", dedupe_key=f"agreement.both:{m.id}:{person.id}"
+            )
     queue_kickoff(turn, m)

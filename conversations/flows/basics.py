@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conversations import forms, progress
-from conversations.flows.common import goals_text, pick_mentorship, phase_label, role_in
+from conversations.flows.common import goals_text, phase_label, pick_mentorship, role_in
 from conversations.messages import Button, Message
 from conversations.registry import COMMANDS, action, command
 from conversations.roles import roles_of
@@ -96,9 +96,7 @@ def pair_status(turn: Turn, m: Mentorship) -> Message:
             )
         )
     pairs.append((tx._("Next meeting"), tx.datetime(nxt.scheduled_at) if nxt else "–"))
-    pairs.append(
-        (tx._("Open task"), "; ".join(user_text(t.text) for t in tasks) if tasks else "–")
-    )
+    pairs.append((tx._("Open task"), "; ".join(user_text(t.text) for t in tasks) if tasks else "–"))
     if m.planned_end:
         pairs.append((tx._("Planned end"), tx.date(m.planned_end)))
     return (
@@ -127,8 +125,11 @@ def supervisor_status(turn: Turn) -> None:
             (tx._("Phase"), phase_label(tx, view.phase)),
             (
                 tx._("Meetings held"),
-                tx._("%(held)s of %(planned)s", held=view.meetings_held,
-                     planned=view.meetings_planned),
+                tx._(
+                    "%(held)s of %(planned)s",
+                    held=view.meetings_held,
+                    planned=view.meetings_planned,
+                ),
             ),
             (tx._("Next meeting"), tx.date(view.next_meeting) if view.next_meeting else "–"),
             (tx._("Agreement"), tx._("accepted") if view.agreement_accepted else tx._("not yet")),
@@ -182,24 +183,39 @@ def next_steps(turn: Turn) -> None:
         buttons.extend(agreement_steps(turn, m))
         if m.phase in (Phase.DEVELOPMENT, Phase.CLOSING) and not m.meetings:
             buttons.append(
-                Button(action_id="schedule.plan", label=turn.tx._("Plan meetings"),
-                       value=str(m.id), style="primary")
+                Button(
+                    action_id="schedule.plan",
+                    label=turn.tx._("Plan meetings"),
+                    value=str(m.id),
+                    style="primary",
+                )
             )
         due = progress.due_for(turn.session, m, turn.person, turn.now)
         if due.checkin is not None:
             buttons.append(
-                Button(action_id="checkin.start", label=turn.tx._("Check in on meeting %(n)s",
-                       n=due.checkin.seq), value=str(due.checkin.id), style="primary")
+                Button(
+                    action_id="checkin.start",
+                    label=turn.tx._("Check in on meeting %(n)s", n=due.checkin.seq),
+                    value=str(due.checkin.id),
+                    style="primary",
+                )
             )
         if due.interim:
             buttons.append(
-                Button(action_id="interim.start", label=turn.tx._("Interim evaluation"),
-                       value=str(m.id))
+                Button(
+                    action_id="interim.start",
+                    label=turn.tx._("Interim evaluation"),
+                    value=str(m.id),
+                )
             )
         if due.final:
             buttons.append(
-                Button(action_id="final.start", label=turn.tx._("Final evaluation"),
-                       value=str(m.id), style="primary")
+                Button(
+                    action_id="final.start",
+                    label=turn.tx._("Final evaluation"),
+                    value=str(m.id),
+                    style="primary",
+                )
             )
     if roles.supervisor:
         buttons.extend(supervisor_steps(turn))

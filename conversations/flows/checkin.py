@@ -36,17 +36,43 @@ def checkin_form(turn: Turn, meeting: Meeting) -> Form:
         title=tx._("Check-in: meeting %(n)s", n=meeting.seq),
         value=str(meeting.id),
         inputs=[
-            Input(name="held", label=tx._("Did the meeting happen?"), kind="select",
-                  options=[Option(value="yes", label=tx._("Yes")),
-                           Option(value="no", label=tx._("No"))]),
-            Input(name="usefulness", label=tx._("How useful was it? (1–5)"), kind="rating",
-                  options=ratings, required=False),
-            Input(name="rapport", label=tx._("How well do you two work together? (1–5, private)"),
-                  kind="rating", options=ratings, required=False),
-            Input(name="task", label=tx._("The next intermediate task"), kind="multiline",
-                  required=False, max_length=TASK_MAX),
-            Input(name="note", label=tx._("A private note (only you see it)"), kind="multiline",
-                  required=False, max_length=LONG_TEXT_MAX),
+            Input(
+                name="held",
+                label=tx._("Did the meeting happen?"),
+                kind="select",
+                options=[
+                    Option(value="yes", label=tx._("Yes")),
+                    Option(value="no", label=tx._("No")),
+                ],
+            ),
+            Input(
+                name="usefulness",
+                label=tx._("How useful was it? (1–5)"),
+                kind="rating",
+                options=ratings,
+                required=False,
+            ),
+            Input(
+                name="rapport",
+                label=tx._("How well do you two work together? (1–5, private)"),
+                kind="rating",
+                options=ratings,
+                required=False,
+            ),
+            Input(
+                name="task",
+                label=tx._("The next intermediate task"),
+                kind="multiline",
+                required=False,
+                max_length=TASK_MAX,
+            ),
+            Input(
+                name="note",
+                label=tx._("A private note (only you see it)"),
+                kind="multiline",
+                required=False,
+                max_length=LONG_TEXT_MAX,
+            ),
         ],
         submit_label=tx._("Save"),
     )
@@ -60,8 +86,11 @@ def checkin_command(turn: Turn, rest: str) -> None:
     meeting = progress.checkin_due(turn.session, m, turn.person, turn.now)
     if meeting is None:
         nxt = next_meeting(m, turn.now)
-        turn.say(turn.tx.t("checkin.nothing_due",
-                           next=turn.tx.datetime(nxt.scheduled_at) if nxt else None))
+        turn.say(
+            turn.tx.t(
+                "checkin.nothing_due", next=turn.tx.datetime(nxt.scheduled_at) if nxt else None
+            )
+        )
         return
     start(turn, str(meeting.id))
 
@@ -84,8 +113,7 @@ def _meeting(turn: Turn, value: str) -> Meeting:
 @action("checkin.start")
 def start(turn: Turn, value: str) -> None:
     meeting = _meeting(turn, value)
-    forms.offer(turn, checkin_form(turn, meeting),
-                intro=turn.tx.t("checkin.intro", n=meeting.seq))
+    forms.offer(turn, checkin_form(turn, meeting), intro=turn.tx.t("checkin.intro", n=meeting.seq))
 
 
 @form("checkin")
@@ -102,9 +130,15 @@ def save(turn: Turn, value: str, fields: dict[str, str]) -> None:
         forms.reoffer(turn, checkin_form(turn, meeting), v)
         return
     forms.close(turn.session, turn.person)
-    checkin = CheckIn(meeting_id=meeting.id, person_id=turn.person.id, held=held,
-                      usefulness=usefulness if held else None,
-                      rapport=rapport if held else None, note=note, created_at=turn.now)
+    checkin = CheckIn(
+        meeting_id=meeting.id,
+        person_id=turn.person.id,
+        held=held,
+        usefulness=usefulness if held else None,
+        rapport=rapport if held else None,
+        note=note,
+        created_at=turn.now,
+    )
     turn.session.add(checkin)
     if held:
         meeting.status = MeetingStatus.HELD
@@ -113,30 +147,51 @@ def save(turn: Turn, value: str, fields: dict[str, str]) -> None:
     other = partner(m, turn.person)
     if task_text and held:
         nxt = next_meeting(m, turn.now)
-        turn.session.add(Task(mentorship_id=m.id, meeting_id=meeting.id,
-                              created_by_id=turn.person.id, text=task_text,
-                              due_at=nxt.scheduled_at if nxt else None, status=TaskStatus.OPEN,
-                              created_at=turn.now))
+        turn.session.add(
+            Task(
+                mentorship_id=m.id,
+                meeting_id=meeting.id,
+                created_by_id=turn.person.id,
+                text=task_text,
+                due_at=nxt.scheduled_at if nxt else None,
+                status=TaskStatus.OPEN,
+                created_at=turn.now,
+            )
+        )
         otx = texts_for(other)
-        turn.send(other, Message().text(otx.t("checkin.task_added", who=user_text(
-            turn.person.name), task=user_text(task_text))), kind="task",
-            dedupe_key=f"task.added:{meeting.id}:{turn.person.id}")
+        turn.send(
+            other,
+            Message().text(
+                otx.t(
+                    "checkin.task_added", who=user_text(turn.person.name), task=user_text(task_text)
+                )
+            ),
+            kind="task",
+            dedupe_key=f"task.added:{meeting.id}:{turn.person.id}",
+        )
     turn.session.flush()
     message = Message().text(turn.tx.t("checkin.saved", held=held, n=meeting.seq))
     if note:
-        message.buttons(Button(action_id="checkin.share_note", value=str(checkin.id),
-                               label=turn.tx._("Share my note with %(name)s", name=other.name)))
+        message.buttons(
+            Button(
+                action_id="checkin.share_note",
+                value=str(checkin.id),
+                label=turn.tx._("Share my note with %(name)s", name=other.name),
+            )
+        )
     turn.reply(message)
     tasks = open_tasks(turn.session, m)
     if tasks and not task_text:
-        turn.say(turn.tx.t("checkin.open_tasks", tasks="; ".join(user_text(t.text)
-                                                              for t in tasks)))
+        turn.say(turn.tx.t("checkin.open_tasks", tasks="; ".join(user_text(t.text) for t in tasks)))
 
 
 @action("checkin.share_note")
 def share_note(turn: Turn, value: str) -> None:
-    checkin = checkin_by_id_for_author(turn.session, turn.person, int(value)) if (
-        value.isdigit()) else None
+    checkin = (
+        checkin_by_id_for_author(turn.session, turn.person, int(value))
+        if (value.isdigit())
+        else None
+    )
     if checkin is None or not checkin.note:
         turn.refuse(turn.tx.t("common.not_yours"))
         return
@@ -146,7 +201,17 @@ def share_note(turn: Turn, value: str) -> None:
     meeting = turn.session.get(Meeting, checkin.meeting_id)
     assert meeting is not None
     other = partner(meeting.mentorship, turn.person)
-    turn.send(other, Message().text(texts_for(other).t(
-        "checkin.shared_note", who=user_text(turn.person.name), n=meeting.seq,
-        note=user_text(checkin.note))), kind="shared", dedupe_key=f"shared.note:{checkin.id}")
+    turn.send(
+        other,
+        Message().text(
+            texts_for(other).t(
+                "checkin.shared_note",
+                who=user_text(turn.person.name),
+                n=meeting.seq,
+                note=user_text(checkin.note),
+            )
+        ),
+        kind="shared",
+        dedupe_key=f"shared.note:{checkin.id}",
+    )
     turn.say(turn.tx.t("common.shared_with", name=user_text(other.name)))

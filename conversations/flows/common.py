@@ -11,9 +11,9 @@ from storage.models import Mentorship, Person, Phase
 from storage.queries import active_mentorships, is_party, partner, sub_goals, top_goals
 
 
-def pick_mentorship(turn: Turn, command: str, rest: str, phases: tuple[Phase, ...] = ()) -> (
-    Mentorship | None
-):
+def pick_mentorship(
+    turn: Turn, command: str, rest: str, phases: tuple[Phase, ...] = ()
+) -> Mentorship | None:
     """The mentorship a command is about; asks with buttons when the person has several."""
     candidates = [
         m for m in active_mentorships(turn.session, turn.person) if not phases or m.phase in phases

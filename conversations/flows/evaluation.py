@@ -3,7 +3,7 @@ continuation plan, relationship closed."""
 
 from __future__ import annotations
 
-from conversations import forms, progress
+from conversations import forms, progress, rules
 from conversations.flows.common import goals_text, party_mentorship, pick_mentorship, require_phase
 from conversations.flows.supervisor import queue_closed_notice
 from conversations.messages import Button, Form, Input, Message, Option
@@ -26,8 +26,11 @@ from storage.models import (
 from storage.queries import evaluation_count, own_evaluation, partner, sub_goals, top_goals
 
 ATTAINMENT = ("achieved", "partly", "not_achieved")
-ATTAINMENT_STATUS = {"achieved": GoalStatus.ACHIEVED, "partly": GoalStatus.PARTLY,
-                     "not_achieved": GoalStatus.NOT_ACHIEVED}
+ATTAINMENT_STATUS = {
+    "achieved": GoalStatus.ACHIEVED,
+    "partly": GoalStatus.PARTLY,
+    "not_achieved": GoalStatus.NOT_ACHIEVED,
+}
 
 
 def _ratings() -> list[Option]:
@@ -40,26 +43,56 @@ def _ratings() -> list[Option]:
 def interim_form(turn: Turn, m: Mentorship) -> Form:
     tx = turn.tx
     inputs = [
-        Input(name=f"goal{i}", label=tx._("Progress on “%(goal)s” (1–5)", goal=g.title),
-              kind="rating", options=_ratings())
+        Input(
+            name=f"goal{i}",
+            label=tx._("Progress on “%(goal)s” (1–5)", goal=g.title),
+            kind="rating",
+            options=_ratings(),
+        )
         for i, g in enumerate(top_goals(m), 1)
     ]
     inputs += [
-        Input(name="relationship", label=tx._("How well does the mentoring relationship work? "
-                                              "(1–5)"), kind="rating", options=_ratings()),
-        Input(name="cadence", label=tx._("Meeting every two weeks is…"), kind="select",
-              options=[Option(value="right", label=tx._("about right")),
-                       Option(value="too_often", label=tx._("too often")),
-                       Option(value="too_rare", label=tx._("too rare"))]),
-        Input(name="realistic", label=tx._("Are the goals realistic?"), kind="select",
-              options=[Option(value="yes", label=tx._("Yes")),
-                       Option(value="partly", label=tx._("Partly")),
-                       Option(value="no", label=tx._("No"))]),
-        Input(name="comment", label=tx._("Anything else? (private)"), kind="multiline",
-              required=False, max_length=LONG_TEXT_MAX),
+        Input(
+            name="relationship",
+            label=tx._("How well does the mentoring relationship work? (1–5)"),
+            kind="rating",
+            options=_ratings(),
+        ),
+        Input(
+            name="cadence",
+            label=tx._("Meeting every two weeks is…"),
+            kind="select",
+            options=[
+                Option(value="right", label=tx._("about right")),
+                Option(value="too_often", label=tx._("too often")),
+                Option(value="too_rare", label=tx._("too rare")),
+            ],
+        ),
+        Input(
+            name="realistic",
+            label=tx._("Are the goals realistic?"),
+            kind="select",
+            options=[
+                Option(value="yes", label=tx._("Yes")),
+                Option(value="partly", label=tx._("Partly")),
+                Option(value="no", label=tx._("No")),
+            ],
+        ),
+        Input(
+            name="comment",
+            label=tx._("Anything else? (private)"),
+            kind="multiline",
+            required=False,
+            max_length=LONG_TEXT_MAX,
+        ),
     ]
-    return Form(form_id="interim", title=tx._("Interim evaluation"), value=str(m.id),
-                inputs=inputs, submit_label=tx._("Save"))
+    return Form(
+        form_id="interim",
+        title=tx._("Interim evaluation"),
+        value=str(m.id),
+        inputs=inputs,
+        submit_label=tx._("Save"),
+    )
 
 
 @command("evaluate")
@@ -98,12 +131,24 @@ def save_interim(turn: Turn, value: str, fields: dict[str, str]) -> None:
         forms.reoffer(turn, interim_form(turn, m), v)
         return
     forms.close(turn.session, turn.person)
-    turn.session.add(Evaluation(mentorship_id=m.id, person_id=turn.person.id,
-                                kind=EvaluationKind.INTERIM, goal_ratings=ratings,
-                                relationship_rating=relationship, cadence=cadence,
-                                goals_realistic=realistic, text=comment, created_at=turn.now))
-    turn.reply(Message().text(turn.tx.t("evaluation.interim_saved")).buttons(
-        Button(action_id="goals.edit", label=turn.tx._("Adjust goals"), value=str(m.id))))
+    turn.session.add(
+        Evaluation(
+            mentorship_id=m.id,
+            person_id=turn.person.id,
+            kind=EvaluationKind.INTERIM,
+            goal_ratings=ratings,
+            relationship_rating=relationship,
+            cadence=cadence,
+            goals_realistic=realistic,
+            text=comment,
+            created_at=turn.now,
+        )
+    )
+    turn.reply(
+        Message()
+        .text(turn.tx.t("evaluation.interim_saved"))
+        .buttons(Button(action_id="goals.edit", label=turn.tx._("Adjust goals"), value=str(m.id)))
+    )
 
 
 # --- adjusting goals and sub-goals -------------------------------------------------------
@@ -114,17 +159,37 @@ def goals_form(turn: Turn, m: Mentorship) -> Form:
     inputs: list[Input] = []
     values: dict[str, str] = {}
     for i, g in enumerate(top_goals(m), 1):
-        inputs.append(Input(name=f"goal{i}", label=tx._("Goal %(n)s", n=i),
-                            max_length=GOAL_TITLE_MAX))
-        inputs.append(Input(name=f"success{i}", label=tx._("What would success look like?"),
-                            kind="multiline", max_length=GOAL_SUCCESS_MAX))
-        inputs.append(Input(name=f"subgoals{i}", label=tx._("Sub-goals, one per line"),
-                            kind="multiline", required=False, max_length=LONG_TEXT_MAX))
+        inputs.append(
+            Input(name=f"goal{i}", label=tx._("Goal %(n)s", n=i), max_length=GOAL_TITLE_MAX)
+        )
+        inputs.append(
+            Input(
+                name=f"success{i}",
+                label=tx._("What would success look like?"),
+                kind="multiline",
+                max_length=GOAL_SUCCESS_MAX,
+            )
+        )
+        inputs.append(
+            Input(
+                name=f"subgoals{i}",
+                label=tx._("Sub-goals, one per line"),
+                kind="multiline",
+                required=False,
+                max_length=LONG_TEXT_MAX,
+            )
+        )
         values[f"goal{i}"] = g.title
         values[f"success{i}"] = g.success
         values[f"subgoals{i}"] = "\n".join(s.title for s in sub_goals(m, g))
-    return Form(form_id="goals.edit", title=tx._("Adjust goals"), value=str(m.id), inputs=inputs,
-                values=values, submit_label=tx._("Save goals"))
+    return Form(
+        form_id="goals.edit",
+        title=tx._("Adjust goals"),
+        value=str(m.id),
+        inputs=inputs,
+        values=values,
+        submit_label=tx._("Save goals"),
+    )
 
 
 @action("goals.edit")
@@ -147,7 +212,8 @@ def save_goals(turn: Turn, value: str, fields: dict[str, str]) -> None:
         subs = [line.strip(" -•\t") for line in subs_raw.splitlines() if line.strip(" -•\t")]
         if any(len(s) > GOAL_TITLE_MAX for s in subs):
             v.errors[f"subgoals{i}"] = turn.tx._(
-                "Please keep each sub-goal under %(max)s characters.", max=GOAL_TITLE_MAX)
+                "Please keep each sub-goal under %(max)s characters.", max=GOAL_TITLE_MAX
+            )
         updates.append((g, title, success, subs))
     if not v.ok:
         forms.reoffer(turn, goals_form(turn, m), v)
@@ -157,23 +223,35 @@ def save_goals(turn: Turn, value: str, fields: dict[str, str]) -> None:
         assert title and success
         g.title, g.success = title, success
         existing = sub_goals(m, g)
-        for old in existing[len(subs):]:
+        for old in existing[len(subs) :]:
             m.goals.remove(old)
             turn.session.delete(old)
         for i, text in enumerate(subs):
             if i < len(existing):
                 existing[i].title = text
             else:
-                m.goals.append(Goal(parent_id=g.id, title=text, position=i,
-                                    status=GoalStatus.AGREED, created_at=turn.now))
+                m.goals.append(
+                    Goal(
+                        parent_id=g.id,
+                        title=text,
+                        position=i,
+                        status=GoalStatus.AGREED,
+                        created_at=turn.now,
+                    )
+                )
     turn.session.flush()
     turn.session.refresh(m)
     turn.reply(Message().text(turn.tx.t("evaluation.goals_saved")).text(goals_text(turn.tx, m)))
     other = partner(m, turn.person)
     otx = texts_for(other)
-    turn.send(other, Message().text(otx.t("evaluation.goals_changed", who=user_text(
-        turn.person.name))).text(goals_text(otx, m)), kind="goals",
-        dedupe_key=f"goals.changed:{m.id}:{turn.person.id}:{turn.now.isoformat()}")
+    turn.send(
+        other,
+        Message()
+        .text(otx.t("evaluation.goals_changed", who=user_text(turn.person.name)))
+        .text(goals_text(otx, m)),
+        kind="goals",
+        dedupe_key=f"goals.changed:{m.id}:{turn.person.id}:{turn.now.isoformat()}",
+    )
 
 
 # --- final evaluation and closing ---------------------------------------------------------
@@ -181,33 +259,63 @@ def save_goals(turn: Turn, value: str, fields: dict[str, str]) -> None:
 
 def final_form(turn: Turn, m: Mentorship) -> Form:
     tx = turn.tx
-    attainment = [Option(value="achieved", label=tx._("achieved")),
-                  Option(value="partly", label=tx._("partly achieved")),
-                  Option(value="not_achieved", label=tx._("not achieved"))]
+    attainment = [
+        Option(value="achieved", label=tx._("achieved")),
+        Option(value="partly", label=tx._("partly achieved")),
+        Option(value="not_achieved", label=tx._("not achieved")),
+    ]
     inputs = [
-        Input(name="discussion", label=tx._("Have you had the final discussion together?"),
-              kind="select", options=[Option(value="yes", label=tx._("Yes")),
-                                      Option(value="no", label=tx._("Not yet"))]),
+        Input(
+            name="discussion",
+            label=tx._("Have you had the final discussion together?"),
+            kind="select",
+            options=[
+                Option(value="yes", label=tx._("Yes")),
+                Option(value="no", label=tx._("Not yet")),
+            ],
+        ),
     ]
     inputs += [
-        Input(name=f"goal{i}", label=tx._("“%(goal)s” was…", goal=g.title), kind="select",
-              options=attainment)
+        Input(
+            name=f"goal{i}",
+            label=tx._("“%(goal)s” was…", goal=g.title),
+            kind="select",
+            options=attainment,
+        )
         for i, g in enumerate(top_goals(m), 1)
     ]
     inputs += [
-        Input(name="usefulness", label=tx._("How useful was the mentoring overall? (1–5)"),
-              kind="rating", options=_ratings()),
-        Input(name="changed", label=tx._("What changed for you? (private)"), kind="multiline",
-              required=False, max_length=LONG_TEXT_MAX),
-        Input(name="continuation", label=tx._("What next?"), kind="select",
-              options=[Option(value=Continuation.CONTINUE_INFORMALLY,
-                              label=tx._("Continue informally")),
-                       Option(value=Continuation.NEW_GOALS,
-                              label=tx._("A new round with new goals")),
-                       Option(value=Continuation.CLOSE, label=tx._("Close the mentoring"))]),
+        Input(
+            name="usefulness",
+            label=tx._("How useful was the mentoring overall? (1–5)"),
+            kind="rating",
+            options=_ratings(),
+        ),
+        Input(
+            name="changed",
+            label=tx._("What changed for you? (private)"),
+            kind="multiline",
+            required=False,
+            max_length=LONG_TEXT_MAX,
+        ),
+        Input(
+            name="continuation",
+            label=tx._("What next?"),
+            kind="select",
+            options=[
+                Option(value=Continuation.CONTINUE_INFORMALLY, label=tx._("Continue informally")),
+                Option(value=Continuation.NEW_GOALS, label=tx._("A new round with new goals")),
+                Option(value=Continuation.CLOSE, label=tx._("Close the mentoring")),
+            ],
+        ),
     ]
-    return Form(form_id="final", title=tx._("Final evaluation"), value=str(m.id), inputs=inputs,
-                submit_label=tx._("Save"))
+    return Form(
+        form_id="final",
+        title=tx._("Final evaluation"),
+        value=str(m.id),
+        inputs=inputs,
+        submit_label=tx._("Save"),
+    )
 
 
 @command("close")
@@ -221,12 +329,17 @@ def _final_mentorship(turn: Turn, value: str) -> Mentorship:
     m = party_mentorship(turn, value)
     require_phase(turn, m, Phase.DEVELOPMENT, Phase.CLOSING)
     if own_evaluation(turn.session, turn.person, m, EvaluationKind.FINAL):
-        turn.refuse(turn.tx.t("evaluation.final_done", partner=user_text(
-            partner(m, turn.person).name)))
+        turn.refuse(
+            turn.tx.t("evaluation.final_done", partner=user_text(partner(m, turn.person).name))
+        )
     if not progress.closing_open(m, turn.now):
         assert m.planned_end is not None
-        turn.refuse(turn.tx.t("evaluation.final_not_yet", when=turn.tx.date(
-            progress.rules.closing_opens(m.planned_end))))
+        turn.refuse(
+            turn.tx.t(
+                "evaluation.final_not_yet",
+                when=turn.tx.date(rules.closing_opens(m.planned_end)),
+            )
+        )
     return m
 
 
@@ -255,11 +368,19 @@ def save_final(turn: Turn, value: str, fields: dict[str, str]) -> None:
     forms.close(turn.session, turn.person)
     if m.phase == Phase.DEVELOPMENT:
         m.phase = Phase.CLOSING
-    turn.session.add(Evaluation(mentorship_id=m.id, person_id=turn.person.id,
-                                kind=EvaluationKind.FINAL, goal_ratings=attainment,
-                                relationship_rating=usefulness,
-                                final_discussion_held=discussion == "yes",
-                                continuation=continuation, text=changed, created_at=turn.now))
+    turn.session.add(
+        Evaluation(
+            mentorship_id=m.id,
+            person_id=turn.person.id,
+            kind=EvaluationKind.FINAL,
+            goal_ratings=attainment,
+            relationship_rating=usefulness,
+            final_discussion_held=discussion == "yes",
+            continuation=continuation,
+            text=changed,
+            created_at=turn.now,
+        )
+    )
     if turn.person.id == m.actor_id:
         for g in top_goals(m):
             g.status = ATTAINMENT_STATUS[attainment[str(g.id)] or "partly"]
@@ -268,10 +389,21 @@ def save_final(turn: Turn, value: str, fields: dict[str, str]) -> None:
     if evaluation_count(turn.session, m, EvaluationKind.FINAL) < 2:
         turn.say(turn.tx.t("evaluation.final_saved_waiting", partner=user_text(other.name)))
         otx = texts_for(other)
-        turn.send(other, Message().text(otx.t("evaluation.partner_final_done", who=user_text(
-            turn.person.name))).buttons(Button(action_id="final.start", value=str(m.id),
-                                              label=otx._("Final evaluation"), style="primary")),
-            kind="closing", dedupe_key=f"final.partner:{m.id}:{other.id}")
+        turn.send(
+            other,
+            Message()
+            .text(otx.t("evaluation.partner_final_done", who=user_text(turn.person.name)))
+            .buttons(
+                Button(
+                    action_id="final.start",
+                    value=str(m.id),
+                    label=otx._("Final evaluation"),
+                    style="primary",
+                )
+            ),
+            kind="closing",
+            dedupe_key=f"final.partner:{m.id}:{other.id}",
+        )
         return
     close_relationship(turn, m)
 
@@ -287,8 +419,13 @@ def close_relationship(turn: Turn, m: Mentorship) -> None:
     for person in (m.actor, m.mentor):
         tx = texts_for(person)
         own = own_evaluation(turn.session, person, m, EvaluationKind.FINAL)
-        message = Message().text(tx.t("evaluation.closed", partner=user_text(
-            partner(m, person).name), plan=own.continuation if own else "close"))
+        message = Message().text(
+            tx.t(
+                "evaluation.closed",
+                partner=user_text(partner(m, person).name),
+                plan=own.continuation if own else "close",
+            )
+        )
         if person.id == turn.person.id:
             turn.reply(message)
         else:

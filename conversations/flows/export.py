@@ -16,5 +16,8 @@ def export(turn: Turn, _rest: str) -> None:
     data: dict[str, Any] = person_data(turn.session, turn.person)
     content = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     filename = f"mentorbot-data-{turn.now.date().isoformat()}.json"
-    turn.reply(Message().text(turn.tx.t("basics.export_intro")).add(
-        Attachment(filename=filename, mime_type="application/json", content=content)))
+    turn.reply(
+        Message()
+        .text(turn.tx.t("basics.export_intro"))
+        .add(Attachment(filename=filename, mime_type="application/json", content=content))
+    )

@@ -14,14 +14,26 @@ from storage.models import LONG_TEXT_MAX, Mentorship, Phase, Reflection
 from storage.queries import partner, reflection_for_author, reflections_visible_to
 
 PROMPTS: dict[tuple[rules.Stage, str], tuple[str, ...]] = {
-    (rules.Stage.EARLY, "actor"): ("early_actor_expectations", "early_actor_trust",
-                                   "early_actor_goal"),
-    (rules.Stage.EARLY, "mentor"): ("early_mentor_listening", "early_mentor_expectations",
-                                    "early_mentor_trust"),
-    (rules.Stage.MIDDLE, "actor"): ("middle_actor_progress", "middle_actor_subgoal",
-                                    "middle_actor_task"),
-    (rules.Stage.MIDDLE, "mentor"): ("middle_mentor_challenge", "middle_mentor_progress",
-                                     "middle_mentor_learning"),
+    (rules.Stage.EARLY, "actor"): (
+        "early_actor_expectations",
+        "early_actor_trust",
+        "early_actor_goal",
+    ),
+    (rules.Stage.EARLY, "mentor"): (
+        "early_mentor_listening",
+        "early_mentor_expectations",
+        "early_mentor_trust",
+    ),
+    (rules.Stage.MIDDLE, "actor"): (
+        "middle_actor_progress",
+        "middle_actor_subgoal",
+        "middle_actor_task",
+    ),
+    (rules.Stage.MIDDLE, "mentor"): (
+        "middle_mentor_challenge",
+        "middle_mentor_progress",
+        "middle_mentor_learning",
+    ),
     (rules.Stage.LATE, "actor"): ("late_actor_change", "late_actor_next"),
     (rules.Stage.LATE, "mentor"): ("late_mentor_learning", "late_mentor_next"),
 }
@@ -33,11 +45,14 @@ def stage_of(turn: Turn, m: Mentorship) -> rules.Stage:
 
 def prompt_key(turn: Turn, m: Mentorship) -> str:
     keys = PROMPTS[(stage_of(turn, m), role_in(m, turn.person))]
-    written = turn.session.scalar(
-        select(func.count(Reflection.id)).where(
-            Reflection.mentorship_id == m.id, Reflection.person_id == turn.person.id
+    written = (
+        turn.session.scalar(
+            select(func.count(Reflection.id)).where(
+                Reflection.mentorship_id == m.id, Reflection.person_id == turn.person.id
+            )
         )
-    ) or 0
+        or 0
+    )
     return keys[written % len(keys)]
 
 
@@ -47,8 +62,14 @@ def reflection_form(turn: Turn, m: Mentorship, key: str) -> Form:
         form_id="reflection",
         title=tx._("Reflection"),
         value=f"{m.id}:{key}",
-        inputs=[Input(name="text", label=tx.t(f"reflection.{key}"), kind="multiline",
-                      max_length=LONG_TEXT_MAX)],
+        inputs=[
+            Input(
+                name="text",
+                label=tx.t(f"reflection.{key}"),
+                kind="multiline",
+                max_length=LONG_TEXT_MAX,
+            )
+        ],
         submit_label=tx._("Save privately"),
     )
 
@@ -80,20 +101,30 @@ def save(turn: Turn, value: str, fields: dict[str, str]) -> None:
         forms.reoffer(turn, reflection_form(turn, m, key), v)
         return
     forms.close(turn.session, turn.person)
-    reflection = Reflection(mentorship_id=m.id, person_id=turn.person.id, prompt_key=key,
-                            text=text, created_at=turn.now)
+    reflection = Reflection(
+        mentorship_id=m.id, person_id=turn.person.id, prompt_key=key, text=text, created_at=turn.now
+    )
     turn.session.add(reflection)
     turn.session.flush()
     other = partner(m, turn.person)
-    turn.reply(Message().text(turn.tx.t("reflection.saved")).buttons(
-        Button(action_id="reflection.share", value=str(reflection.id),
-               label=turn.tx._("Share with %(name)s", name=other.name))))
+    turn.reply(
+        Message()
+        .text(turn.tx.t("reflection.saved"))
+        .buttons(
+            Button(
+                action_id="reflection.share",
+                value=str(reflection.id),
+                label=turn.tx._("Share with %(name)s", name=other.name),
+            )
+        )
+    )
 
 
 @action("reflection.share")
 def share(turn: Turn, value: str) -> None:
-    reflection = reflection_for_author(turn.session, turn.person, int(value)) if (
-        value.isdigit()) else None
+    reflection = (
+        reflection_for_author(turn.session, turn.person, int(value)) if (value.isdigit()) else None
+    )
     if reflection is None:
         turn.refuse(turn.tx.t("common.not_yours"))
         return
@@ -103,10 +134,19 @@ def share(turn: Turn, value: str) -> None:
     m = party_mentorship(turn, reflection.mentorship_id)
     other = partner(m, turn.person)
     otx = texts_for(other)
-    turn.send(other, Message().text(otx.t("reflection.shared", who=user_text(turn.person.name),
-                                          prompt=otx.t(f"reflection.{reflection.prompt_key}"),
-                                          text=user_text(reflection.text))),
-              kind="shared", dedupe_key=f"shared.reflection:{reflection.id}")
+    turn.send(
+        other,
+        Message().text(
+            otx.t(
+                "reflection.shared",
+                who=user_text(turn.person.name),
+                prompt=otx.t(f"reflection.{reflection.prompt_key}"),
+                text=user_text(reflection.text),
+            )
+        ),
+        kind="shared",
+        dedupe_key=f"shared.reflection:{reflection.id}",
+    )
     turn.say(turn.tx.t("common.shared_with", name=user_text(other.name)))
 
 
@@ -117,14 +157,20 @@ def list_reflections(turn: Turn, rest: str) -> None:
         return
     items = reflections_visible_to(turn.session, turn.person, m)
     if not items:
-        turn.reply(Message().text(turn.tx.t("reflection.nothing")).buttons(
-            Button(action_id="reflect.start", label=turn.tx._("Reflect now"), value=str(m.id))))
+        turn.reply(
+            Message()
+            .text(turn.tx.t("reflection.nothing"))
+            .buttons(
+                Button(action_id="reflect.start", label=turn.tx._("Reflect now"), value=str(m.id))
+            )
+        )
         return
     lines = []
     for r in items:
         mine = r.person_id == turn.person.id
         who = turn.tx._("you") if mine else partner(m, turn.person).name
         shared = turn.tx._("shared") if r.shared_at else turn.tx._("private")
-        lines.append(f"*{turn.tx.date(r.created_at)} · {user_text(who)} · {shared}*\n"
-                     f"{user_text(r.text)}")
+        lines.append(
+            f"*{turn.tx.date(r.created_at)} · {user_text(who)} · {shared}*\n{user_text(r.text)}"
+        )
     turn.reply(Message().text("\n\n".join(lines)))

@@ -25,8 +25,12 @@ def series_form(turn: Turn, m: Mentorship) -> Form:
         title=tx._("Plan the meetings"),
         value=str(m.id),
         inputs=[
-            Input(name="date", label=tx._("Date of the first meeting"), kind="date",
-                  hint=tx._("For example 2027-03-15 or 15.3.2027")),
+            Input(
+                name="date",
+                label=tx._("Date of the first meeting"),
+                kind="date",
+                hint=tx._("For example 2027-03-15 or 15.3.2027"),
+            ),
             Input(name="time", label=tx._("Time"), kind="time", hint=tx._("For example 14:00")),
         ],
         submit_label=tx._("Show the series"),
@@ -39,14 +43,19 @@ def plan(turn: Turn, value: str) -> None:
     require_phase(turn, m, Phase.DEVELOPMENT, Phase.CLOSING)
     if m.meetings:
         turn.refuse(turn.tx.t("scheduling.already_booked"))
-    forms.offer(turn, series_form(turn, m), intro=turn.tx.t("scheduling.plan_intro",
-                days=m.agreement.meeting_interval_days))
+    forms.offer(
+        turn,
+        series_form(turn, m),
+        intro=turn.tx.t("scheduling.plan_intro", days=m.agreement.meeting_interval_days),
+    )
 
 
 def proposed_series(m: Mentorship, first_local: datetime) -> list[datetime]:
     assert m.planned_end is not None
-    horizon = rules.add_months(first_local.date(), rules.horizon_months(
-        m.agreement.duration_months, m.programme.booking_horizon_months))
+    horizon = rules.add_months(
+        first_local.date(),
+        rules.horizon_months(m.agreement.duration_months, m.programme.booking_horizon_months),
+    )
     until = min(m.planned_end, horizon)
     return rules.series(first_local, m.agreement.meeting_interval_days, until)
 
@@ -76,11 +85,13 @@ def propose(turn: Turn, value: str, fields: dict[str, str]) -> None:
         Message()
         .text(tx.t("scheduling.proposal", count=len(dates), lines=lines))
         .buttons(
-            Button(action_id="schedule.book", label=tx._("Book these meetings"),
-                   value=f"{m.id}|{dates[0].isoformat()}|{turn.person.timezone}",
-                   style="primary"),
-            Button(action_id="schedule.plan", label=tx._("Choose another start"),
-                   value=str(m.id)),
+            Button(
+                action_id="schedule.book",
+                label=tx._("Book these meetings"),
+                value=f"{m.id}|{dates[0].isoformat()}|{turn.person.timezone}",
+                style="primary",
+            ),
+            Button(action_id="schedule.plan", label=tx._("Choose another start"), value=str(m.id)),
         )
     )
 
@@ -103,15 +114,23 @@ def book(turn: Turn, value: str) -> None:
 
     dates = proposed_series(m, first_utc.astimezone(ZoneInfo(zone)))
     for seq, when in enumerate(dates, 1):
-        m.meetings.append(Meeting(seq=seq, scheduled_at=when, uid=new_uid(),
-                                  status=MeetingStatus.PLANNED))
+        m.meetings.append(
+            Meeting(seq=seq, scheduled_at=when, uid=new_uid(), status=MeetingStatus.PLANNED)
+        )
     turn.session.flush()
     total = progress.total_meetings(m)
     for person in (m.actor, m.mentor):
         tx = texts_for(person)
-        message = Message().text(tx.t("scheduling.booked", count=len(dates), total=total,
-                                      first=tx.datetime(dates[0]), last=tx.datetime(dates[-1]),
-                                      who=user_text(turn.person.name)))
+        message = Message().text(
+            tx.t(
+                "scheduling.booked",
+                count=len(dates),
+                total=total,
+                first=tx.datetime(dates[0]),
+                last=tx.datetime(dates[-1]),
+                who=user_text(turn.person.name),
+            )
+        )
         message.add(ics_attachment(tx, m, turn.now))
         if person.id == turn.person.id:
             turn.reply(message)
@@ -124,8 +143,9 @@ def new_uid() -> str:
 
 
 def ics_attachment(tx: Texts, m: Mentorship, now: datetime) -> Attachment:
-    return Attachment(filename="mentoring-meetings.ics", mime_type="text/calendar",
-                      content=series_ics(tx, m, now))
+    return Attachment(
+        filename="mentoring-meetings.ics", mime_type="text/calendar", content=series_ics(tx, m, now)
+    )
 
 
 @command("schedule")
@@ -138,9 +158,18 @@ def schedule(turn: Turn, rest: str) -> None:
         if m.phase == Phase.START:
             turn.say(tx.t("scheduling.after_agreement"))
         else:
-            turn.reply(Message().text(tx.t("scheduling.none_yet")).buttons(
-                Button(action_id="schedule.plan", label=tx._("Plan meetings"), value=str(m.id),
-                       style="primary")))
+            turn.reply(
+                Message()
+                .text(tx.t("scheduling.none_yet"))
+                .buttons(
+                    Button(
+                        action_id="schedule.plan",
+                        label=tx._("Plan meetings"),
+                        value=str(m.id),
+                        style="primary",
+                    )
+                )
+            )
         return
     total = progress.total_meetings(m)
     lines = [
@@ -148,13 +177,18 @@ def schedule(turn: Turn, rest: str) -> None:
         for x in m.meetings
     ]
     buttons = [
-        Button(action_id="schedule.move", label=tx._("Move meeting %(n)s", n=x.seq),
-               value=str(x.id))
+        Button(
+            action_id="schedule.move", label=tx._("Move meeting %(n)s", n=x.seq), value=str(x.id)
+        )
         for x in upcoming_meetings(m, turn.now)[:MOVE_BUTTONS]
     ]
     buttons.append(Button(action_id="schedule.ics", label=tx._("Calendar file"), value=str(m.id)))
-    turn.reply(Message().text(tx.t("scheduling.list_heading", partner=user_text(
-        partner(m, turn.person).name))).text("\n".join(lines)).buttons(*buttons))
+    turn.reply(
+        Message()
+        .text(tx.t("scheduling.list_heading", partner=user_text(partner(m, turn.person).name)))
+        .text("\n".join(lines))
+        .buttons(*buttons)
+    )
 
 
 def meeting_status_label(tx: Texts, meeting: Meeting) -> str:
@@ -174,8 +208,9 @@ def meeting_status_label(tx: Texts, meeting: Meeting) -> str:
 @action("schedule.ics")
 def ics(turn: Turn, value: str) -> None:
     m = party_mentorship(turn, value)
-    turn.reply(Message().text(turn.tx.t("scheduling.ics_intro")).add(
-        ics_attachment(turn.tx, m, turn.now)))
+    turn.reply(
+        Message().text(turn.tx.t("scheduling.ics_intro")).add(ics_attachment(turn.tx, m, turn.now))
+    )
 
 
 def _party_meeting(turn: Turn, value: str) -> Meeting:
@@ -226,8 +261,13 @@ def save_move(turn: Turn, value: str, fields: dict[str, str]) -> None:
         when = rules.local_datetime(day, at, turn.person.timezone)
         if when <= turn.now:
             v.errors["time"] = turn.tx._("That time has already passed.")
-        clash = [x for x in m.meetings if x.id != meeting.id and x.status ==
-                 MeetingStatus.PLANNED and abs(x.scheduled_at - when) < timedelta(days=1)]
+        clash = [
+            x
+            for x in m.meetings
+            if x.id != meeting.id
+            and x.status == MeetingStatus.PLANNED
+            and abs(x.scheduled_at - when) < timedelta(days=1)
+        ]
         if clash:
             v.errors["date"] = turn.tx._("Meeting %(n)s is already on that day.", n=clash[0].seq)
     if not v.ok or when is None:
@@ -239,11 +279,21 @@ def save_move(turn: Turn, value: str, fields: dict[str, str]) -> None:
     meeting.rescheduled_at = turn.now
     for person in (m.actor, m.mentor):
         tx = texts_for(person)
-        message = Message().text(tx.t("scheduling.moved", n=meeting.seq, when=tx.datetime(when),
-                                      who=user_text(turn.person.name)))
+        message = Message().text(
+            tx.t(
+                "scheduling.moved",
+                n=meeting.seq,
+                when=tx.datetime(when),
+                who=user_text(turn.person.name),
+            )
+        )
         message.add(ics_attachment(tx, m, turn.now))
         if person.id == turn.person.id:
             turn.reply(message)
         else:
-            turn.send(person, message, kind="schedule",
-                      dedupe_key=f"moved:{meeting.id}:{meeting.ics_sequence}:{person.id}")
+            turn.send(
+                person,
+                message,
+                kind="schedule",
+                dedupe_key=f"moved:{meeting.id}:{meeting.ics_sequence}:{person.id}",
+            )

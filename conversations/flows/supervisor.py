@@ -1,4 +1,4 @@
-"""Supervisors: asked to discuss goals and arrange time at the start; told progress, never content."""
+"""Supervisors: asked to discuss goals and arrange time; told progress, never content."""
 
 from __future__ import annotations
 
@@ -15,11 +15,18 @@ def _kickoff_buttons(m: Mentorship, locale_person: object) -> list[Button]:
     tx = texts_for(m.actor.supervisor)
     buttons = []
     if m.agreement.supervisor_goals_discussed_at is None:
-        buttons.append(Button(action_id="supervisor.discussed", value=str(m.id),
-                              label=tx._("We discussed the goals"), style="primary"))
+        buttons.append(
+            Button(
+                action_id="supervisor.discussed",
+                value=str(m.id),
+                label=tx._("We discussed the goals"),
+                style="primary",
+            )
+        )
     if m.agreement.supervisor_time_arranged_at is None:
-        buttons.append(Button(action_id="supervisor.time", value=str(m.id),
-                              label=tx._("Time is arranged")))
+        buttons.append(
+            Button(action_id="supervisor.time", value=str(m.id), label=tx._("Time is arranged"))
+        )
     return buttons
 
 
@@ -34,16 +41,20 @@ def queue_kickoff(turn: Turn, m: Mentorship) -> None:
         if m.agreement.share_goals_with_supervisor
         else None
     )
-    message = Message().text(
-        tx.t(
-            "supervisor.kickoff",
-            actor=user_text(m.actor.name),
-            mentor=user_text(m.mentor.name),
-            programme=user_text(m.programme.name),
-            months=m.agreement.duration_months,
-            goals=goals,
+    message = (
+        Message()
+        .text(
+            tx.t(
+                "supervisor.kickoff",
+                actor=user_text(m.actor.name),
+                mentor=user_text(m.mentor.name),
+                programme=user_text(m.programme.name),
+                months=m.agreement.duration_months,
+                goals=goals,
+            )
         )
-    ).buttons(*_kickoff_buttons(m, supervisor))
+        .buttons(*_kickoff_buttons(m, supervisor))
+    )
     turn.send(supervisor, message, kind="supervisor_kickoff", dedupe_key=f"kickoff:{m.id}")
 
 
@@ -100,8 +111,11 @@ def queue_closed_notice(turn: Turn, m: Mentorship) -> None:
     tx = texts_for(supervisor)
     turn.send(
         supervisor,
-        Message().text(tx.t("supervisor.closed", actor=user_text(m.actor.name),
-                            mentor=user_text(m.mentor.name))),
+        Message().text(
+            tx.t(
+                "supervisor.closed", actor=user_text(m.actor.name), mentor=user_text(m.mentor.name)
+            )
+        ),
         kind="supervisor_closed",
         dedupe_key=f"closed:{m.id}:supervisor",
     )

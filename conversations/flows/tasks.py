@@ -28,8 +28,13 @@ def list_tasks(turn: Turn, rest: str) -> None:
         due = f" ({tx._('by %(when)s', when=tx.date(task.due_at))})" if task.due_at else ""
         lines.append(f"{mark} {user_text(task.text)}{due}")
         if task.status == TaskStatus.OPEN:
-            buttons.append(Button(action_id="task.done", value=str(task.id),
-                                  label=tx._("Done: %(task)s", task=_short(task.text))))
+            buttons.append(
+                Button(
+                    action_id="task.done",
+                    value=str(task.id),
+                    label=tx._("Done: %(task)s", task=_short(task.text)),
+                )
+            )
     turn.reply(Message().text(tx.t("tasks.heading")).text("\n".join(lines)).buttons(*buttons[:5]))
 
 
@@ -50,6 +55,13 @@ def done(turn: Turn, value: str) -> None:
     task.done_at = turn.now
     turn.say(turn.tx.t("tasks.marked_done", task=user_text(task.text)))
     other = partner(m, turn.person)
-    turn.send(other, Message().text(texts_for(other).t(
-        "tasks.partner_done", who=user_text(turn.person.name), task=user_text(task.text))),
-        kind="task", dedupe_key=f"task.done:{task.id}")
+    turn.send(
+        other,
+        Message().text(
+            texts_for(other).t(
+                "tasks.partner_done", who=user_text(turn.person.name), task=user_text(task.text)
+            )
+        ),
+        kind="task",
+        dedupe_key=f"task.done:{task.id}",
+    )

@@ -1,0 +1,54 @@
+"""The ``web`` process: one aiohttp application for every inbound HTTP path.
+
+Adapters mount their routes here (Slack: ``POST /slack/events``; Teams: ``POST /api/messages``;
+the calendar feed: ``GET /calendar/{token}.ics``). ``GET /healthz`` checks the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import Settings
+from conversations.clock import Clock
+from conversations.engine import Engine
+
+log = logging.getLogger(__name__)
+
+ENGINE_KEY = web.AppKey("engine", Engine)
+SETTINGS_KEY = web.AppKey("settings", Settings)
+FACTORY_KEY = web.AppKey("factory", sessionmaker[Session])
+
+
+def create_app(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> web.Application:
+    """Compose the web application: health check plus every configured adapter's routes."""
+    app = web.Application()
+    app[SETTINGS_KEY] = settings
+    app[FACTORY_KEY] = factory
+    app[ENGINE_KEY] = Engine(factory, clock)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    factory = request.app[FACTORY_KEY]
+
+    def ping() -> None:
+        with factory() as session:
+            session.execute(text("SELECT 1"))
+
+    try:
+        await asyncio.to_thread(ping)
+    except Exception as err:  # the database is down or unreachable
+        log.warning("health check failed: %s", err)
+        return web.json_response({"status": "error", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+def serve(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> None:
+    """Run the web process on ``PORT`` until interrupted."""
+    web.run_app(create_app(settings, factory, clock), port=settings.port, print=log.info)
