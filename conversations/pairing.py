@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from conversations.messages import Button, Message
 from conversations.outbox import insert_ignoring_duplicates, outbox_row
-from conversations.texts import user_text
+from conversations.texts import first_name, user_text
 from conversations.turn import texts_for
 from storage.models import ACTIVE_PHASES, Agreement, Mentorship, Person, Programme
 
@@ -48,7 +48,7 @@ def create_mentorship(
         message = Message().text(
             tx.t(
                 f"agreement.{key}",
-                name=user_text(person.name),
+                name=user_text(first_name(person.name)),
                 partner=user_text((mentor if person is actor else actor).name),
                 programme=user_text(programme.name),
                 months=programme.duration_months,

@@ -51,6 +51,11 @@ def split_user_spans(text: str) -> list[tuple[bool, str]]:
     return out
 
 
+def first_name(name: str) -> str:
+    """The first word of a name, for greetings ("Hello Aino!")."""
+    return name.split()[0] if name.split() else name
+
+
 def strip_user_marks(text: str) -> str:
     return text.replace(USER_OPEN, "").replace(USER_CLOSE, "")
 

@@ -10,8 +10,11 @@ def render(message: Message, numbering_start: int = 1) -> str:
     """Render every block; buttons are numbered from ``numbering_start``."""
     lines: list[str] = []
     number = numbering_start
+    previous: object = None
     for block in message.blocks:
         if isinstance(block, Text):
+            if lines and isinstance(previous, Text):
+                lines.append("")
             lines.append(strip_user_marks(block.text))
         elif isinstance(block, Fields):
             width = max(len(strip_user_marks(f.label)) for f in block.fields)
@@ -32,6 +35,7 @@ def render(message: Message, numbering_start: int = 1) -> str:
         elif isinstance(block, Attachment):
             size = len(block.content.encode("utf-8"))
             lines.append(f"  📎 {block.filename} ({block.mime_type}, {size} bytes)")
+        previous = block
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conversations import forms, progress
 from conversations.flows.common import party_mentorship, pick_mentorship
+from conversations.flows.tasks import task_done_button
 from conversations.messages import Button, Form, Input, Message, Option
 from conversations.registry import action, command, form
 from conversations.texts import user_text
@@ -180,9 +181,14 @@ def save(turn: Turn, value: str, fields: dict[str, str]) -> None:
             )
         )
     turn.reply(message)
-    tasks = open_tasks(turn.session, m)
-    if tasks and not task_text:
-        turn.say(turn.tx.t("checkin.open_tasks", tasks="; ".join(user_text(t.text) for t in tasks)))
+    earlier = [t for t in open_tasks(turn.session, m) if t.meeting_id != meeting.id]
+    if earlier:
+        turn.reply(
+            Message()
+            .text(turn.tx.t("checkin.open_tasks", count=len(earlier)))
+            .text("\n".join(f"○ {user_text(t.text)}" for t in earlier))
+            .buttons(*[task_done_button(turn, t) for t in earlier[:5]])
+        )
 
 
 @action("checkin.share_note")

@@ -9,7 +9,7 @@ from conversations.flows.basics import next_steps
 from conversations.messages import Button, Form, Input, Message, Option
 from conversations.registry import action, command, form
 from conversations.roles import roles_of
-from conversations.texts import LOCALES, Texts
+from conversations.texts import LOCALES, Texts, first_name, user_text
 from conversations.turn import Turn
 
 COMMON_TIMEZONES = (
@@ -29,7 +29,7 @@ def start(turn: Turn, _rest: str) -> None:
     other = Texts("fi" if turn.tx.locale == "en" else "en")
     turn.reply(
         Message()
-        .text(turn.tx.t("onboarding.hello", name=turn.person.name))
+        .text(turn.tx.t("onboarding.hello", name=user_text(first_name(turn.person.name))))
         .text(other.t("onboarding.choose_language"))
         .buttons(
             Button(action_id="onboarding.language", label="Suomi", value="fi"),
@@ -110,7 +110,7 @@ def save_timezone(turn: Turn, _value: str, fields: dict[str, str]) -> None:
     message = Message().text(
         turn.tx.t(
             "onboarding.introduction",
-            name=turn.person.name,
+            name=user_text(first_name(turn.person.name)),
             mentor=len(roles.mentor_of),
             actor=len(roles.actor_in),
             supervisor=roles.supervisor,

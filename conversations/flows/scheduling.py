@@ -128,7 +128,7 @@ def book(turn: Turn, value: str) -> None:
                 total=total,
                 first=tx.datetime(dates[0]),
                 last=tx.datetime(dates[-1]),
-                who=user_text(turn.person.name),
+                who=None if person.id == turn.person.id else user_text(turn.person.name),
             )
         )
         message.add(ics_attachment(tx, m, turn.now))
@@ -284,7 +284,7 @@ def save_move(turn: Turn, value: str, fields: dict[str, str]) -> None:
                 "scheduling.moved",
                 n=meeting.seq,
                 when=tx.datetime(when),
-                who=user_text(turn.person.name),
+                who=None if person.id == turn.person.id else user_text(turn.person.name),
             )
         )
         message.add(ics_attachment(tx, m, turn.now))

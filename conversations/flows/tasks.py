@@ -28,14 +28,17 @@ def list_tasks(turn: Turn, rest: str) -> None:
         due = f" ({tx._('by %(when)s', when=tx.date(task.due_at))})" if task.due_at else ""
         lines.append(f"{mark} {user_text(task.text)}{due}")
         if task.status == TaskStatus.OPEN:
-            buttons.append(
-                Button(
-                    action_id="task.done",
-                    value=str(task.id),
-                    label=tx._("Done: %(task)s", task=_short(task.text)),
-                )
-            )
+            buttons.append(task_done_button(turn, task))
     turn.reply(Message().text(tx.t("tasks.heading")).text("\n".join(lines)).buttons(*buttons[:5]))
+
+
+def task_done_button(turn: Turn, task: Task) -> Button:
+    """A button that marks one open intermediate task done."""
+    return Button(
+        action_id="task.done",
+        value=str(task.id),
+        label=turn.tx._("Done: %(task)s", task=_short(task.text)),
+    )
 
 
 def _short(text: str, limit: int = 30) -> str:
