@@ -1,0 +1,150 @@
+"""Delivering a rendered ``Message`` to one person's Slack DM (outbox delivery and replies).
+
+Where the DM channel comes from: the web adapter puts ``{"channel": "D…"}`` into
+``Inbound.address`` whenever it knows the person's DM with the bot (every ``message.im``,
+``app_home_opened``, a click in the DM, or ``conversations.open`` once per process for a slash
+command or a modal); the engine stores it in ``PlatformIdentity.address`` on every inbound. A
+nudge therefore finds the channel in ``Recipient.address`` and never calls
+``conversations.open``. Only when no channel is stored (someone who never wrote to the bot)
+does the sender open the DM itself with ``conversations.open``; it cannot write the database,
+so the channel is cached on the next inbound from that person.
+
+The sender never retries: rate limits (HTTP 429, ``ratelimited``) and platform errors are
+reported as ``SendError`` (with ``retry_after`` from Slack's ``Retry-After`` header) to the
+delivery worker, which owns the one retry policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.render import Rendered, render_message
+from conversations.delivery import Recipient, SendError
+from conversations.messages import Message
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+
+PERMANENT_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "cannot_dm_bot",
+        "channel_not_found",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "is_archived",
+        "msg_too_long",
+        "no_text",
+        "not_in_channel",
+        "restricted_action",
+        "too_many_attachments",
+        "user_disabled",
+        "user_not_found",
+        "user_not_visible",
+    }
+)
+"""Slack errors that trying again cannot fix; the row goes to the dead letter at once."""
+
+
+def send_error(err: Exception) -> SendError:
+    """Translate an SDK or network failure into what the delivery worker understands."""
+    if isinstance(err, SlackApiError):
+        response = err.response
+        code = str(response.get("error") or "unknown_error")
+        status = response.status_code
+        retry_after: float | None = None
+        header = _header(response.headers, "Retry-After")
+        if header is not None:
+            try:
+                retry_after = float(header)
+            except ValueError:
+                retry_after = None
+        if status == 429 or code == "ratelimited":
+            return SendError(f"slack: ratelimited (HTTP {status})", retry_after=retry_after or 1.0)
+        return SendError(
+            f"slack: {code} (HTTP {status})",
+            retry_after=retry_after,
+            permanent=code in PERMANENT_ERRORS,
+        )
+    if isinstance(err, SlackClientError | aiohttp.ClientError | asyncio.TimeoutError):
+        return SendError(f"slack: {type(err).__name__}: {err}")
+    return SendError(f"slack: unexpected {type(err).__name__}: {err}")
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if not headers:
+        return None
+    for key, value in dict(headers).items():
+        if str(key).lower() == name.lower():
+            if isinstance(value, list):
+                return str(value[0]) if value else None
+            return str(value)
+    return None
+
+
+class SlackSender:
+    """``conversations.delivery.Sender`` for Slack: ``chat.postMessage`` to the person's DM."""
+
+    platform = PLATFORM
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def send(self, recipient: Recipient, message: Message) -> str:
+        """Post ``message`` to the recipient's DM; returns the ``ts`` of the first post."""
+        try:
+            channel = await self.dm_channel(recipient)
+            return await self.post(channel, render_message(message))
+        except SendError:
+            raise
+        except Exception as err:
+            raise send_error(err) from err
+
+    async def dm_channel(self, recipient: Recipient) -> str:
+        """The stored DM channel, or (once, uncached) the one ``conversations.open`` gives."""
+        channel = recipient.address.get("channel") if recipient.address else None
+        if isinstance(channel, str) and channel:
+            return channel
+        if not recipient.platform_user_id:
+            raise SendError("slack: this person has no Slack user id", permanent=True)
+        return await open_dm(self.client, recipient.platform_user_id)
+
+    async def post(self, channel: str, rendered: Rendered) -> str:
+        """Post every part of a rendered message in order; files are uploaded after the text."""
+        first_ts = ""
+        try:
+            for post in rendered.posts:
+                response = await self.client.chat_postMessage(
+                    channel=channel, text=post.text, blocks=post.blocks, unfurl_links=False
+                )
+                first_ts = first_ts or str(response.get("ts") or "")
+            for attachment in rendered.files:
+                await self.client.files_upload_v2(
+                    channel=channel,
+                    filename=attachment.filename,
+                    title=attachment.filename,
+                    content=attachment.content.encode("utf-8"),
+                )
+        except Exception as err:
+            raise send_error(err) from err
+        return first_ts or "file"
+
+
+async def open_dm(client: AsyncWebClient, user_id: str) -> str:
+    """The id of the bot's DM with ``user_id`` (``conversations.open`` is idempotent)."""
+    try:
+        response = await client.conversations_open(users=user_id)
+    except Exception as err:
+        raise send_error(err) from err
+    channel = response.get("channel") or {}
+    channel_id = channel.get("id") if isinstance(channel, dict) else None
+    if not channel_id:
+        raise SendError("slack: conversations.open returned no channel")
+    return str(channel_id)

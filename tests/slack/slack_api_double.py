@@ -1,0 +1,209 @@
+"""A local double of Slack's Web API: an aiohttp server on 127.0.0.1 that records every call.
+
+It answers with the response shapes Slack documents (``{"ok": true, ...}``), accepts both
+form-encoded and JSON bodies like Slack does, implements the three-step external file upload
+(``files.getUploadURLExternal`` → POST to the upload URL → ``files.completeUploadExternal``),
+and can be told to fail the next call of a method (e.g. HTTP 429 with ``Retry-After``).
+Point ``AsyncWebClient(base_url=double.api_url)`` at it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    """One Web API call as the bot made it."""
+
+    method: str
+    args: dict[str, Any]
+    token: str | None
+
+    def blocks(self) -> list[dict[str, Any]]:
+        raw = self.args.get("blocks")
+        if isinstance(raw, str):
+            parsed: list[dict[str, Any]] = json.loads(raw)
+            return parsed
+        return list(raw or [])
+
+    def view(self) -> dict[str, Any]:
+        raw = self.args.get("view")
+        if isinstance(raw, str):
+            parsed: dict[str, Any] = json.loads(raw)
+            return parsed
+        return dict(raw or {})
+
+
+@dataclass
+class Failure:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SlackUser:
+    id: str
+    email: str | None
+    real_name: str
+
+
+class SlackApiDouble:
+    """Records calls in ``calls``; ``users`` is the workspace directory for ``users.info``."""
+
+    def __init__(self, team_id: str = "T0MENTOR", bot_user_id: str = "UBOT") -> None:
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.calls: list[Call] = []
+        self.users: dict[str, SlackUser] = {}
+        self.uploads: dict[str, bytes] = {}
+        self.failures: dict[str, deque[Failure]] = {}
+        self._ts = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    # --- test helpers ------------------------------------------------------------------
+
+    def add_user(self, user_id: str, email: str | None, real_name: str) -> None:
+        self.users[user_id] = SlackUser(user_id, email, real_name)
+
+    def fail_next(self, method: str, status: int, error: str, **headers: str) -> None:
+        """Make the next call of ``method`` fail with ``{"ok": false, "error": error}``."""
+        self.failures.setdefault(method, deque()).append(
+            Failure(status, {"ok": False, "error": error}, dict(headers))
+        )
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+    # --- handlers ----------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        raw = await request.read()
+        args: dict[str, Any]
+        if request.content_type == "application/json":
+            args = json.loads(raw or b"{}")
+        else:
+            args = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        args = {**dict(request.query), **args}  # the SDK sends some arguments as query params
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth else args.get("token")
+        self.calls.append(Call(method, args, token))
+        queue = self.failures.get(method)
+        if queue:
+            failure = queue.popleft()
+            return web.json_response(failure.body, status=failure.status, headers=failure.headers)
+        if not token:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        return web.json_response(self._answer(method, args))
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        data = await request.read()
+        self.uploads[request.match_info["file_id"]] = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://mentorbot-test.slack.com/",
+                "team": "Mentorbot test",
+                "user": "mentorbot",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": "B0MENTOR",
+                "is_enterprise_install": False,
+            }
+        if method == "chat.postMessage":
+            ts = f"1790000000.{next(self._ts):06d}"
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "ts": ts,
+                "message": {
+                    "type": "message",
+                    "user": self.bot_user_id,
+                    "text": args.get("text", ""),
+                    "ts": ts,
+                },
+            }
+        if method == "conversations.open":
+            user = str(args.get("users", "")).split(",")[0]
+            return {"ok": True, "channel": {"id": f"D{user}"}}
+        if method == "users.info":
+            user = self.users.get(str(args.get("user")))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {
+                "ok": True,
+                "user": {
+                    "id": user.id,
+                    "team_id": self.team_id,
+                    "name": user.real_name.lower().replace(" ", "."),
+                    "real_name": user.real_name,
+                    "is_bot": False,
+                    "profile": {
+                        "real_name": user.real_name,
+                        "display_name": user.real_name.split()[0],
+                        **({"email": user.email} if user.email else {}),
+                    },
+                },
+            }
+        if method in ("views.open", "views.publish", "views.update", "views.push"):
+            view = args.get("view")
+            parsed = json.loads(view) if isinstance(view, str) else dict(view or {})
+            return {
+                "ok": True,
+                "view": {**parsed, "id": f"V{next(self._ids):08d}", "team_id": self.team_id},
+            }
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ids):08d}"
+            return {
+                "ok": True,
+                "upload_url": f"{self.base_url}/upload/{file_id}",
+                "file_id": file_id,
+            }
+        if method == "files.completeUploadExternal":
+            files = args.get("files")
+            parsed_files = json.loads(files) if isinstance(files, str) else list(files or [])
+            return {
+                "ok": True,
+                "files": [{"id": f["id"], "title": f.get("title", "")} for f in parsed_files],
+            }
+        return {"ok": True}

@@ -1,0 +1,131 @@
+"""The Slack sender against a local double of the Web API: what it calls and what it reports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.sender import SlackSender
+from conversations.delivery import Recipient, SendError
+from conversations.messages import Attachment, Message
+from conversations.texts import user_text
+from tests.slack.slack_api_double import SlackApiDouble
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackApiDouble]:
+    double = SlackApiDouble()
+    await double.start()
+    yield double
+    await double.stop()
+
+
+def _sender(slack: SlackApiDouble) -> SlackSender:
+    return SlackSender(AsyncWebClient(token="xoxb-test", base_url=slack.api_url))
+
+
+def _recipient(address: dict[str, str] | None = None) -> Recipient:
+    return Recipient(
+        person_id=1,
+        name="Aino Virtanen",
+        email="aino@example.com",
+        locale="en",
+        platform="slack",
+        platform_user_id="UAINO",
+        address=address or {},
+    )
+
+
+async def test_send_posts_to_the_cached_dm_channel_without_opening_it(
+    slack: SlackApiDouble,
+) -> None:
+    ts = await _sender(slack).send(
+        _recipient({"channel": "DCACHED"}), Message().text("Your meeting is *tomorrow*.")
+    )
+    assert [c.method for c in slack.calls] == ["chat.postMessage"]
+    call = slack.calls[0]
+    assert call.args["channel"] == "DCACHED"
+    assert call.token == "xoxb-test"
+    assert call.blocks()[0]["text"]["text"] == "Your meeting is *tomorrow*."
+    assert ts.startswith("1790000000.")
+
+
+async def test_send_opens_the_dm_when_no_channel_is_stored(slack: SlackApiDouble) -> None:
+    await _sender(slack).send(_recipient(), Message().text("Hello"))
+    assert [c.method for c in slack.calls] == ["conversations.open", "chat.postMessage"]
+    assert slack.calls[0].args["users"] == "UAINO"
+    assert slack.calls[1].args["channel"] == "DUAINO"
+
+
+async def test_rate_limit_is_reported_with_retry_after_and_not_retried(
+    slack: SlackApiDouble,
+) -> None:
+    slack.fail_next("chat.postMessage", 429, "ratelimited", **{"Retry-After": "7"})
+    with pytest.raises(SendError) as caught:
+        await _sender(slack).send(_recipient({"channel": "D1"}), Message().text("Hi"))
+    assert caught.value.retry_after == 7.0
+    assert not caught.value.permanent
+    assert len(slack.of("chat.postMessage")) == 1  # no retry of its own
+
+
+async def test_a_deleted_user_is_a_permanent_failure(slack: SlackApiDouble) -> None:
+    slack.fail_next("chat.postMessage", 200, "user_disabled")
+    with pytest.raises(SendError) as caught:
+        await _sender(slack).send(_recipient({"channel": "D1"}), Message().text("Hi"))
+    assert caught.value.permanent
+    assert "user_disabled" in caught.value.reason
+
+
+async def test_other_platform_errors_are_reported_as_retryable(slack: SlackApiDouble) -> None:
+    slack.fail_next("chat.postMessage", 500, "internal_error")
+    with pytest.raises(SendError) as caught:
+        await _sender(slack).send(_recipient({"channel": "D1"}), Message().text("Hi"))
+    assert not caught.value.permanent
+    assert caught.value.retry_after is None
+
+
+async def test_unreachable_api_is_a_retryable_send_error() -> None:
+    client = AsyncWebClient(token="xoxb-test", base_url="http://127.0.0.1:9/api/", timeout=2)
+    with pytest.raises(SendError) as caught:
+        await SlackSender(client).send(_recipient({"channel": "D1"}), Message().text("Hi"))
+    assert not caught.value.permanent
+
+
+async def test_a_long_message_is_split_into_posts_of_at_most_fifty_blocks(
+    slack: SlackApiDouble,
+) -> None:
+    message = Message()
+    for n in range(120):
+        message.text(f"Line {n}")
+    await _sender(slack).send(_recipient({"channel": "D1"}), message)
+    posts = slack.of("chat.postMessage")
+    assert [len(p.blocks()) for p in posts] == [50, 50, 20]
+
+
+async def test_user_typed_mentions_are_escaped_never_triggered(slack: SlackApiDouble) -> None:
+    text = "Goal: " + user_text("<!channel> ping <@U123> & co") + " <- yours"
+    await _sender(slack).send(_recipient({"channel": "D1"}), Message().text(text))
+    shown = slack.of("chat.postMessage")[0].blocks()[0]["text"]["text"]
+    assert "<!channel>" not in shown and "<@U123>" not in shown
+    assert "&lt;!channel&gt; ping &lt;@U123&gt; &amp; co" in shown
+    assert "\ue000" not in shown and "\ue001" not in shown
+
+
+async def test_an_ics_attachment_is_uploaded_to_the_dm(slack: SlackApiDouble) -> None:
+    ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+    message = (
+        Message()
+        .text("Your meetings")
+        .add(Attachment(filename="meetings.ics", mime_type="text/calendar", content=ics))
+    )
+    await _sender(slack).send(_recipient({"channel": "D1"}), message)
+    methods = [c.method for c in slack.calls]
+    assert methods[0] == "chat.postMessage"
+    assert "files.getUploadURLExternal" in methods
+    complete = slack.of("files.completeUploadExternal")[0]
+    assert complete.args["channel_id"] == "D1"
+    file_id = json.loads(complete.args["files"])[0]["id"]
+    assert slack.uploads[file_id] == ics.encode("utf-8")
