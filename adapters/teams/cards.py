@@ -1,0 +1,208 @@
+"""Rendering the message model as Adaptive Cards (schema 1.5).
+
+Decisions, documented here once:
+
+* The engine's light markdown becomes card markdown (``*bold*`` → ``**bold**``); spans of
+  user-typed text are escaped so they render literally.
+* Every button is an ``Action.Submit`` whose data carries ``mb_action`` and ``mb_value``; a
+  form's one submit action carries ``mb_form`` and ``mb_value``, and Teams adds the input
+  values (input ids are the form's field names).
+* An attachment is offered as its link (``Action.OpenUrl``), because files in personal chat
+  need a consent flow. Without a link a calendar file is explained (``schedule`` shows the
+  meetings); any other small text file (the data export) is shown inline.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from conversations.messages import (
+    Actions,
+    Attachment,
+    Button,
+    Divider,
+    Fields,
+    Form,
+    Input,
+    Message,
+    Text,
+)
+from conversations.texts import Texts, split_user_spans, strip_user_marks
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+
+ACTION_KEY = "mb_action"
+FORM_KEY = "mb_form"
+VALUE_KEY = "mb_value"
+RESERVED_KEYS = frozenset({ACTION_KEY, FORM_KEY, VALUE_KEY, "msteams"})
+
+INLINE_FILE_LIMIT = 20_000
+_STYLES = {"primary": "positive", "danger": "destructive"}
+_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#>~|<&-])")
+
+
+def escape_markdown(text: str) -> str:
+    """Make a person's text render literally in card markdown (no links, emphasis, lists)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", strip_user_marks(text))
+
+
+def markdown(text: str) -> str:
+    """The engine's light markdown as card markdown; user-typed spans escaped."""
+    out: list[str] = []
+    for is_user, chunk in split_user_spans(text):
+        out.append(escape_markdown(chunk) if is_user else _BOLD.sub(r"**\1**", chunk))
+    return "".join(out)
+
+
+def plain(text: str) -> str:
+    """Text for places without markdown (labels, titles, choices)."""
+    return strip_user_marks(text)
+
+
+def text_block(text: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **extra}
+
+
+def submit_action(button: Button) -> dict[str, Any]:
+    action: dict[str, Any] = {
+        "type": "Action.Submit",
+        "title": plain(button.label),
+        "data": {ACTION_KEY: button.action_id, VALUE_KEY: button.value},
+    }
+    if button.style in _STYLES:
+        action["style"] = _STYLES[button.style]
+    return action
+
+
+def render_input(field: Input, form: Form) -> list[dict[str, Any]]:
+    """One form field as an ``Input.*`` element (plus its validation error, if any)."""
+    element: dict[str, Any] = {"id": field.name, "label": plain(field.label)}
+    current = form.values.get(field.name)
+    if field.kind in ("text", "multiline"):
+        element["type"] = "Input.Text"
+        element["isMultiline"] = field.kind == "multiline"
+        if field.max_length:
+            element["maxLength"] = field.max_length
+        if field.hint:
+            element["placeholder"] = plain(field.hint)
+    elif field.kind in ("select", "rating"):
+        choices = [_option(o.value, plain(o.label)) for o in field.options]
+        if not choices and field.kind == "rating":
+            choices = [_option(str(n), str(n)) for n in range(1, 6)]
+        element["type"] = "Input.ChoiceSet"
+        element["style"] = "expanded" if field.kind == "rating" else "compact"
+        element["choices"] = choices
+    elif field.kind == "date":
+        element["type"] = "Input.Date"
+    elif field.kind == "time":
+        element["type"] = "Input.Time"
+    if current:
+        element["value"] = plain(current)
+    if field.required:
+        element["isRequired"] = True
+        element["errorMessage"] = plain(form.errors.get(field.name, "")) or plain(field.label)
+    elements = [element]
+    if field.name in form.errors:
+        elements.append(
+            text_block(markdown(form.errors[field.name]), color="attention", spacing="none")
+        )
+    return elements
+
+
+def _option(value: str, title: str) -> dict[str, Any]:
+    return {"title": title, "value": value}
+
+
+def render_form(form: Form) -> list[dict[str, Any]]:
+    body: list[dict[str, Any]] = [
+        text_block(markdown(form.title), weight="bolder", separator=True, spacing="medium")
+    ]
+    for field in form.inputs:
+        body.extend(render_input(field, form))
+    body.append(
+        {
+            "type": "ActionSet",
+            "actions": [
+                {
+                    "type": "Action.Submit",
+                    "title": plain(form.submit_label),
+                    "style": "positive",
+                    "data": {FORM_KEY: form.form_id, VALUE_KEY: form.value},
+                }
+            ],
+        }
+    )
+    return body
+
+
+def render_attachment(block: Attachment, tx: Texts) -> list[dict[str, Any]]:
+    if block.link:
+        return [
+            text_block(f"📅 {escape_markdown(block.filename)}"),
+            {
+                "type": "ActionSet",
+                "actions": [
+                    {"type": "Action.OpenUrl", "title": tx._("Open the link"), "url": block.link}
+                ],
+            },
+        ]
+    if block.mime_type == "text/calendar":
+        return [
+            text_block(
+                tx._(
+                    "Files cannot be sent in this chat. Say *schedule* to see your meetings "
+                    "and the calendar link."
+                ).replace("*schedule*", "**schedule**")
+            )
+        ]
+    if len(block.content) <= INLINE_FILE_LIMIT:
+        return [
+            text_block(f"📎 {escape_markdown(block.filename)}", weight="bolder"),
+            text_block(escape_markdown(block.content), fontType="monospace", size="small"),
+        ]
+    return [
+        text_block(
+            tx._("The file %(filename)s is too large to show here.", filename=block.filename)
+        )
+    ]
+
+
+def render(message: Message, tx: Texts) -> dict[str, Any]:
+    """The whole message as one Adaptive Card."""
+    body: list[dict[str, Any]] = []
+    for block in message.blocks:
+        if isinstance(block, Text):
+            body.append(text_block(markdown(block.text)))
+        elif isinstance(block, Fields):
+            body.append(
+                {
+                    "type": "FactSet",
+                    "facts": [
+                        {"title": plain(f.label), "value": markdown(f.value)} for f in block.fields
+                    ],
+                }
+            )
+        elif isinstance(block, Actions):
+            body.append({"type": "ActionSet", "actions": [submit_action(b) for b in block.buttons]})
+        elif isinstance(block, Form):
+            body.extend(render_form(block))
+        elif isinstance(block, Divider):
+            body.append({"type": "Container", "separator": True, "spacing": "medium", "items": []})
+        elif isinstance(block, Attachment):
+            body.extend(render_attachment(block, tx))
+    return {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "msteams": {"width": "Full"},
+        "body": body,
+    }
+
+
+def card_attachment(message: Message, tx: Texts) -> dict[str, Any]:
+    """The card as a Bot Framework activity attachment."""
+    return {"contentType": CARD_CONTENT_TYPE, "content": render(message, tx)}

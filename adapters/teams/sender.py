@@ -1,0 +1,34 @@
+"""The outbox's way into Teams: proactive cards with the stored conversation reference."""
+
+from __future__ import annotations
+
+from adapters.teams import PLATFORM
+from adapters.teams.cards import card_attachment
+from adapters.teams.connector import TeamsConfig, TeamsConnector, TokenProviderFactory
+from conversations.delivery import Recipient, SendError
+from conversations.messages import Message
+from conversations.texts import Texts
+
+
+class TeamsSender:
+    """Delivers one outbox message; failures are ``SendError`` for the worker's policy."""
+
+    platform = PLATFORM
+
+    def __init__(self, connector: TeamsConnector) -> None:
+        self.connector = connector
+
+    @classmethod
+    def from_config(
+        cls, config: TeamsConfig, token_provider_factory: TokenProviderFactory | None = None
+    ) -> TeamsSender:
+        """A sender that needs only the settings: usable from the ``clock`` process."""
+        return cls(TeamsConnector(config, token_provider_factory))
+
+    async def send(self, recipient: Recipient, message: Message) -> str:
+        reference = recipient.address.get("conversation_reference")
+        if not isinstance(reference, dict):
+            # not permanent: the person may still install the app and become reachable
+            raise SendError("no Teams conversation reference stored for this person yet")
+        card = card_attachment(message, Texts(recipient.locale))
+        return await self.connector.send_card(reference, card)

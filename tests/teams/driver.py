@@ -1,0 +1,336 @@
+"""Plays transcript scripts through Microsoft Teams: activities POSTed to ``/api/messages``.
+
+``TeamsDriver`` implements ``adapters.console.script.Driver``: each person is a Teams user in
+a personal chat with the bot; ``say`` posts a message activity, ``click`` and ``submit``
+post the card submit Teams would send for a button or form in a card the Bot Connector
+double recorded for that person, and queued outbox messages are delivered after every step
+with the proactive ``TeamsSender`` — as ``bot.app.console_session`` does for the console.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import threading
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from typing import Any, TypeVar
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.console.session import ConsoleError
+from adapters.teams import PLATFORM
+from adapters.teams.app import TEAMS_KEY
+from adapters.teams.cards import ACTION_KEY, FORM_KEY
+from adapters.teams.connector import TeamsConfig
+from adapters.teams.sender import TeamsSender
+from bot.delivery import DeliveryReport, deliver_due
+from bot.settings import Settings
+from bot.web import create_app
+from conversations.clock import SettableClock
+from storage.models import Person
+from tests.teams.connector_double import ConnectorDouble, Member, Posted
+
+T = TypeVar("T")
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+BOT_ID = "28:mentorbot-local"
+ANONYMOUS = {"CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED": "true"}
+
+
+class LoopThread:
+    """An event loop in a background thread; the synchronous driver waits on it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+@dataclass(frozen=True)
+class TeamsUser:
+    email: str
+    name: str
+    user_id: str
+    aad_object_id: str
+    conversation_id: str
+
+
+def teams_user(email: str, name: str) -> TeamsUser:
+    digest = hashlib.sha256(email.lower().encode()).hexdigest()
+    return TeamsUser(
+        email=email.lower(),
+        name=name,
+        user_id=f"29:1{digest[:40]}",
+        aad_object_id=f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}",
+        conversation_id=f"a:1{digest[32:64]}",
+    )
+
+
+@dataclass(frozen=True)
+class CardButton:
+    posted: Posted
+    title: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CardForm:
+    posted: Posted
+    inputs: list[dict[str, Any]]
+    data: dict[str, Any]
+
+
+def walk(node: Any) -> Iterator[dict[str, Any]]:
+    """Every element and action of a card, in document order."""
+    if isinstance(node, dict):
+        yield node
+        for key in ("body", "items", "actions", "columns"):
+            for child in node.get(key, []) or []:
+                yield from walk(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from walk(child)
+
+
+def cards_of(posted: Posted) -> list[dict[str, Any]]:
+    return [
+        a["content"]
+        for a in posted.activity.get("attachments", [])
+        if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+    ]
+
+
+class TeamsDriver:
+    """A whole organisation on Teams, talking to the web app over HTTP."""
+
+    def __init__(
+        self, factory: sessionmaker[Session], clock: SettableClock, settings: Settings | None = None
+    ) -> None:
+        self.factory = factory
+        self.clock = clock
+        self.lines: list[str] = []
+        self.users: dict[str, TeamsUser] = {}
+        self._ids = itertools.count(1_600_000_000_001)
+        self.loop = LoopThread()
+        self.double = ConnectorDouble()
+        self.settings = settings or Settings(**ANONYMOUS)  # type: ignore[arg-type]
+        self.sender = TeamsSender.from_config(TeamsConfig.from_settings(self.settings))
+        self.reports: list[DeliveryReport] = []
+        self.loop.run(self._start())
+
+    async def _start(self) -> None:
+        await self.double.start()
+        self.app = create_app(self.settings, self.factory, self.clock)
+        self.runner = web.AppRunner(self.app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}/api/messages"
+        self.http = aiohttp.ClientSession()
+
+    def close(self) -> None:
+        async def stop() -> None:
+            await self.http.close()
+            await self.runner.cleanup()
+            await self.double.stop()
+
+        self.loop.run(stop())
+        self.loop.close()
+
+    # --- the Driver protocol ----------------------------------------------------------
+
+    def out(self, line: str) -> None:
+        self.lines.append(line)
+
+    def say(self, email: str, text: str) -> None:
+        user = self.user(email)
+        self.post(self.activity(user, "message", text=text, textFormat="plain"))
+
+    def click(self, email: str, target: str) -> None:
+        button = self.find_button(email, target)
+        self.post(self.submit_activity(self.user(email), button.posted, dict(button.data)))
+
+    def submit(self, email: str, answers: dict[str, str]) -> None:
+        form = self.last_form(email)
+        ids = {i["id"] for i in form.inputs}
+        unknown = sorted(set(answers) - ids)
+        if unknown:
+            raise ConsoleError(f"the card's form has no field {', '.join(unknown)}")
+        values = {i["id"]: str(i.get("value", "")) for i in form.inputs}
+        values.update(answers)
+        missing = [i["id"] for i in form.inputs if i.get("isRequired") and not values[i["id"]]]
+        if missing:  # Teams validates required inputs before it submits
+            raise ConsoleError(f"Teams would not submit: {', '.join(missing)} required")
+        self.post(self.submit_activity(self.user(email), form.posted, {**values, **form.data}))
+
+    def advance(self, delta: timedelta) -> None:
+        self.clock.advance(delta)
+        self.deliver()
+
+    # --- people and installation ------------------------------------------------------
+
+    def user(self, email: str) -> TeamsUser:
+        found = self.users.get(email.lower())
+        if found is None:
+            raise ConsoleError(f"{email} has not installed the Teams app")
+        return found
+
+    def install(self, email: str, name: str, deliver: bool = True) -> TeamsUser:
+        """The app is installed for a person: Teams sends installationUpdate and
+        conversationUpdate (bot added) for the new personal chat."""
+        user = teams_user(email, name)
+        self.users[user.email] = user
+        self.double.add_member(
+            user.conversation_id,
+            Member(user.user_id, name, user.email, user.aad_object_id, TENANT),
+        )
+        self.post(self.activity(user, "installationUpdate", action="add"), deliver=deliver)
+        self.post(
+            self.activity(user, "conversationUpdate", membersAdded=[{"id": BOT_ID}]),
+            deliver=deliver,
+        )
+        return user
+
+    def install_everyone(self) -> None:
+        """An organisation-wide deployment: every person has the app in Teams."""
+        with self.factory() as session:
+            found = session.scalars(select(Person).order_by(Person.id))
+            people = [(p.email, p.name) for p in found]
+        for email, name in people:
+            if email:
+                self.install(email, name, deliver=False)
+        self.deliver()
+
+    # --- what the person saw ----------------------------------------------------------
+
+    def seen(self, email: str) -> list[Posted]:
+        return self.double.in_conversation(self.user(email).conversation_id)
+
+    def texts_seen(self, email: str) -> str:
+        """Every TextBlock and fact of every card the person was shown, in order."""
+        parts: list[str] = []
+        for posted in self.seen(email):
+            for card in cards_of(posted):
+                for node in walk(card):
+                    if node.get("type") == "TextBlock":
+                        parts.append(node["text"])
+                    elif node.get("type") == "FactSet":
+                        parts.extend(f"{f['title']}: {f['value']}" for f in node["facts"])
+        return "\n".join(parts)
+
+    def find_button(self, email: str, target: str) -> CardButton:
+        wanted = target.strip().casefold()
+        for posted in reversed(self.seen(email)):
+            buttons = [
+                CardButton(posted, node.get("title", ""), node.get("data", {}))
+                for card in cards_of(posted)
+                for node in walk(card)
+                if node.get("type") == "Action.Submit" and ACTION_KEY in node.get("data", {})
+            ]
+            if wanted.isdigit() and 1 <= int(wanted) <= len(buttons):
+                return buttons[int(wanted) - 1]
+            for button in buttons:
+                if wanted in (button.title.casefold(), str(button.data[ACTION_KEY]).casefold()):
+                    return button
+        raise ConsoleError(f"no button '{target}' has been shown to {email}")
+
+    def last_form(self, email: str) -> CardForm:
+        for posted in reversed(self.seen(email)):
+            for card in reversed(cards_of(posted)):
+                nodes = list(walk(card))
+                submits = [
+                    n
+                    for n in nodes
+                    if n.get("type") == "Action.Submit" and FORM_KEY in n.get("data", {})
+                ]
+                if submits:
+                    inputs = [n for n in nodes if str(n.get("type", "")).startswith("Input.")]
+                    return CardForm(posted, inputs, dict(submits[-1]["data"]))
+        raise ConsoleError(f"no form has been shown to {email}")
+
+    # --- activities as Teams sends them -----------------------------------------------
+
+    def activity(self, user: TeamsUser, kind: str, **fields: Any) -> dict[str, Any]:
+        now = self.clock.now()
+        return {
+            "type": kind,
+            "id": str(next(self._ids)),
+            "timestamp": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "localTimestamp": now.isoformat(),
+            "serviceUrl": self.double.service_url,
+            "channelId": "msteams",
+            "from": {"id": user.user_id, "name": user.name, "aadObjectId": user.aad_object_id},
+            "conversation": {
+                "conversationType": "personal",
+                "tenantId": TENANT,
+                "id": user.conversation_id,
+            },
+            "recipient": {"id": BOT_ID, "name": "Mentorbot"},
+            "locale": "en-US",
+            "entities": [
+                {
+                    "type": "clientInfo",
+                    "locale": "en-US",
+                    "country": "FI",
+                    "platform": "Web",
+                    "timezone": "Europe/Helsinki",
+                }
+            ],
+            "channelData": {"tenant": {"id": TENANT}},
+            **fields,
+        }
+
+    def submit_activity(
+        self, user: TeamsUser, card: Posted, value: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self.activity(
+            user,
+            "message",
+            replyToId=card.activity_id,
+            value=value,
+            channelData={
+                "tenant": {"id": TENANT},
+                "source": {"name": "message"},
+                "legacy": {"replyToId": card.activity_id},
+            },
+        )
+
+    def post(
+        self, activity: dict[str, Any], headers: dict[str, str] | None = None, deliver: bool = True
+    ) -> int:
+        """POST like Teams, wait until the bot has handled it, then deliver the outbox."""
+        status = self.loop.run(self._post(activity, headers or {}))
+        if status != 202:
+            raise ConsoleError(f"/api/messages answered {status}")
+        if deliver:
+            self.deliver()
+        return status
+
+    async def _post(self, activity: dict[str, Any], headers: dict[str, str]) -> int:
+        async with self.http.post(self.url, json=activity, headers=headers) as response:
+            await response.read()
+            status = response.status
+        await self.app[TEAMS_KEY].drain()
+        return status
+
+    def deliver(self) -> DeliveryReport:
+        report = self.loop.run(
+            deliver_due(
+                self.factory, {PLATFORM: self.sender}, self.clock.now(), default_platform=PLATFORM
+            )
+        )
+        self.reports.append(report)
+        return report
