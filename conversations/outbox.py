@@ -48,5 +48,7 @@ def insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> 
         stmt = sqlite.insert(Outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         stmt = insert(Outbox)
-    result = session.execute(stmt, rows)
-    return int(getattr(result, "rowcount", 0) or 0)
+    # RETURNING counts what was really inserted (rowcount is unreliable for executemany);
+    # SQLAlchemy batches the rows into few multi-VALUES statements ("insertmanyvalues").
+    result = session.connection().execute(stmt.returning(Outbox.id), rows)
+    return len(result.all())

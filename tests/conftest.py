@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -85,3 +86,18 @@ def factory(db_engine: Engine) -> sessionmaker[Session]:
 @pytest.fixture
 def clock() -> SettableClock:
     return SettableClock(START)
+
+
+@pytest.fixture
+def chat(factory: sessionmaker[Session], clock: SettableClock) -> "Chat":
+    """The seeded pilot programme, with everyone able to talk through the console."""
+    from tests.chat import make_chat, seed_people
+
+    seed_people(factory, clock.now())
+    made = make_chat(factory, clock.now())
+    clock.set(made.console.clock.now())
+    return made
+
+
+if TYPE_CHECKING:
+    from tests.chat import Chat
