@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import itertools
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any, TypeVar
@@ -25,14 +25,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.console.session import ConsoleError
 from adapters.teams import PLATFORM
-from adapters.teams.app import TEAMS_KEY
+from adapters.teams.app import TEAMS_KEY, mount
 from adapters.teams.cards import ACTION_KEY, FORM_KEY
-from adapters.teams.connector import TeamsConfig
+from adapters.teams.connector import TeamsConfig, TokenProviderFactory
 from adapters.teams.sender import TeamsSender
 from bot.delivery import DeliveryReport, deliver_due
 from bot.settings import Settings
 from bot.web import create_app
 from conversations.clock import SettableClock
+from conversations.engine import Engine
 from storage.models import Person
 from tests.teams.connector_double import ConnectorDouble, Member, Posted
 
@@ -117,8 +118,14 @@ class TeamsDriver:
     """A whole organisation on Teams, talking to the web app over HTTP."""
 
     def __init__(
-        self, factory: sessionmaker[Session], clock: SettableClock, settings: Settings | None = None
+        self,
+        factory: sessionmaker[Session],
+        clock: SettableClock,
+        settings: Settings | None = None,
+        token_provider_factory: Callable[[ConnectorDouble], TokenProviderFactory] | None = None,
     ) -> None:
+        """Anonymous (local testing) by default; with ``settings`` naming an app id, pass
+        ``token_provider_factory`` to get outbound tokens from the double's token endpoint."""
         self.factory = factory
         self.clock = clock
         self.lines: list[str] = []
@@ -127,13 +134,22 @@ class TeamsDriver:
         self.loop = LoopThread()
         self.double = ConnectorDouble()
         self.settings = settings or Settings(**ANONYMOUS)  # type: ignore[arg-type]
-        self.sender = TeamsSender.from_config(TeamsConfig.from_settings(self.settings))
         self.reports: list[DeliveryReport] = []
-        self.loop.run(self._start())
+        self.loop.run(self._start(token_provider_factory))
 
-    async def _start(self) -> None:
+    async def _start(
+        self, token_provider_factory: Callable[[ConnectorDouble], TokenProviderFactory] | None
+    ) -> None:
         await self.double.start()
-        self.app = create_app(self.settings, self.factory, self.clock)
+        config = TeamsConfig.from_settings(self.settings)
+        if token_provider_factory is None:
+            self.sender = TeamsSender.from_config(config)
+            self.app = create_app(self.settings, self.factory, self.clock)
+        else:  # the same mount, with outbound tokens from the double instead of MSAL
+            tokens = token_provider_factory(self.double)
+            self.sender = TeamsSender.from_config(config, tokens)
+            self.app = web.Application()
+            mount(self.app, self.settings, Engine(self.factory, self.clock), self.factory, tokens)
         self.runner = web.AppRunner(self.app)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -312,12 +328,16 @@ class TeamsDriver:
         self, activity: dict[str, Any], headers: dict[str, str] | None = None, deliver: bool = True
     ) -> int:
         """POST like Teams, wait until the bot has handled it, then deliver the outbox."""
-        status = self.loop.run(self._post(activity, headers or {}))
+        status = self.post_raw(activity, headers)
         if status != 202:
             raise ConsoleError(f"/api/messages answered {status}")
         if deliver:
             self.deliver()
         return status
+
+    def post_raw(self, activity: dict[str, Any], headers: dict[str, str] | None = None) -> int:
+        """POST and wait for the background handling; the HTTP status."""
+        return self.loop.run(self._post(activity, headers or {}))
 
     async def _post(self, activity: dict[str, Any], headers: dict[str, str]) -> int:
         async with self.http.post(self.url, json=activity, headers=headers) as response:
