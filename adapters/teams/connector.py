@@ -116,6 +116,9 @@ class TeamsConnector:
             connections_configurations={"SERVICE_CONNECTION": self.auth},
         )
         self.adapter = CloudAdapter(connection_manager=self.connections)
+        # The SDK's default turn-error handler posts "Exception caught: …" into the user's
+        # chat and swallows the error; we need the error itself (SendError for the worker).
+        self.adapter.on_turn_error = None
 
     async def _continue(
         self, reference: dict[str, Any], callback: Callable[[TurnContext], Awaitable[None]]
@@ -145,6 +148,7 @@ class TeamsConnector:
         sent: list[str] = []
 
         async def callback(context: TurnContext) -> None:
+            context.activity.id = None  # a new message in the chat, not a reply
             activity = Activity(
                 type="message",
                 attachments=[

@@ -18,13 +18,11 @@ MAX_TEXT = 4000
 
 
 def reference_of(activity: Activity) -> dict[str, Any]:
-    """The conversation reference as JSON, for ``PlatformIdentity.address``."""
+    """How to reach the person later, for ``PlatformIdentity.address``."""
     reference = activity.get_conversation_reference()
-    return {
-        "conversation_reference": reference.model_dump(
-            mode="json", by_alias=True, exclude_none=True
-        )
-    }
+    dumped = reference.model_dump(mode="json", by_alias=True, exclude_none=True)
+    # ``conversation`` at the top too: the delivery worker's per-conversation rate limit
+    return {"conversation_reference": dumped, "conversation": {"id": reference.conversation.id}}
 
 
 def event_id(activity: Activity, kind: InboundKind) -> str | None:
