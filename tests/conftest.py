@@ -6,6 +6,7 @@ those tests are skipped with that reason, never silently.
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -26,21 +27,36 @@ START = datetime(2027, 1, 11, 9, 0, tzinfo=HELSINKI)
 PG_ENV = "MENTORBOT_TEST_DATABASE_URL"
 PG_SKIP = f"{PG_ENV} is not set: the PostgreSQL run of this test is skipped"
 
-_pg_migrated = False
+_pg_schema_url: str | None = None
 
 
 def pg_url() -> str | None:
     return os.environ.get(PG_ENV) or None
 
 
-def reset_postgres(url: str) -> None:
-    """Drop and re-create the public schema, then migrate it (once per test session)."""
+def private_schema_url(url: str) -> str:
+    """A schema of this test process's own, so concurrent test runs never collide.
+
+    The schema is created, migrated once per session, and dropped at exit.
+    """
+    schema = f"mentorbot_test_{os.getpid()}"
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
-    upgrade(url)
+
+    def drop() -> None:
+        cleanup = make_engine(url)
+        with cleanup.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        cleanup.dispose()
+
+    atexit.register(drop)
+    separator = "&" if "?" in url else "?"
+    scoped = f"{url}{separator}options=-csearch_path%3D{schema}"
+    upgrade(scoped)
+    return scoped
 
 
 def truncate_all(engine: Engine) -> None:
@@ -52,7 +68,7 @@ def truncate_all(engine: Engine) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database: a fresh SQLite file, or the PostgreSQL test database."""
-    global _pg_migrated
+    global _pg_schema_url
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
         upgrade(url)
@@ -61,10 +77,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     url = pg_url()
     if url is None:
         pytest.skip(PG_SKIP)
-    url = normalise_url(url)
-    if not _pg_migrated:
-        reset_postgres(url)
-        _pg_migrated = True
+    if _pg_schema_url is None:
+        _pg_schema_url = private_schema_url(normalise_url(url))
+    url = _pg_schema_url
     engine = make_engine(url)
     truncate_all(engine)
     engine.dispose()
