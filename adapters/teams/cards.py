@@ -42,12 +42,16 @@ RESERVED_KEYS = frozenset({ACTION_KEY, FORM_KEY, VALUE_KEY, "msteams"})
 INLINE_FILE_LIMIT = 20_000
 _STYLES = {"primary": "positive", "danger": "destructive"}
 _BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#>~|<&-])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#>~|<&])")
+_BULLET_START = re.compile(r"^(\s*)([-+])", re.MULTILINE)
+_NUMBER_START = re.compile(r"^(\s*\d+)\.", re.MULTILINE)
 
 
 def escape_markdown(text: str) -> str:
     """Make a person's text render literally in card markdown (no links, emphasis, lists)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", strip_user_marks(text))
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", strip_user_marks(text))
+    escaped = _BULLET_START.sub(r"\1\\\2", escaped)
+    return _NUMBER_START.sub(r"\1\\.", escaped)
 
 
 def markdown(text: str) -> str:
@@ -106,6 +110,8 @@ def render_input(field: Input, form: Form) -> list[dict[str, Any]]:
         element["isRequired"] = True
         element["errorMessage"] = plain(form.errors.get(field.name, "")) or plain(field.label)
     elements = [element]
+    if field.hint and field.kind not in ("text", "multiline"):
+        elements.append(text_block(plain(field.hint), isSubtle=True, size="small", spacing="none"))
     if field.name in form.errors:
         elements.append(
             text_block(markdown(form.errors[field.name]), color="attention", spacing="none")

@@ -13,6 +13,7 @@ from adapters.teams import PLATFORM
 from adapters.teams.cards import ACTION_KEY, FORM_KEY, RESERVED_KEYS, VALUE_KEY
 from conversations.messages import Inbound, InboundKind
 
+_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 MAX_TEXT = 4000
 
@@ -58,7 +59,8 @@ def kind_of(activity: Activity) -> InboundKind | None:
 
 def clean_text(text: str | None) -> str:
     """The typed text without mention markup (``<at>Mentorbot</at>``), length-limited."""
-    return _TAG.sub("", text or "").replace("&nbsp;", " ").strip()[:MAX_TEXT]
+    text = _TAG.sub("", _MENTION.sub("", text or ""))
+    return text.replace("&nbsp;", " ").strip()[:MAX_TEXT]
 
 
 def to_inbound(

@@ -187,6 +187,10 @@ class TeamsDriver:
             raise ConsoleError(f"the card's form has no field {', '.join(unknown)}")
         values = {i["id"]: str(i.get("value", "")) for i in form.inputs}
         values.update(answers)
+        for field in form.inputs:  # a choice set offers only its choices
+            choices = {str(c["value"]) for c in field.get("choices", [])}
+            if choices and values[field["id"]] and values[field["id"]] not in choices:
+                raise ConsoleError(f"{values[field['id']]!r} is not a choice of {field['id']}")
         missing = [i["id"] for i in form.inputs if i.get("isRequired") and not values[i["id"]]]
         if missing:  # Teams validates required inputs before it submits
             raise ConsoleError(f"Teams would not submit: {', '.join(missing)} required")
