@@ -20,7 +20,7 @@ install: $(BIN)/mentorbot catalogs
 catalogs: $(MO)
 
 $(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po $(BIN)/mentorbot
-	$(BIN)/pybabel compile --use-fuzzy=false -d $(LOCALE) -D messages -l $* --statistics
+	$(BIN)/pybabel compile -d $(LOCALE) -D messages -l $* --statistics
 
 # Re-extract the English source strings and merge them into the Finnish catalogue.
 extract: $(BIN)/mentorbot
