@@ -35,6 +35,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("serve", help="run the web process (Slack, Teams, calendar feed, /healthz)")
 
+    teams = sub.add_parser("teams", help="Microsoft Teams")
+    teams_sub = teams.add_subparsers(dest="teams_command", required=True, metavar="ACTION")
+    package = teams_sub.add_parser(
+        "package", help="build the Teams app package (manifest.json + icons) to upload"
+    )
+    package.add_argument("--out", type=Path, default=Path("mentorbot-teams.zip"), metavar="ZIP")
+    package.add_argument(
+        "--website", help="https address for the developer links (default MENTORBOT_PUBLIC_URL)"
+    )
+
     db = sub.add_parser("db", help="database schema (alembic migrations)")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply every migration up to the newest")
@@ -131,6 +141,16 @@ def _run(args: argparse.Namespace, url: str) -> int:
         return 0
     if args.command == "demo":
         return _demo(args)
+    if args.command == "teams":
+        from adapters.teams.manifest import AppInfo, PackageError, build_package
+
+        website = args.website or str(getattr(settings, "public_url", ""))
+        try:
+            out = build_package(AppInfo(settings.teams_client_id, website), args.out)
+        except PackageError as err:
+            raise admin.AdminError(str(err)) from err
+        print(f"Teams app package written to {out}")
+        return 0
     factory = open_database(url)
     if args.command == "serve":
         from bot.web import serve
