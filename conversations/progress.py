@@ -39,17 +39,18 @@ def current_seq(m: Mentorship, now: datetime) -> int:
 
 
 def checkin_due(session: Session, m: Mentorship, person: Person, now: datetime) -> Meeting | None:
-    """The latest past meeting this person has not checked in on yet."""
+    """The latest past meeting, if this person has not checked in on it yet.
+
+    Only the latest counts: an older meeting without a check-in is not asked about again.
+    """
     past = [
         x
         for x in m.meetings
         if x.scheduled_at <= now
         and x.status in (MeetingStatus.PLANNED, MeetingStatus.HELD, MeetingStatus.MISSED)
     ]
-    for meeting in reversed(past):
-        if own_checkin(session, person, meeting) is None:
-            return meeting
-        break
+    if past and own_checkin(session, person, past[-1]) is None:
+        return past[-1]
     return None
 
 

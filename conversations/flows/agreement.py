@@ -242,7 +242,7 @@ def summary(viewer: Person, m: Mentorship) -> Message:
             tx._("Goal titles shown to the supervisor"),
             tx._("Yes") if a.share_goals_with_supervisor else tx._("No"),
         ),
-        (tx._("Accepted"), _acceptance(tx, m)),
+        (tx._("Accepted"), _acceptance(m)),
     ]
     message.fields(fields)
     if a.mentor_comment:
@@ -266,7 +266,7 @@ def summary(viewer: Person, m: Mentorship) -> Message:
     return message
 
 
-def _acceptance(tx: object, m: Mentorship) -> str:
+def _acceptance(m: Mentorship) -> str:
     a = m.agreement
     marks = [
         f"{m.actor.name} {'✓' if a.actor_accepted_at else '–'}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from conversations import forms, progress, rules
 from conversations.calendar import series_ics
@@ -110,8 +111,6 @@ def book(turn: Turn, value: str) -> None:
         turn.refuse(turn.tx.t("scheduling.already_booked"))
     if first_utc <= turn.now:
         turn.refuse(turn.tx.t("scheduling.proposal_expired"))
-    from zoneinfo import ZoneInfo
-
     dates = proposed_series(m, first_utc.astimezone(ZoneInfo(zone)))
     for seq, when in enumerate(dates, 1):
         m.meetings.append(

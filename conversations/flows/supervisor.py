@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from conversations.messages import Button, Message
 from conversations.registry import action
 from conversations.texts import user_text
@@ -10,7 +12,7 @@ from storage.models import Mentorship, Phase
 from storage.queries import reports_of, top_goals
 
 
-def _kickoff_buttons(m: Mentorship, locale_person: object) -> list[Button]:
+def _kickoff_buttons(m: Mentorship) -> list[Button]:
     assert m.actor.supervisor is not None
     tx = texts_for(m.actor.supervisor)
     buttons = []
@@ -53,7 +55,7 @@ def queue_kickoff(turn: Turn, m: Mentorship) -> None:
                 goals=goals,
             )
         )
-        .buttons(*_kickoff_buttons(m, supervisor))
+        .buttons(*_kickoff_buttons(m))
     )
     turn.send(supervisor, message, kind="supervisor_kickoff", dedupe_key=f"kickoff:{m.id}")
 
@@ -86,20 +88,26 @@ def time_arranged(turn: Turn, value: str) -> None:
 
 def _confirmed(turn: Turn, m: Mentorship) -> None:
     message = Message().text(turn.tx.t("supervisor.thanks", actor=user_text(m.actor.name)))
-    message.buttons(*_kickoff_buttons(m, turn.person))
+    message.buttons(*_kickoff_buttons(m))
     turn.reply(message)
 
 
 def supervisor_steps(turn: Turn) -> list[Button]:
-    buttons: list[Button] = []
-    for report in reports_of(turn.session, turn.person):
-        for m in turn.session.query(Mentorship).filter(
-            Mentorship.actor_id == report.id,
+    """The kickoff confirmations still open for the supervisor's own reports."""
+    report_ids = [r.id for r in reports_of(turn.session, turn.person)]
+    mentorships = turn.session.scalars(
+        select(Mentorship)
+        .where(
+            Mentorship.actor_id.in_(report_ids),
             Mentorship.phase.in_([Phase.DEVELOPMENT.value, Phase.CLOSING.value]),
-        ):
-            for button in _kickoff_buttons(m, turn.person):
-                button.label = f"{button.label} ({report.name})"
-                buttons.append(button)
+        )
+        .order_by(Mentorship.id)
+    )
+    buttons: list[Button] = []
+    for m in mentorships:
+        for button in _kickoff_buttons(m):
+            button.label = f"{button.label} ({m.actor.name})"
+            buttons.append(button)
     return buttons
 
 
