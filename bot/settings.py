@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="MENTORBOT_LOG_LEVEL")
     console_timezone: str = Field(default="Europe/Helsinki", alias="MENTORBOT_CONSOLE_TIMEZONE")
     delivery_max_attempts: int = Field(default=8, alias="MENTORBOT_DELIVERY_MAX_ATTEMPTS")
+    # Slack: bot token, signing secret, app-level token (Socket Mode), Web API base URL.
+    slack_bot_token: str = Field(default="", alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str = Field(default="", alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str = Field(default="", alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
     # Microsoft Teams: the Microsoft 365 Agents SDK's own variable names.
     teams_client_id: str = Field(
         default="", alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"

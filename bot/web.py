@@ -13,6 +13,7 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.slack.app import mount as mount_slack
 from adapters.teams.app import mount as mount_teams
 from bot.settings import Settings
 from conversations.clock import Clock
@@ -32,6 +33,8 @@ def create_app(settings: Settings, factory: sessionmaker[Session], clock: Clock)
     app[FACTORY_KEY] = factory
     app[ENGINE_KEY] = Engine(factory, clock)
     app.router.add_get("/healthz", healthz)
+    if settings.slack_bot_token:
+        mount_slack(app, settings, app[ENGINE_KEY], factory)
     mount_teams(app, settings, app[ENGINE_KEY], factory)
     return app
 

@@ -7,7 +7,10 @@ command or a modal); the engine stores it in ``PlatformIdentity.address`` on eve
 nudge therefore finds the channel in ``Recipient.address`` and never calls
 ``conversations.open``. Only when no channel is stored (someone who never wrote to the bot)
 does the sender open the DM itself with ``conversations.open``; it cannot write the database,
-so the channel is cached on the next inbound from that person.
+so the channel is stored on the next inbound from that person (until then this process
+remembers it, so ``conversations.open`` runs once per person and process). Someone added to
+a programme who has never written to the bot has no Slack user id yet: the sender finds them
+by email (``users.lookupByEmail``, scope ``users:read.email``) so the welcome reaches them.
 
 The sender never retries: rate limits (HTTP 429, ``ratelimited``) and platform errors are
 reported as ``SendError`` (with ``retry_after`` from Slack's ``Retry-After`` header) to the
@@ -96,6 +99,10 @@ class SlackSender:
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+        self.channels: dict[str, str] = {}
+        """This process's memo of DM channels by Slack user id (the stored address wins)."""
+        self.user_ids: dict[str, str] = {}
+        """This process's memo of Slack user ids by email, for people never seen in Slack."""
 
     async def send(self, recipient: Recipient, message: Message) -> str:
         """Post ``message`` to the recipient's DM; returns the ``ts`` of the first post."""
@@ -108,13 +115,37 @@ class SlackSender:
             raise send_error(err) from err
 
     async def dm_channel(self, recipient: Recipient) -> str:
-        """The stored DM channel, or (once, uncached) the one ``conversations.open`` gives."""
+        """The stored DM channel, or (uncached) the one ``conversations.open`` gives; someone
+        never seen in Slack is found by email first."""
         channel = recipient.address.get("channel") if recipient.address else None
         if isinstance(channel, str) and channel:
             return channel
-        if not recipient.platform_user_id:
+        user_id = recipient.platform_user_id
+        if not user_id and recipient.email:
+            email = recipient.email.lower()
+            if email not in self.user_ids:
+                self.user_ids[email] = await self.user_by_email(email)
+            user_id = self.user_ids[email]
+        if not user_id:
             raise SendError("slack: this person has no Slack user id", permanent=True)
-        return await open_dm(self.client, recipient.platform_user_id)
+        if user_id not in self.channels:
+            self.channels[user_id] = await open_dm(self.client, user_id)
+        return self.channels[user_id]
+
+    async def user_by_email(self, email: str) -> str:
+        """The Slack user with this email (``users.lookupByEmail``): reaches people who have
+        been added to a programme but never wrote to the bot (e.g. the welcome message)."""
+        try:
+            response = await self.client.users_lookupByEmail(email=email)
+        except SlackApiError as err:
+            if err.response.get("error") == "users_not_found":
+                raise SendError("slack: no Slack user has this email", permanent=True) from err
+            raise send_error(err) from err
+        user = response.get("user") or {}
+        user_id = user.get("id") if isinstance(user, dict) else None
+        if not user_id:
+            raise SendError("slack: users.lookupByEmail returned no user", permanent=True)
+        return str(user_id)
 
     async def post(self, channel: str, rendered: Rendered) -> str:
         """Post every part of a rendered message in order; files are uploaded after the text."""

@@ -76,6 +76,7 @@ class SlackApiDouble:
     async def start(self) -> None:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # users.info and others use GET
         app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -185,6 +186,12 @@ class SlackApiDouble:
                     },
                 },
             }
+        if method == "users.lookupByEmail":
+            wanted = str(args.get("email", "")).lower()
+            for user in self.users.values():
+                if user.email and user.email.lower() == wanted:
+                    return {"ok": True, "user": {"id": user.id, "team_id": self.team_id}}
+            return {"ok": False, "error": "users_not_found"}
         if method in ("views.open", "views.publish", "views.update", "views.push"):
             view = args.get("view")
             parsed = json.loads(view) if isinstance(view, str) else dict(view or {})

@@ -129,3 +129,36 @@ async def test_an_ics_attachment_is_uploaded_to_the_dm(slack: SlackApiDouble) ->
     assert complete.args["channel_id"] == "D1"
     file_id = json.loads(complete.args["files"])[0]["id"]
     assert slack.uploads[file_id] == ics.encode("utf-8")
+
+
+async def test_someone_never_seen_in_slack_is_found_by_email(slack: SlackApiDouble) -> None:
+    slack.add_user("UMIKKO", "mikko@example.com", "Mikko Laine")
+    newcomer = Recipient(
+        person_id=2,
+        name="Mikko Laine",
+        email="mikko@example.com",
+        locale="en",
+        platform=None,
+        platform_user_id=None,
+    )
+    await _sender(slack).send(newcomer, Message().text("Welcome"))
+    assert [c.method for c in slack.calls] == [
+        "users.lookupByEmail",
+        "conversations.open",
+        "chat.postMessage",
+    ]
+    assert slack.calls[2].args["channel"] == "DUMIKKO"
+
+
+async def test_an_email_unknown_to_slack_is_a_permanent_failure(slack: SlackApiDouble) -> None:
+    stranger = Recipient(
+        person_id=3,
+        name="Nobody",
+        email="nobody@example.com",
+        locale="en",
+        platform=None,
+        platform_user_id=None,
+    )
+    with pytest.raises(SendError) as caught:
+        await _sender(slack).send(stranger, Message().text("Welcome"))
+    assert caught.value.permanent

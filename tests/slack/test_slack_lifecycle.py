@@ -1,0 +1,140 @@
+"""The whole six-month lifecycle scenario, played through Slack payloads over real HTTP.
+
+The steps are ``bot/scenarios/lifecycle_en.txt`` — the very file the console demo plays —
+parsed by the console's transcript runner and carried out by ``SlackDriver``: DMs, ``/mentor``
+commands, button clicks and modal submissions, signed like Slack signs them, against the web
+app ``mentorbot serve`` runs, with a local double of Slack's Web API. The result in the
+database must equal the console's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.console.script import parse, run
+from bot import demo
+from bot.app import console_session, open_database
+from conversations.clock import SettableClock
+from storage.models import (
+    Agreement,
+    CheckIn,
+    Evaluation,
+    Goal,
+    Meeting,
+    Mentorship,
+    Outbox,
+    Person,
+    PlatformIdentity,
+    Reflection,
+    Task,
+)
+from tests.slack.harness import Person as SlackPerson
+from tests.slack.harness import SlackDriver, SlackWorld
+
+SCENARIO = Path(demo.__file__).parent / "scenarios" / "lifecycle_en.txt"
+
+
+def slack_people() -> dict[str, SlackPerson]:
+    return {
+        email: SlackPerson(email, "U" + email.split("@")[0].upper(), name)
+        for email, name, _role in demo.PEOPLE
+    }
+
+
+def summary(factory: sessionmaker[Session]) -> dict[str, Any]:
+    """Everything the relationship left in the database, independent of the platform."""
+    with factory() as s:
+        names = {p.id: p.email for p in s.scalars(select(Person))}
+        m = s.scalars(select(Mentorship)).one()
+        agreement = s.scalars(select(Agreement)).one()
+        return {
+            "phase": m.phase,
+            "planned_end": m.planned_end,
+            "agreement": (
+                agreement.revision,
+                agreement.actor_accepted_at is not None,
+                agreement.mentor_accepted_at is not None,
+                agreement.share_goals_with_supervisor,
+                agreement.supervisor_goals_discussed_at is not None,
+                agreement.supervisor_time_arranged_at is not None,
+            ),
+            "goals": sorted((g.title, g.status) for g in s.scalars(select(Goal))),
+            "meetings": [
+                (x.seq, x.status, x.scheduled_at)
+                for x in s.scalars(select(Meeting).order_by(Meeting.seq))
+            ],
+            "tasks": sorted((t.text, t.status) for t in s.scalars(select(Task))),
+            "checkins": sorted(
+                (names[c.person_id], c.held, c.usefulness, c.rapport, c.note_shared_at is not None)
+                for c in s.scalars(select(CheckIn))
+            ),
+            "reflections": sorted(
+                (names[r.person_id], r.text) for r in s.scalars(select(Reflection))
+            ),
+            "evaluations": sorted(
+                (names[e.person_id], e.kind, e.continuation) for e in s.scalars(select(Evaluation))
+            ),
+            "outbox": sorted(
+                (names[o.person_id], o.kind, o.status) for o in s.scalars(select(Outbox))
+            ),
+        }
+
+
+def play_console(tmp_path: Path) -> dict[str, Any]:
+    factory = open_database(f"sqlite:///{tmp_path / 'console.db'}")
+    demo.seed(factory, demo.DEMO_START, "en")
+    console = console_session(factory, demo.DEMO_START, out=lambda _line: None)
+    run(console, parse(SCENARIO.read_text("utf-8").splitlines(), "Europe/Helsinki"), echo=False)
+    return summary(factory)
+
+
+def test_lifecycle_scenario_through_slack_http_matches_the_console(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    demo.seed(factory, demo.DEMO_START, "en")
+    clock = SettableClock(demo.DEMO_START)
+    people = slack_people()
+    steps = parse(SCENARIO.read_text("utf-8").splitlines(), "Europe/Helsinki")
+    with SlackWorld(factory, clock) as world:
+        for p in people.values():
+            world.api.add_user(p.user_id, p.email, p.name)
+        driver = SlackDriver(world, people)
+        run(driver, steps)
+        api = world.api
+
+        # the same relationship, step by step, as the console leaves it
+        assert summary(factory) == play_console(tmp_path)
+
+        # every click and command answered in the person's own DM, nowhere else
+        channels = {c.args["channel"] for c in api.of("chat.postMessage")}
+        assert channels <= {f"D{p.user_id}" for p in people.values()}
+        assert driver.texts_to("aino@demo.example")[-1].startswith(
+            "You have no active mentoring relationship"
+        )
+
+        # forms were modals: opened from clicks, answered with view_submission
+        assert len(api.of("views.open")) >= 20
+        assert {c.view()["callback_id"] for c in api.of("views.open")} == {"mentorbot_form"}
+        assert not driver.last_errors
+
+        # identity: each person linked by email once, the DM channel cached for nudges
+        talked = {"UAINO", "UMIKKO", "USANNA"}
+        assert sorted(c.args["user"] for c in api.of("users.info")) == sorted(talked)
+        with factory() as s:
+            identities = {i.platform_user_id: i for i in s.scalars(select(PlatformIdentity))}
+        assert set(identities) == talked
+        assert all(i.address == {"channel": f"D{uid}"} for uid, i in identities.items())
+
+        # the .ics of the booked series was uploaded to the DM
+        assert api.of("files.completeUploadExternal")
+        assert any(b.startswith(b"BEGIN:VCALENDAR") for b in api.uploads.values())
+
+        # after linking, nudges and replies never had to open the DM again: the only
+        # conversations.open calls are for people the bot wrote to before they wrote back
+        opened = [c.args["users"] for c in api.of("conversations.open")]
+        assert len(opened) == len(set(opened))
+        assert all(c.token == "xoxb-test-token" for c in api.calls)
