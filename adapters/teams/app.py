@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections import OrderedDict
 from typing import Any
 
@@ -167,7 +168,9 @@ def mount(
     connector = TeamsConnector(config, token_provider_factory)
     bot = TeamsBot(engine, factory, engine.clock, connector)
     app[TEAMS_KEY] = bot
-    app["agent_configuration"] = connector.auth  # read by the SDK's JWT decorator
+    with warnings.catch_warnings():  # the SDK's JWT decorator reads this plain string key
+        warnings.simplefilter("ignore", web.NotAppKeyWarning)
+        app["agent_configuration"] = connector.auth
     app.router.add_post("/api/messages", messages)
 
     async def finish(_: web.Application) -> None:

@@ -40,3 +40,10 @@ def test_teams_plays_the_whole_lifecycle_scenario_over_http(
     assert all("conversation_reference" in i.address for i in identities)
     assert outbox and all(row.status == OutboxStatus.SENT for row in outbox)
     assert "Something went wrong" not in "\n".join(teams.texts_seen(email) for email in teams.users)
+    # the relationship ended clearly, and everyone heard it in Teams
+    aino, mikko, sanna = (teams.texts_seen(f"{n}@demo.example") for n in ("aino", "mikko", "sanna"))
+    assert "is now complete" in aino and "is now complete" in mikko
+    assert "Phase: closed" in sanna and "Meetings held: 10 of 12" in sanna
+    # the note Aino shared reached Mikko; her supervisor never sees it or her reflections
+    assert "honest about being nervous" in mikko
+    assert "nervous" not in sanna and "confident in front of the team" not in sanna
