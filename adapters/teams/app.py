@@ -55,7 +55,8 @@ class TeamsBot:
         self.clock = clock
         self.connector = connector
         self.pending: set[asyncio.Task[None]] = set()
-        self.locks: dict[str, asyncio.Lock] = {}
+        self.locks: dict[str, asyncio.Lock] = {}  # one per conversation: arrival order
+        self.users_of_lock: dict[str, int] = {}
         self.members: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def receive(self, activity: Activity) -> None:
@@ -72,13 +73,17 @@ class TeamsBot:
     async def _handle_in_order(self, activity: Activity) -> None:
         key = activity.conversation.id if activity.conversation else ""
         lock = self.locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            try:
+        self.users_of_lock[key] = self.users_of_lock.get(key, 0) + 1
+        try:
+            async with lock:
                 await self.handle(activity)
-            except Exception:
-                log.exception("Teams activity %s could not be handled", activity.id)
-        if not lock.locked() and self.locks.get(key) is lock:
-            del self.locks[key]
+        except Exception:
+            log.exception("Teams activity %s could not be handled", activity.id)
+        finally:
+            self.users_of_lock[key] -= 1
+            if not self.users_of_lock[key]:  # nobody queued behind: forget the lock
+                del self.users_of_lock[key]
+                del self.locks[key]
 
     async def handle(self, activity: Activity) -> None:
         """One activity: look the person up, run the engine, send the replies."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from adapters.console.script import parse, run
 from bot import demo
 from conversations.clock import SettableClock
 from storage.models import Person, PlatformIdentity
+from tests.teams.connector_double import Fault
 from tests.teams.driver import TeamsDriver, teams_user
 
 AINO = "aino@demo.example"
@@ -96,3 +98,26 @@ def test_teams_unknown_user_is_told_the_bot_does_not_know_them(
     assert len(teams.seen(stranger.email)) == 1
     with factory() as session:
         assert session.scalars(select(PlatformIdentity)).all() == []
+
+
+def test_teams_activities_of_one_chat_are_answered_in_arrival_order(
+    teams: TeamsDriver,
+) -> None:
+    teams.install_everyone()
+    teams.click(AINO, "English")
+    teams.submit(AINO, {"timezone": "Europe/Helsinki"})
+    user = teams.user(AINO)
+    before = len(teams.seen(AINO))
+    teams.double.plan(Fault(201, delay=0.5))  # the first reply is slow to post
+
+    async def both() -> None:
+        first = teams.activity(user, "message", text="help")
+        second = teams.activity(user, "message", text="privacy")
+        await asyncio.gather(teams._post(first, {}), teams._post(second, {}))
+
+    teams.loop.run(both())
+
+    replies = [str(p.activity) for p in teams.seen(AINO)[before:]]
+    assert "Here is what you can ask me" in replies[0], "the answers to 'help' first"
+    assert "What stays private" in replies[-1]
+    assert not any("What stays private" in r for r in replies[:-1])
