@@ -33,7 +33,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("serve", help="run the web process (Slack, Teams, calendar feed, /healthz)")
+    serve_p = sub.add_parser(
+        "serve", help="run the web process (Slack, Teams, calendar feed, /healthz)"
+    )
+    serve_p.add_argument(
+        "--with-clock",
+        action="store_true",
+        help="also run the clock (sweep + delivery) in this process (embedded default)",
+    )
+    sub.add_parser(
+        "clock",
+        help="run the clock: the sweep that queues nudges and the outbox delivery worker",
+    )
+
+    outbox = sub.add_parser("outbox", help="the outbox of proactive messages (operators)")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    outbox_sub.add_parser(
+        "status", help="counts by status and kind, oldest pending, dead rows with errors"
+    )
+    retry = outbox_sub.add_parser("retry", help="send failed rows again")
+    retry.add_argument(
+        "--dead", action="store_true", required=True, help="every dead row, with fresh attempts"
+    )
+
+    calendar = sub.add_parser("calendar", help="a person's meeting calendar")
+    calendar_sub = calendar.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
+    export = calendar_sub.add_parser(
+        "export", help="print EMAIL's meetings as iCalendar and their secret feed URL"
+    )
+    export.add_argument("email")
+    export.add_argument(
+        "--output", type=Path, metavar="FILE", help="write the .ics here instead of stdout"
+    )
+    export.add_argument(
+        "--rotate", action="store_true", help="revoke the old feed URL and issue a new one"
+    )
+    revoke = calendar_sub.add_parser("revoke", help="revoke EMAIL's calendar feed URL")
+    revoke.add_argument("email")
 
     teams = sub.add_parser("teams", help="Microsoft Teams")
     teams_sub = teams.add_subparsers(dest="teams_command", required=True, metavar="ACTION")
@@ -153,11 +189,25 @@ def _run(args: argparse.Namespace, url: str) -> int:
         return 0
     factory = open_database(url)
     if args.command == "serve":
+        from bot.clock import build_senders, clock_cleanup_ctx, clock_from_settings
         from bot.web import serve
-        from conversations.clock import SystemClock
 
-        serve(settings, factory, SystemClock())
+        clock = clock_from_settings(settings)
+        extra = (
+            [clock_cleanup_ctx(settings, factory, build_senders(settings), clock)]
+            if args.with_clock
+            else []
+        )
+        serve(settings, factory, clock, cleanup_ctx=extra)
         return 0
+    if args.command == "clock":
+        from bot.clock import main_clock
+
+        return main_clock(settings, factory)
+    if args.command in ("outbox", "calendar"):
+        from bot.operator import run_operator_command
+
+        return run_operator_command(args, factory, settings, _now())
     if args.command == "console":
         start = _now()
         if args.now:

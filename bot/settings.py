@@ -37,6 +37,28 @@ class Settings(BaseSettings):
         default=False, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED"
     )
     teams_send_timeout: float = Field(default=10.0, alias="MENTORBOT_TEAMS_SEND_TIMEOUT")
+    # The clock (sweep + delivery) and the delivery worker's limits.
+    sweep_interval_seconds: float = Field(default=300.0, alias="MENTORBOT_SWEEP_INTERVAL_SECONDS")
+    delivery_interval_seconds: float = Field(
+        default=5.0, alias="MENTORBOT_DELIVERY_INTERVAL_SECONDS"
+    )
+    clock_misfire_grace_seconds: int = Field(default=60, alias="MENTORBOT_CLOCK_MISFIRE_GRACE")
+    delivery_batch_size: int = Field(default=200, alias="MENTORBOT_DELIVERY_BATCH_SIZE")
+    delivery_concurrency: int = Field(default=32, alias="MENTORBOT_DELIVERY_CONCURRENCY")
+    delivery_lease_seconds: float = Field(default=120.0, alias="MENTORBOT_DELIVERY_LEASE_SECONDS")
+    delivery_base_backoff_seconds: float = Field(
+        default=30.0, alias="MENTORBOT_DELIVERY_BASE_BACKOFF_SECONDS"
+    )
+    slack_rate_per_channel: float = Field(default=1.0, alias="MENTORBOT_SLACK_RATE_PER_CHANNEL")
+    slack_rate_workspace: float = Field(default=20.0, alias="MENTORBOT_SLACK_RATE_WORKSPACE")
+    teams_rate_per_conversation: float = Field(
+        default=7.0, alias="MENTORBOT_TEAMS_RATE_PER_CONVERSATION"
+    )
+    teams_rate_app: float = Field(default=30.0, alias="MENTORBOT_TEAMS_RATE_APP")
+    # Test/demo only: read "now" from this file (an ISO timestamp, re-read on every tick).
+    clock_file: str = Field(default="", alias="MENTORBOT_CLOCK_FILE")
+    # The public base URL of the web process, for calendar feed links.
+    public_url: str = Field(default="http://localhost:3000", alias="MENTORBOT_PUBLIC_URL")
 
 
 @cache

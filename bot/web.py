@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from aiohttp import web
 from sqlalchemy import text
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.slack.app import mount as mount_slack
 from adapters.teams.app import mount as mount_teams
+from bot.calendar_web import calendar_route
 from bot.settings import Settings
 from conversations.clock import Clock
 from conversations.engine import Engine
@@ -33,6 +35,7 @@ def create_app(settings: Settings, factory: sessionmaker[Session], clock: Clock)
     app[FACTORY_KEY] = factory
     app[ENGINE_KEY] = Engine(factory, clock)
     app.router.add_get("/healthz", healthz)
+    app.router.add_routes([calendar_route(factory)])
     if settings.slack_bot_token:
         mount_slack(app, settings, app[ENGINE_KEY], factory)
     mount_teams(app, settings, app[ENGINE_KEY], factory)
@@ -54,6 +57,13 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def serve(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> None:
-    """Run the web process on ``PORT`` until interrupted."""
-    web.run_app(create_app(settings, factory, clock), port=settings.port, print=log.info)
+def serve(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    clock: Clock,
+    cleanup_ctx: Sequence[Callable[[web.Application], AsyncIterator[None]]] = (),
+) -> None:
+    """Run the web process on ``PORT`` until interrupted (``cleanup_ctx``: e.g. the clock)."""
+    app = create_app(settings, factory, clock)
+    app.cleanup_ctx.extend(cleanup_ctx)
+    web.run_app(app, port=settings.port, print=log.info)

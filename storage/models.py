@@ -325,7 +325,10 @@ class DialogueState(Base):
 
 class Outbox(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_created", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -342,6 +345,7 @@ class Outbox(Base):
     platform_message_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
 
 
 class ProcessedEvent(Base):
@@ -363,3 +367,16 @@ class AuditLog(Base):
         ForeignKey("person.id", ondelete="SET NULL")
     )
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CalendarFeed(Base):
+    """A person's secret, revocable calendar feed URL (``GET /calendar/{token}.ics``)."""
+
+    __tablename__ = "calendar_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+

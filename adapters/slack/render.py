@@ -281,8 +281,9 @@ def modal_view(form: Form, private_metadata: str) -> dict[str, Any]:
             "element": _element(field_, form.values.get(field_.name, "")),
             "optional": not field_.required,
         }
-        if field_.hint:
-            block["hint"] = {"type": "plain_text", "text": clip(plain(field_.hint), MAX_LABEL)}
+        hint = form.errors.get(field_.name) or field_.hint  # a reopened form shows its errors
+        if hint:
+            block["hint"] = {"type": "plain_text", "text": clip(plain(hint), MAX_LABEL)}
         blocks.append(block)
     return {
         "type": "modal",

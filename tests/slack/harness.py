@@ -161,6 +161,11 @@ class SlackWorld:
 
     # --- after a step --------------------------------------------------------------------
 
+    def idle(self) -> None:
+        """Wait until the work that continues after each ack is done (no outbox delivery)."""
+        assert self.adapter is not None
+        self.call(self.adapter.wait_idle())
+
     def settle(self) -> None:
         """Wait for the work that continues after each ack; then, like the console, run the
         sweep and the delivery at every moment a running clock would have run them since the

@@ -9,6 +9,7 @@ Point ``AsyncWebClient(base_url=double.api_url)`` at it.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections import deque
@@ -66,6 +67,7 @@ class SlackApiDouble:
         self.users: dict[str, SlackUser] = {}
         self.uploads: dict[str, bytes] = {}
         self.failures: dict[str, deque[Failure]] = {}
+        self.delays: dict[str, float] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -106,6 +108,10 @@ class SlackApiDouble:
             Failure(status, {"ok": False, "error": error}, dict(headers))
         )
 
+    def slow_down(self, method: str, seconds: float) -> None:
+        """Answer every call of ``method`` only after ``seconds`` (a slow Slack)."""
+        self.delays[method] = seconds
+
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -126,6 +132,8 @@ class SlackApiDouble:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth else args.get("token")
         self.calls.append(Call(method, args, token))
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
         queue = self.failures.get(method)
         if queue:
             failure = queue.popleft()
