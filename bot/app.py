@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.console.session import PLATFORM as CONSOLE
 from adapters.console.session import ConsoleSession
+from bot.clock import run_sweep
 from bot.delivery import deliver_due
 from conversations.clock import SettableClock
 from storage.db import make_engine, make_session_factory, upgrade
@@ -21,18 +23,48 @@ def open_database(url: str, migrate: bool = True) -> sessionmaker[Session]:
     return make_session_factory(make_engine(url))
 
 
+CONSOLE_SWEEP_HOURS = (9, 11, 13, 15)
+CONSOLE_CATCH_UP = timedelta(days=62)
+
+
 def console_session(
     factory: sessionmaker[Session], start: datetime, out: object = print
 ) -> ConsoleSession:
-    """A console whose queued messages are delivered after every step and move of time."""
+    """A console whose nudges and queued messages arrive after every step and move of time.
+
+    When time moves, the sweep and the delivery run at the moments a running clock would
+    have run them in between (every two working hours, Helsinki time), so ``time +14d`` shows
+    the reminders, check-ins and prompts of those two weeks arriving in order.
+    """
     console = ConsoleSession(factory, SettableClock(start), out)  # type: ignore[arg-type]
+    swept = {"until": start}
 
-    def deliver() -> None:
-        asyncio.run(
-            deliver_due(
-                factory, {CONSOLE: console.sender}, console.clock.now(), default_platform=CONSOLE
-            )
-        )
+    def tick(now: datetime) -> None:
+        run_sweep(factory, now)
+        asyncio.run(deliver_due(factory, {CONSOLE: console.sender}, now, default_platform=CONSOLE))
 
-    console.after_step.append(deliver)
+    def after_step() -> None:
+        now = console.clock.now()
+        for moment in sweep_moments(swept["until"], now, console.tz):
+            tick(moment)
+        tick(now)
+        swept["until"] = max(swept["until"], now)
+
+    console.after_step.append(after_step)
     return console
+
+
+def sweep_moments(after: datetime, until: datetime, tz: ZoneInfo) -> list[datetime]:
+    """The moments strictly between ``after`` and ``until`` at which the console sweeps."""
+    after = max(after, until - CONSOLE_CATCH_UP)
+    moments = []
+    day = after.astimezone(tz).date()
+    while True:
+        if day.weekday() < 5:
+            for hour in CONSOLE_SWEEP_HOURS:
+                moment = datetime.combine(day, time(hour), tzinfo=tz)
+                if after < moment < until:
+                    moments.append(moment)
+        if datetime.combine(day, time(0), tzinfo=tz) > until:
+            return moments
+        day += timedelta(days=1)

@@ -1,0 +1,230 @@
+"""The ``clock`` process: APScheduler runs the sweep and the delivery worker.
+
+The schedule lives in the data (meetings, agreements, the outbox), not in APScheduler: the
+scheduler has an in-memory job store and exactly two jobs, ``sweep`` (every
+``MENTORBOT_SWEEP_INTERVAL_SECONDS``) and ``delivery`` (every
+``MENTORBOT_DELIVERY_INTERVAL_SECONDS``), each with ``coalesce=True`` and ``max_instances=1``.
+Several clock processes may share one PostgreSQL database: the sweep's advisory lock lets one
+sweep at a time and delivery workers claim rows with ``FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aiohttp import web
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.delivery import DeliveryConfig, DeliveryReport, DeliveryWorker
+from bot.ratelimit import PlatformLimit, RateLimiter
+from bot.settings import Settings
+from conversations.clock import Clock, SystemClock
+from conversations.delivery import Sender
+from conversations.nudges import SweepReport, sweep
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+class FileClock:
+    """Test/demo only: "now" is the ISO timestamp in a file, re-read on every call.
+
+    A test moves simulated time for running processes by rewriting the file. While the file
+    is missing or unreadable the last good value (or the system time) is used.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._last: datetime | None = None
+
+    def now(self) -> datetime:
+        try:
+            value = datetime.fromisoformat(self.path.read_text("utf-8").strip())
+        except (OSError, ValueError):
+            return self._last or datetime.now(UTC)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        self._last = value.astimezone(UTC)
+        return self._last
+
+
+def clock_from_settings(settings: Settings) -> Clock:
+    """The system clock, or a ``FileClock`` when ``MENTORBOT_CLOCK_FILE`` is set."""
+    if settings.clock_file:
+        return FileClock(Path(settings.clock_file))
+    return SystemClock()
+
+
+def limiter_from_settings(settings: Settings) -> RateLimiter:
+    """Per-platform limits: Slack per channel + workspace, Teams per conversation + app."""
+    return RateLimiter(
+        {
+            "slack": PlatformLimit(
+                per_channel=settings.slack_rate_per_channel,
+                overall=settings.slack_rate_workspace,
+            ),
+            "teams": PlatformLimit(
+                per_channel=settings.teams_rate_per_conversation,
+                overall=settings.teams_rate_app,
+                channel_burst=settings.teams_rate_per_conversation,
+            ),
+        }
+    )
+
+
+def worker_from_settings(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    senders: dict[str, Sender],
+    default_platform: str | None = None,
+) -> DeliveryWorker:
+    return DeliveryWorker(
+        factory,
+        senders,
+        limiter_from_settings(settings),
+        DeliveryConfig(
+            max_attempts=settings.delivery_max_attempts,
+            batch_size=settings.delivery_batch_size,
+            concurrency=settings.delivery_concurrency,
+            lease=timedelta(seconds=settings.delivery_lease_seconds),
+            base_backoff=timedelta(seconds=settings.delivery_base_backoff_seconds),
+        ),
+        default_platform=default_platform,
+        rng=random.Random(),
+    )
+
+
+def run_sweep(factory: sessionmaker[Session], now: datetime) -> SweepReport:
+    """One sweep in one transaction."""
+    with transaction(factory) as session:
+        return sweep(session, now)
+
+
+def build_senders(settings: Settings) -> dict[str, Sender]:
+    """The senders this deployment is configured for (Slack when ``SLACK_BOT_TOKEN`` is set)."""
+    senders: dict[str, Sender] = {}
+    if settings.slack_bot_token:
+        from adapters.slack.sender import SlackSender
+        from bot.slack_client import KeyedWebClient
+
+        client = KeyedWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+        senders["slack"] = SlackSender(client)
+    return senders
+
+
+async def run_clock(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    senders: dict[str, Sender],
+    clock: Clock,
+    stop: asyncio.Event,
+    *,
+    default_platform: str | None = None,
+    on_delivered: Callable[[DeliveryReport], None] | None = None,
+) -> None:
+    """Run the sweep and delivery jobs until ``stop`` is set."""
+    worker = worker_from_settings(settings, factory, senders, default_platform)
+
+    async def sweep_job() -> None:
+        now = clock.now()
+        report = await asyncio.to_thread(run_sweep, factory, now)
+        if report.locked:
+            log.debug("sweep skipped: another process holds the sweep lock")
+        elif report.inserted or report.meetings_booked:
+            log.info(
+                "sweep at %s: %s nudges queued %s, %s meetings booked",
+                now.isoformat(),
+                report.inserted,
+                report.by_kind,
+                report.meetings_booked,
+            )
+
+    async def delivery_job() -> None:
+        report = await worker.deliver_due(clock.now())
+        if report.claimed:
+            log.info(
+                "delivery: %s sent, %s retried, %s dead, %s expired",
+                report.sent,
+                report.retried,
+                report.dead,
+                report.expired,
+            )
+        if on_delivered is not None:
+            on_delivered(report)
+
+    scheduler = AsyncIOScheduler(
+        jobstores={"default": MemoryJobStore()},
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": settings.clock_misfire_grace_seconds,
+        },
+        timezone=UTC,
+    )
+    start = datetime.now(UTC)
+    scheduler.add_job(
+        sweep_job,
+        "interval",
+        seconds=settings.sweep_interval_seconds,
+        next_run_time=start,
+        id="sweep",
+    )
+    scheduler.add_job(
+        delivery_job,
+        "interval",
+        seconds=settings.delivery_interval_seconds,
+        next_run_time=start,
+        id="delivery",
+    )
+    scheduler.start()
+    log.info(
+        "clock running: sweep every %ss, delivery every %ss",
+        settings.sweep_interval_seconds,
+        settings.delivery_interval_seconds,
+    )
+    try:
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def clock_cleanup_ctx(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    senders: dict[str, Sender],
+    clock: Clock,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp ``cleanup_ctx`` that runs the clock inside the web process."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_clock(settings, factory, senders, clock, stop))
+        yield
+        stop.set()
+        await task
+
+    return ctx
+
+
+def main_clock(settings: Settings, factory: sessionmaker[Session]) -> int:
+    """``mentorbot clock``: run until SIGINT or SIGTERM."""
+    import signal
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_clock(
+            settings, factory, build_senders(settings), clock_from_settings(settings), stop
+        )
+
+    asyncio.run(main())
+    return 0
