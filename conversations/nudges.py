@@ -644,10 +644,9 @@ def _book_next_blocks(session: Session, plan: _Plan, pairs: dict[int, Pair]) -> 
         return 0
     dialect = session.get_bind().dialect.name
     ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Meeting)
-    result = session.execute(
-        ins.on_conflict_do_nothing(index_elements=["mentorship_id", "seq"]), new_meetings
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    stmt = ins.on_conflict_do_nothing(index_elements=["mentorship_id", "seq"])
+    # RETURNING counts what was really inserted (rowcount is unreliable for executemany)
+    return len(session.connection().execute(stmt.returning(Meeting.id), new_meetings).all())
 
 
 def _supervisor_monthly(session: Session, plan: _Plan, pairs: dict[int, Pair]) -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks and their shared tools (seeding many pairs, a local Slack Web API double)."""

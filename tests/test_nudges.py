@@ -1,0 +1,302 @@
+"""The sweep: which nudges are due when, each exactly once, with a constant number of queries."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bench.seed import seed_pairs
+from bot.clock import run_sweep
+from conversations import nudges
+from conversations.messages import Message
+from conversations.worktime import next_working_moment, previous_working_day
+from storage.models import CheckIn, Meeting, Mentorship, Outbox, Person
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+MONDAY = datetime(2027, 1, 11, 9, 0, tzinfo=HELSINKI)  # pair 0 meets Tue 12 Jan 10:00
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 1) -> datetime:
+    return datetime(2027, month, day, hour, minute, tzinfo=HELSINKI)
+
+
+def rows(factory: sessionmaker[Session], kind: str | None = None) -> list[Outbox]:
+    with factory() as s:
+        stmt = select(Outbox).order_by(Outbox.id)
+        if kind:
+            stmt = stmt.where(Outbox.kind == kind)
+        return list(s.scalars(stmt))
+
+
+def text_of(row: Outbox) -> str:
+    return Message.model_validate(row.payload).plain_text()
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2])[:60])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_reminder_is_queued_at_nine_on_the_working_day_before_and_expires_at_the_meeting(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    seed_pairs(db_engine, 1, MONDAY - timedelta(minutes=1))
+    run_sweep(factory, at(11, 8, 59))
+    assert rows(factory, "reminder") == []
+    run_sweep(factory, at(11, 9, 0))
+    reminders = rows(factory, "reminder")
+    assert len(reminders) == 2  # mentor and actor
+    meeting_at = at(12, 10)
+    for row in reminders:
+        assert row.due_at == at(11, 9)
+        assert row.expires_at == meeting_at
+        assert row.dedupe_key.startswith("reminder:")
+    texts = sorted(text_of(r) for r in reminders)  # rendered in each recipient's language
+    english = [t for t in texts if t.startswith("Reminder")]
+    finnish = [t for t in texts if t.startswith("Muistutus")]
+    assert len(english) == len(finnish) == 1
+    assert "meeting 1 of 13" in english[0] and "Tue 12 Jan 2027, 10:00" in english[0]
+    assert "Opening" in english[0]  # the suggested course of the meeting
+    assert "12.1.2027 klo 10:00" in finnish[0]
+
+
+def test_sweeping_twice_creates_nothing_twice(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    seed_pairs(db_engine, 14, MONDAY - timedelta(minutes=1))
+    first = run_sweep(factory, at(13, 12))
+    assert first.inserted > 0
+    second = run_sweep(factory, at(13, 12))
+    assert second.inserted == 0
+    keys = [r.dedupe_key for r in rows(factory)]
+    assert len(keys) == len(set(keys)) == first.inserted
+
+
+def test_the_number_of_statements_per_sweep_does_not_grow_with_the_number_of_pairs(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    counts = []
+    for n in (3, 60):  # the second sweep sees 63 pairs, 60 of them with new nudges due
+        seed_pairs(db_engine, n, MONDAY - timedelta(minutes=1), name_prefix=f"n{n}-")
+        with counting(db_engine) as statements:
+            report = run_sweep(factory, at(19, 12))
+        assert report.inserted > 0
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 25  # the reads of nudges.py and the early warnings, the inserts
+
+
+def test_checkin_is_sent_late_after_downtime_but_a_reminder_never_after_its_meeting(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    seed_pairs(db_engine, 14, MONDAY - timedelta(minutes=1))
+    run_sweep(factory, at(11, 9))  # then the clock is down for three days
+    back = at(14, 11)
+    run_sweep(factory, back)
+    with factory() as s:
+        meetings = {m.id: m for m in s.scalars(select(Meeting))}
+    for row in rows(factory, "reminder"):
+        meeting = meetings[int(row.dedupe_key.split(":")[1])]
+        assert row.due_at < meeting.scheduled_at  # queued only while the meeting is ahead
+        assert row.expires_at == meeting.scheduled_at
+    checkins = rows(factory, "checkin")
+    past = [m for m in meetings.values() if m.scheduled_at + timedelta(hours=3) <= back]
+    assert past, "some meetings took place during the downtime"
+    assert {int(r.dedupe_key.split(":")[1]) for r in checkins} == {m.id for m in past}
+    assert len(checkins) == 2 * len(past)  # both parties, once each
+    # nothing stale: no reminder for a meeting that was already over when the clock came back
+    stale = [
+        r
+        for r in rows(factory, "reminder")
+        if meetings[int(r.dedupe_key.split(":")[1])].scheduled_at <= back and r.created_at == back
+    ]
+    assert stale == []
+
+
+def test_a_checkin_already_made_is_not_asked_for(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    seed_pairs(db_engine, 1, MONDAY - timedelta(minutes=1))
+    with factory() as s, s.begin():
+        meeting = s.scalars(select(Meeting).where(Meeting.seq == 1)).one()
+        m = s.get(Mentorship, meeting.mentorship_id)
+        assert m is not None
+        s.add(
+            CheckIn(
+                meeting_id=meeting.id,
+                person_id=m.actor_id,
+                held=True,
+                usefulness=2,
+                rapport=1,
+                note="a private worry",
+                created_at=at(12, 11, 30),
+            )
+        )
+        actor_id, mentor_id = m.actor_id, m.mentor_id
+    run_sweep(factory, at(13, 9))
+    people = {r.person_id for r in rows(factory, "checkin")}
+    assert people == {mentor_id}
+    assert actor_id not in people
+
+
+def test_mid_interval_task_reminder_and_reflection_prompt(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    seed_pairs(db_engine, 1, MONDAY - timedelta(minutes=1))  # pair 0 has an open task
+    run_sweep(factory, at(19, 11))  # a week after meeting 1 (Tue 12 Jan 10:00)
+    tasks = rows(factory, "task_reminder")
+    reflects = rows(factory, "reflect")
+    assert len(tasks) == 1 and "Draft the team's planning agenda" in text_of(tasks[0])
+    assert len(reflects) == 2
+    assert all(r.expires_at == at(26, 10) for r in tasks + reflects)  # the next meeting
+
+
+def test_holidays_and_weekends_move_nudges_to_the_next_working_moment() -> None:
+    # Epiphany (Wed 6 Jan 2027) is a public holiday in Finland, not in the United States
+    assert previous_working_day(date(2027, 1, 7), "FI") == date(2027, 1, 5)
+    assert previous_working_day(date(2027, 1, 7), "US") == date(2027, 1, 6)
+    assert previous_working_day(date(2027, 1, 11), "FI") == date(2027, 1, 8)  # Monday → Friday
+    saturday_noon = datetime(2027, 1, 9, 12, tzinfo=HELSINKI)
+    assert next_working_moment(saturday_noon, HELSINKI, "FI") == at(11, 9)
+    evening = at(12, 18)
+    assert next_working_moment(evening, HELSINKI, "FI") == at(13, 9)
+    new_york = ZoneInfo("America/New_York")
+    assert next_working_moment(at(12, 12), new_york, "FI") == datetime(
+        2027, 1, 12, 9, tzinfo=new_york
+    )
+
+
+def test_a_reminder_respects_the_recipients_timezone_and_the_programme_holidays(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    seed_pairs(db_engine, 1, MONDAY - timedelta(minutes=1))
+    new_york = ZoneInfo("America/New_York")
+    with factory() as s, s.begin():
+        meeting = s.scalars(select(Meeting).where(Meeting.seq == 1)).one()
+        meeting.scheduled_at = datetime(2027, 1, 7, 10, tzinfo=HELSINKI)  # after Epiphany
+        m = s.get(Mentorship, meeting.mentorship_id)
+        assert m is not None
+        s.execute(update(Person).where(Person.id == m.mentor_id).values(timezone=new_york.key))
+        mentor_id = m.mentor_id
+    run_sweep(factory, datetime(2027, 1, 5, 9, tzinfo=HELSINKI))
+    by_person = {r.person_id: r for r in rows(factory, "reminder")}
+    assert len(by_person) == 1  # the actor's 09:00 in Helsinki; New York is still asleep
+    run_sweep(factory, datetime(2027, 1, 5, 9, tzinfo=new_york))
+    by_person = {r.person_id: r for r in rows(factory, "reminder")}
+    assert by_person[mentor_id].due_at == datetime(2027, 1, 5, 9, tzinfo=new_york)
+
+
+def test_the_next_block_of_meetings_is_booked_before_the_horizon_runs_out(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    seed_pairs(db_engine, 1, MONDAY - timedelta(minutes=1), booked_weeks=4)  # two booked
+    report = run_sweep(factory, at(11, 9))
+    assert report.meetings_booked > 0
+    with factory() as s:
+        meetings = list(s.scalars(select(Meeting).order_by(Meeting.seq)))
+    assert [m.seq for m in meetings] == list(range(1, len(meetings) + 1))
+    local = [m.scheduled_at.astimezone(HELSINKI) for m in meetings]
+    gaps = {(b.date() - a.date()).days for a, b in itertools.pairwise(local)}
+    assert {t.time() for t in local} == {local[0].time()}  # same wall-clock time across DST
+    assert gaps <= {14, 15, 16}  # every two weeks (a weekend date moves to Monday)
+    assert meetings[-1].scheduled_at.astimezone(HELSINKI).date() <= date(2027, 4, 11)
+    assert len(rows(factory, "block")) == 2
+    again = run_sweep(factory, at(11, 9, 30))
+    assert again.meetings_booked == 0 and again.inserted == 0
+
+
+def test_the_supervisors_monthly_summary_carries_progress_only(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    seed_pairs(db_engine, 2, MONDAY - timedelta(minutes=1))
+    with factory() as s, s.begin():
+        meeting = s.scalars(select(Meeting).where(Meeting.seq == 1)).first()
+        assert meeting is not None
+        m = s.get(Mentorship, meeting.mentorship_id)
+        assert m is not None
+        meeting.status = "held"
+        s.add(
+            CheckIn(
+                meeting_id=meeting.id,
+                person_id=m.actor_id,
+                held=True,
+                usefulness=1,
+                rapport=1,
+                note="confidential remark",
+                created_at=at(12, 11),
+            )
+        )
+    run_sweep(factory, datetime(2027, 2, 1, 9, 0, tzinfo=HELSINKI))
+    monthly = rows(factory, "supervisor.monthly")
+    assert len(monthly) == 1
+    assert monthly[0].dedupe_key.endswith(":2027-02")
+    text = text_of(monthly[0])
+    assert "Actor 0" in text and "Actor 1" in text and "1 of" in text
+    assert "confidential" not in text and "rapport" not in text.lower()
+    run_sweep(factory, datetime(2027, 2, 15, 9, 0, tzinfo=HELSINKI))
+    assert len(rows(factory, "supervisor.monthly")) == 1
+
+
+def test_the_hr_digest_comes_once_per_iso_week(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    seed_pairs(db_engine, 3, MONDAY - timedelta(minutes=1))
+    for hours in (0, 5, 30, 80):
+        run_sweep(factory, at(11, 9) + timedelta(hours=hours))
+    digests = rows(factory, "hr.digest")
+    assert [d.dedupe_key.split(":")[-1] for d in digests] == ["2027-W02"]
+    assert "Active pairs: 3" in text_of(digests[0])
+    run_sweep(factory, at(18, 9))
+    assert len(rows(factory, "hr.digest")) == 2
+
+
+def test_interim_and_closing_prompts_follow_the_programme(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    seed_pairs(db_engine, 1, MONDAY - timedelta(minutes=1))
+    with factory() as s:
+        m = s.scalars(select(Mentorship)).one()
+        end = m.planned_end
+        middle_seq = nudges.rules.middle_meeting_seq(13)
+        middle = s.scalars(select(Meeting).where(Meeting.seq == middle_seq)).first()
+    assert end is not None
+    if middle is not None:
+        run_sweep(factory, middle.scheduled_at + timedelta(days=1, hours=1))
+        interim = rows(factory, "interim")
+        assert len(interim) == 2 and all(r.payload for r in interim)
+    closing_day = datetime.combine(end - timedelta(days=14), datetime.min.time(), HELSINKI)
+    run_sweep(factory, next_working_moment(closing_day, HELSINKI, "FI") + timedelta(hours=1))
+    closing = rows(factory, "closing")
+    assert len(closing) == 2
+    assert all("final.start" in str(r.payload) for r in closing)
+
+
+def test_nothing_is_queued_for_erased_people_or_closed_relationships(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    seed_pairs(db_engine, 2, MONDAY - timedelta(minutes=1))
+    with factory() as s, s.begin():
+        first, second = s.scalars(select(Mentorship).order_by(Mentorship.id)).all()
+        first.phase = "closed"
+        s.execute(
+            update(Person).where(Person.id == second.actor_id).values(erased_at=datetime.now(UTC))
+        )
+    run_sweep(factory, at(14, 12))
+    with factory() as s:
+        assert s.scalar(select(func.count(Outbox.id)).where(Outbox.kind != "hr.digest")) == 0
