@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -523,6 +524,19 @@ def mount(
     config = settings if isinstance(settings, SlackConfig) else SlackConfig.from_settings(settings)
     adapter = SlackAdapter(config, engine, factory)
     app[SLACK_KEY] = adapter
+
+    async def open_session(_app: web.Application) -> None:
+        # one connection pool for every Web API call (the SDK opens a session per call
+        # otherwise)
+        adapter.client.session = aiohttp.ClientSession()
+
+    async def close_session(_app: web.Application) -> None:
+        await adapter.wait_idle()
+        if adapter.client.session is not None:
+            await adapter.client.session.close()
+
+    app.on_startup.append(open_session)
+    app.on_cleanup.append(close_session)
     if config.app_token:
         handler = AsyncSocketModeHandler(adapter.bolt, config.app_token, web_client=adapter.client)
 
