@@ -168,7 +168,7 @@ class SlackPostDouble:
                 )
             if roll < self.config.fail_429 + self.config.fail_500:
                 self.status_counts[500] += 1
-                return web.Response(status=500, text="internal error")
+                return web.json_response({"ok": False, "error": "internal_error"}, status=500)
             if not self._allowed(channel, now):
                 self.status_counts[429] += 1
                 self.limited += 1
