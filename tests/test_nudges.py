@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.seed import seed_pairs
 from bot.clock import run_sweep
-from conversations import nudges
+from conversations import rules
 from conversations.messages import Message
 from conversations.worktime import next_working_moment, previous_working_day
 from storage.models import CheckIn, Meeting, Mentorship, Outbox, Person
@@ -273,7 +273,7 @@ def test_interim_and_closing_prompts_follow_the_programme(
     with factory() as s:
         m = s.scalars(select(Mentorship)).one()
         end = m.planned_end
-        middle_seq = nudges.rules.middle_meeting_seq(13)
+        middle_seq = rules.middle_meeting_seq(13)
         middle = s.scalars(select(Meeting).where(Meeting.seq == middle_seq)).first()
     assert end is not None
     if middle is not None:
