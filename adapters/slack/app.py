@@ -126,10 +126,13 @@ class SlackAdapter:
         self.sender = SlackSender(self.client)
         self._dm = self.sender.channels  # one memo of DM channels for replies and nudges
         self._busy = 0
+        self._linking: dict[str, asyncio.Lock] = {}
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=config.signing_secret,
             process_before_response=False,
+            # Socket Mode traffic comes over an authenticated WebSocket, not signed HTTP
+            request_verification_enabled=not config.app_token,
         )
         self._register()
 
@@ -274,13 +277,17 @@ class SlackAdapter:
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Run the engine; on first contact, link the Slack user by email (``users.info``)."""
         result = await asyncio.to_thread(self.engine.handle, inbound)
-        if inbound.email is None and result and all(o.person_id is None for o in result):
-            email, name = await self._profile(inbound.user)
-            if email:
-                linked = inbound.model_copy(
-                    update={"email": email, "display_name": name, "event_id": None}
-                )
-                result = await asyncio.to_thread(self.engine.handle, linked)
+        if inbound.email is None and _unknown(result):
+            # one first contact at a time per user in this process, so that a DM and a
+            # command sent together do not both link the same person
+            async with self._linking.setdefault(inbound.user, asyncio.Lock()):
+                again = inbound.model_copy(update={"event_id": None})
+                result = await asyncio.to_thread(self.engine.handle, again)
+                if _unknown(result):
+                    email, name = await self._profile(inbound.user)
+                    if email:
+                        linked = again.model_copy(update={"email": email, "display_name": name})
+                        result = await asyncio.to_thread(self.engine.handle, linked)
         return result
 
     async def _profile(self, user: str) -> tuple[str | None, str | None]:
@@ -436,12 +443,14 @@ class SlackAdapter:
         return str(channel) if isinstance(channel, str) and channel.startswith("D") else None
 
     async def dm_channel(self, user: str, hint: str | None = None) -> str:
-        """The bot's DM with ``user``: from the payload, this process's cache, or opened once."""
+        """The bot's DM with ``user``: from the payload, this process's memo, the stored
+        address, or (once) ``conversations.open``."""
         if hint:
             self._dm[user] = hint
             return hint
         if user not in self._dm:
-            self._dm[user] = await open_dm(self.client, user)
+            stored = await asyncio.to_thread(lookup.stored_channel, self.factory, PLATFORM, user)
+            self._dm[user] = stored or await open_dm(self.client, user)
         return self._dm[user]
 
     async def _guard(
@@ -476,6 +485,11 @@ class SlackAdapter:
             await self.sender.post(target, render_message(apology))
         except Exception:
             log.exception("slack apology could not be sent: user=%s", user)
+
+
+def _unknown(result: list[Outbound]) -> bool:
+    """The engine did not know this platform user (its only reply is for no person)."""
+    return bool(result) and all(o.person_id is None for o in result)
 
 
 def _meta(form: Form) -> str:

@@ -40,3 +40,11 @@ def locale_of(factory: sessionmaker[Session], platform: str, user_id: str) -> st
     with factory() as session:
         found = identity(session, platform, user_id)
         return found.person.locale if found is not None else DEFAULT_LOCALE
+
+
+def stored_channel(factory: sessionmaker[Session], platform: str, user_id: str) -> str | None:
+    """The DM channel the engine stored for this platform user (``PlatformIdentity.address``)."""
+    with factory() as session:
+        found = identity(session, platform, user_id)
+        channel = found.address.get("channel") if found is not None else None
+        return channel if isinstance(channel, str) and channel else None

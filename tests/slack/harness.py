@@ -84,7 +84,10 @@ class HttpResult:
 class SlackWorld:
     """The web app (with Slack mounted) and the Web API double, on a background event loop."""
 
-    def __init__(self, factory: sessionmaker[Session], clock: SettableClock) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], clock: SettableClock, app_token: str = ""
+    ) -> None:
+        self.app_token = app_token
         self.factory = factory
         self.clock = clock
         self.api = SlackApiDouble(team_id=TEAM_ID)
@@ -115,7 +118,7 @@ class SlackWorld:
         settings = Settings(
             SLACK_BOT_TOKEN=BOT_TOKEN,
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_APP_TOKEN="",
+            SLACK_APP_TOKEN=self.app_token,
             SLACK_API_URL=self.api.api_url,
         )
         app = create_app(settings, self.factory, self.clock)

@@ -68,6 +68,8 @@ class SlackApiDouble:
         self.uploads: dict[str, bytes] = {}
         self.failures: dict[str, deque[Failure]] = {}
         self.delays: dict[str, float] = {}
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: list[dict[str, Any]] = []
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -80,6 +82,7 @@ class SlackApiDouble:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)  # users.info and others use GET
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/socket-mode", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -142,6 +145,40 @@ class SlackApiDouble:
             return web.json_response({"ok": False, "error": "not_authed"})
         return web.json_response(self._answer(method, args))
 
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then collect the app's acknowledgements of envelopes."""
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self.sockets),
+                "debug_info": {"host": "applink-double", "approximate_connection_time": 18060},
+                "connection_info": {"app_id": "A0MENTOR"},
+            }
+        )
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+        self.sockets.remove(ws)
+        return ws
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any]) -> str:
+        """Push one Socket Mode envelope (``events_api``, ``interactive``, ``slash_commands``)."""
+        envelope_id = f"env-{next(self._ids):08d}"
+        await self.sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        return envelope_id
+
     async def _upload(self, request: web.Request) -> web.Response:
         data = await request.read()
         self.uploads[request.match_info["file_id"]] = data
@@ -159,6 +196,9 @@ class SlackApiDouble:
                 "bot_id": "B0MENTOR",
                 "is_enterprise_install": False,
             }
+        if method == "apps.connections.open":
+            ws_url = self.base_url.replace("http://", "ws://")
+            return {"ok": True, "url": f"{ws_url}/socket-mode"}
         if method == "chat.postMessage":
             ts = f"1790000000.{next(self._ts):06d}"
             return {

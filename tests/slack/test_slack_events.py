@@ -192,3 +192,35 @@ def test_events_of_other_kinds_are_acknowledged_and_ignored(world: SlackWorld) -
     world.idle()
     assert result.status == 200
     assert not world.api.of("views.publish")
+
+
+def test_a_slow_modal_submission_closes_the_modal_in_time_and_answers_in_the_dm(
+    world: SlackWorld,
+) -> None:
+    with world.factory() as s:
+        aino = s.scalars(select(Person).where(Person.email == "aino@demo.example")).one()
+        mentorship_id = s.scalars(select(Mentorship).where(Mentorship.actor_id == aino.id)).one().id
+    view = {
+        "type": "modal",
+        "callback_id": "mentorbot_form",
+        "private_metadata": json.dumps({"form_id": "agreement.draft", "value": str(mentorship_id)}),
+        "title": {"type": "plain_text", "text": "Mentoring agreement"},
+        "blocks": [],
+    }
+    values = {
+        "goal1": {"goal1": {"type": "plain_text_input", "value": "Lead the weekly planning"}},
+        "success1": {"success1": {"type": "plain_text_input", "value": "I run it alone"}},
+        "duration": {"duration": {"type": "static_select", "selected_option": {"value": "6"}}},
+        "share_goals": {
+            "share_goals": {"type": "static_select", "selected_option": {"value": "no"}}
+        },
+    }
+    world.api.slow_down("users.info", 3.5)  # first contact: linking by email is slow today
+    started = time.perf_counter()
+    result = world.post_interaction(view_submission("UAINO", view, values))
+    seconds = time.perf_counter() - started
+    assert result.status == 200
+    assert seconds < 3.0  # Slack's limit for a view_submission answer
+    assert result.json().get("response_action") is None  # the modal is closed
+    world.idle()
+    assert any("Saved" in text for text in _posts_to(world, "UAINO"))
