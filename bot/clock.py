@@ -108,7 +108,8 @@ def run_sweep(factory: sessionmaker[Session], now: datetime) -> SweepReport:
 
 
 def build_senders(settings: Settings) -> dict[str, Sender]:
-    """The senders this deployment is configured for (Slack when ``SLACK_BOT_TOKEN`` is set)."""
+    """The senders this deployment is configured for (Slack when ``SLACK_BOT_TOKEN`` is set,
+    Teams when the bot's app id is set or anonymous local testing is on)."""
     senders: dict[str, Sender] = {}
     if settings.slack_bot_token:
         from adapters.slack.sender import SlackSender
@@ -116,6 +117,11 @@ def build_senders(settings: Settings) -> dict[str, Sender]:
 
         client = KeyedWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         senders["slack"] = SlackSender(client)
+    if settings.teams_client_id or settings.teams_anonymous_allowed:
+        from adapters.teams.connector import TeamsConfig
+        from adapters.teams.sender import TeamsSender
+
+        senders["teams"] = TeamsSender.from_config(TeamsConfig.from_settings(settings))
     return senders
 
 
