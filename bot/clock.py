@@ -165,6 +165,8 @@ async def run_clock(
         if on_delivered is not None:
             on_delivered(report)
 
+    if log.getEffectiveLevel() > logging.DEBUG:  # "skipped: maximum number of running
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)  # instances" is by design
     scheduler = AsyncIOScheduler(
         jobstores={"default": MemoryJobStore()},
         job_defaults={

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
@@ -19,11 +20,17 @@ OUTBOX_KEY_HEADER = "X-Mentorbot-Outbox-Key"
 
 
 class KeyedWebClient(AsyncWebClient):
-    """``AsyncWebClient`` adding the current outbox key (if any) to each request's headers."""
+    """``AsyncWebClient`` adding the current outbox key (if any) to each request's headers.
+
+    It also keeps one HTTP session (connection pool) for all calls, created on first use
+    inside the running event loop, instead of a new session per call.
+    """
 
     async def api_call(
         self, api_method: str, *, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> AsyncSlackResponse:
+        if self.session is None:
+            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
         key = OUTBOX_KEY.get()
         if key is not None:
             headers = {**(headers or {}), OUTBOX_KEY_HEADER: key}
