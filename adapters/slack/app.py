@@ -65,6 +65,10 @@ OUR_ACTIONS = re.compile(r"^mentorbot\.\d+\.")
 SHORTCUTS = re.compile(rf"^{RUN_COMMAND}_\d+$")
 
 
+class SlackConfigError(ValueError):
+    """The Slack settings cannot work (e.g. HTTP mode without a signing secret)."""
+
+
 class SlackSettings(Protocol):
     """The part of ``bot.settings.Settings`` Slack reads (adapters do not import ``bot``)."""
 
@@ -119,6 +123,13 @@ class SlackAdapter:
         factory: sessionmaker[Session],
         client: AsyncWebClient | None = None,
     ) -> None:
+        if not config.bot_token:
+            raise SlackConfigError("SLACK_BOT_TOKEN is not set")
+        if not config.app_token and not config.signing_secret:
+            raise SlackConfigError(
+                "SLACK_SIGNING_SECRET is needed to verify requests to /slack/events "
+                "(or set SLACK_APP_TOKEN to use Socket Mode)"
+            )
         self.config = config
         self.engine = engine
         self.factory = factory
@@ -499,7 +510,7 @@ def _meta(form: Form) -> str:
 def _shortcuts(tx: Texts) -> dict[str, Any]:
     """App Home shortcuts: each button runs a text command of the engine."""
     buttons = [
-        (tx._("Check-in"), "check-in"),
+        (tx._("Check in"), "check-in"),
         (tx._("Reflect now"), "reflect"),
         (tx._("Meetings"), "schedule"),
     ]

@@ -85,7 +85,7 @@ def test_actor_home_shows_phase_progress_next_meeting_task_goals_and_shortcuts(
     ):
         assert expected in shown
     labels = [b["text"]["text"] for b in buttons_of(view["blocks"])]
-    assert {"Check-in", "Reflect now", "Meetings"} <= set(labels)
+    assert {"Check in", "Reflect now", "Meetings"} <= set(labels)
     assert len(view["blocks"]) <= 100
 
 

@@ -8,11 +8,14 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.slack.app import SlackConfig, SlackConfigError, mount
 from bot import admin, demo
 from conversations.clock import SettableClock
+from conversations.engine import Engine
 from storage.db import transaction
 from storage.models import Agreement, Goal, Mentorship, Person, PlatformIdentity, ProcessedEvent
 from tests.slack.harness import (
@@ -134,3 +137,14 @@ def test_modal_submission_about_another_persons_mentorship_is_refused(
         agreement = s.scalars(select(Agreement).where(Agreement.mentorship_id == their_id)).one()
         assert agreement.revision == 0
         assert not agreement.terms_set
+
+
+async def test_http_mode_without_a_signing_secret_refuses_to_start(
+    factory: sessionmaker[Session],
+) -> None:
+    engine = Engine(factory, SettableClock(demo.DEMO_START))
+    config = SlackConfig(bot_token="xoxb-test", signing_secret="")
+    with pytest.raises(SlackConfigError, match="SLACK_SIGNING_SECRET"):
+        mount(web.Application(), config, engine, factory)
+    socket_mode = SlackConfig(bot_token="xoxb-test", signing_secret="", app_token="xapp-1")
+    assert mount(web.Application(), socket_mode, engine, factory).config.app_token == "xapp-1"
