@@ -380,3 +380,28 @@ class CalendarFeed(Base):
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
+
+class AlertSeverity(enum.StrEnum):
+    SEVERE = "severe"  # told to HR at once
+    DIGEST = "digest"  # listed in the weekly HR digest
+
+
+class Alert(Base):
+    """An early-warning signal about a pair or a mentor, for HR: the signal, never content."""
+
+    __tablename__ = "alert"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    signal: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(_str_enum())
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    mentorship_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mentorship.id", ondelete="CASCADE"), index=True
+    )
+    mentor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    raised_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
+    handled_by: Mapped[str | None] = mapped_column(String(254))
