@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import admin, demo
+from bot import admin, demo, hr_cli
 from bot.app import console_session, open_database
 from bot.settings import get_settings
 from storage.db import transaction, upgrade
@@ -149,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     pair.add_argument("--programme", required=True)
     pair.add_argument("--mentor", required=True, metavar="EMAIL")
     pair.add_argument("--actor", required=True, metavar="EMAIL")
+    hr_cli.add_parsers(sub)  # import, report, gdpr, hr (issue 6)
     return parser
 
 
@@ -188,6 +189,9 @@ def _run(args: argparse.Namespace, url: str) -> int:
         print(f"Teams app package written to {out}")
         return 0
     factory = open_database(url)
+    hr_cli.startup(factory, settings, _now())  # MENTORBOT_HR_EMAILS → HR role
+    if args.command in hr_cli.COMMANDS:
+        return hr_cli.run(args, factory, settings, _now())
     if args.command == "serve":
         from bot.clock import build_senders, clock_cleanup_ctx, clock_from_settings
         from bot.web import serve

@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery import DeliveryConfig, DeliveryReport, DeliveryWorker
 from bot.ratelimit import PlatformLimit, RateLimiter
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 from conversations.clock import Clock, SystemClock
 from conversations.delivery import Sender
+from conversations.hr_admin import purge_closed_content
 from conversations.nudges import SweepReport, sweep
 from storage.db import transaction
 
@@ -102,9 +103,12 @@ def worker_from_settings(
 
 
 def run_sweep(factory: sessionmaker[Session], now: datetime) -> SweepReport:
-    """One sweep in one transaction."""
+    """One sweep in one transaction; it also applies the content retention (docs/privacy.md)."""
     with transaction(factory) as session:
-        return sweep(session, now)
+        report = sweep(session, now)
+        if not report.locked:
+            purge_closed_content(session, now, get_settings().content_retention_days)
+        return report
 
 
 def build_senders(settings: Settings) -> dict[str, Sender]:

@@ -21,7 +21,7 @@ class PlatformLimit:
     per_channel: float
     overall: float
     channel_burst: float = 1.0
-    overall_burst: float = 1.0
+    overall_burst: float | None = None  # default: a tenth of a second's worth (absorbs jitter)
 
 
 class TokenBucket:
@@ -79,7 +79,8 @@ class RateLimiter:
             return []
         overall = self._overall.get(platform)
         if overall is None:
-            overall = TokenBucket(limit.overall, limit.overall_burst, self._now)
+            burst = limit.overall_burst or max(1.0, limit.overall / 10)
+            overall = TokenBucket(limit.overall, burst, self._now)
             self._overall[platform] = overall
         key = (platform, channel)
         bucket = self._channels.get(key)

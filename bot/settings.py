@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     # The public base URL of the web process, for calendar feed links.
     public_url: str = Field(default="http://localhost:3000", alias="MENTORBOT_PUBLIC_URL")
 
+    # HR (issue 6): the bootstrap list of HR coordinators (comma-separated emails; they are
+    # granted the HR role at every start, in addition to grants made in chat or by the CLI),
+    # and how long the content of closed relationships is kept (days; 0 keeps it forever).
+    hr_emails: str = Field(default="", alias="MENTORBOT_HR_EMAILS")
+    content_retention_days: int = Field(default=365, alias="MENTORBOT_CONTENT_RETENTION_DAYS")
+
 
 @cache
 def get_settings() -> Settings:

@@ -18,6 +18,16 @@ COMMAND_WORDS: dict[str, tuple[str, ...]] = {
     "agreement": ("agreement", "sopimus"),
     "language": ("language", "kieli"),
     "timezone": ("timezone", "aikavyöhyke"),
+    # HR coordinators (conversations/flows/hr.py)
+    "hr_help": ("hr help", "hr", "hr-ohje", "hr ohje"),
+    "grant_hr": ("grant hr", "anna hr-rooli", "anna hr"),
+    "revoke_hr": ("revoke hr", "poista hr-rooli", "poista hr"),
+    "new_programme": ("new programme", "new program", "create programme", "uusi ohjelma"),
+    "programmes": ("programmes", "programs", "ohjelmat"),
+    "pair": ("pair", "new pair", "uusi pari", "muodosta pari"),
+    "pairs": ("pairs", "parit"),
+    "report": ("report", "results", "raportti", "tulokset"),
+    "alerts": ("alerts", "early warnings", "hälytykset", "varoitukset"),
 }
 
 _PHRASES = sorted(

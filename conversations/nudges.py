@@ -55,7 +55,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,7 +63,7 @@ from sqlalchemy import case, func, select, text, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from conversations import rules
+from conversations import early_warnings, rules
 from conversations.messages import Button, Message
 from conversations.outbox import insert_ignoring_duplicates, outbox_row
 from conversations.texts import Texts, user_text
@@ -133,7 +133,21 @@ class Recipient:
         return zone(self.timezone)
 
     def texts(self) -> Texts:
-        return Texts(self.locale, self.tz.key)
+        return _texts(self.locale, self.timezone)
+
+    def when(self, value: datetime) -> str:
+        """A date and time in this person's language and timezone (cached: many repeat)."""
+        return _when(self.locale, self.timezone, value)
+
+
+@lru_cache(maxsize=256)
+def _texts(locale: str, timezone: str) -> Texts:
+    return Texts(locale, zone(timezone).key)
+
+
+@lru_cache(maxsize=65536)
+def _when(locale: str, timezone: str, value: datetime) -> str:
+    return _texts(locale, timezone).datetime(value)
 
 
 @dataclass(frozen=True)
@@ -259,6 +273,7 @@ def sweep(session: Session, now: datetime) -> SweepReport:
     _closing_nudges(plan, pairs, evaluated)
     report.meetings_booked = _book_next_blocks(session, plan, pairs)
     _supervisor_monthly(session, plan, pairs)
+    plan.rows.extend(early_warnings.raise_alerts(session, now))  # early warnings to HR (issue 6)
     _hr_digest(session, plan, pairs, meetings)
     report.candidates = len(plan.rows)
     report.inserted = insert_ignoring_duplicates(session, plan.rows)
@@ -739,17 +754,28 @@ def _hr_digest(
             country="FI",
             nominal=nominal,
             expires_at=week_end.astimezone(UTC),
-            message=Message().text(
-                person.texts().t(
-                    "nudges.hr_digest",
-                    week=iso_week,
-                    active=len(pairs),
-                    held=held,
-                    missed_pairs=missed_pairs,
-                    unbooked=unbooked,
-                )
+            build=partial(
+                _with_open_alerts,
+                session,
+                person,
+                Message().text(
+                    person.texts().t(
+                        "nudges.hr_digest",
+                        week=iso_week,
+                        active=len(pairs),
+                        held=held,
+                        missed_pairs=missed_pairs,
+                        unbooked=unbooked,
+                    )
+                ),
             ),
         )
+
+
+def _with_open_alerts(session: Session, person: Recipient, message: Message) -> Message:
+    """The digest lists the open early-warning alerts (``conversations.early_warnings``)."""
+    extra = early_warnings.digest_text(session, person.texts())
+    return message.text(extra) if extra else message
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -765,7 +791,7 @@ def _reminder(
             n=mt.seq,
             total=total,
             partner=user_text(partner.name),
-            when=tx.datetime(mt.at),
+            when=person.when(mt.at),
         )
     )
     if tasks:
@@ -800,7 +826,7 @@ def _task(person: Recipient, tasks: list[tuple[int, str]], next_at: datetime) ->
     short = body if len(body) <= 30 else body[:29] + "…"
     return (
         Message()
-        .text(tx.t("nudges.task", tasks=_tasks_text(tasks), when=tx.datetime(next_at)))
+        .text(tx.t("nudges.task", tasks=_tasks_text(tasks), when=person.when(next_at)))
         .buttons(
             Button(action_id="task.done", label=tx._("Done: %(task)s", task=short), value=str(tid))
         )
@@ -811,7 +837,7 @@ def _reflect(person: Recipient, mentorship_id: int, next_at: datetime) -> Messag
     tx = person.texts()
     return (
         Message()
-        .text(tx.t("nudges.reflect", when=tx.datetime(next_at)))
+        .text(tx.t("nudges.reflect", when=person.when(next_at)))
         .buttons(Button(action_id="reflect.start", label=tx._("Reflect"), value=str(mentorship_id)))
     )
 
@@ -859,8 +885,8 @@ def _block(person: Recipient, mentorship_id: int, dates: list[datetime]) -> Mess
             tx.t(
                 "nudges.block_booked",
                 count=len(dates),
-                first=tx.datetime(dates[0]),
-                last=tx.datetime(dates[-1]),
+                first=person.when(dates[0]),
+                last=person.when(dates[-1]),
             )
         )
         .buttons(
@@ -887,7 +913,7 @@ def _monthly(sup: Recipient, reports: list[Pair], month: str) -> Message:
             )
         ]
         if pair.next_at is not None:
-            lines.append(tx.t("nudges.monthly_next", when=tx.datetime(pair.next_at)))
+            lines.append(tx.t("nudges.monthly_next", when=sup.when(pair.next_at)))
         if not pair.discussed:
             lines.append(tx.t("nudges.monthly_discussion_missing"))
             buttons.append(

@@ -35,6 +35,7 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+@cache
 def is_working_day(day: date, country: str) -> bool:
     """Monday–Friday and not a public holiday of ``country``."""
     return day.weekday() < 5 and day not in _holidays(country, day.year)

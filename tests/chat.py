@@ -3,6 +3,7 @@ every message each person saw is kept for assertions."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,7 @@ HR = "helena@example.com"
 OTHER_ACTOR = "olli@example.com"
 OTHER_MENTOR = "maija@example.com"
 PROGRAMME = "Pilot"
+_HEADER = re.compile(r"^\S+ .* <([^>]+)>:$")  # the console's "→ Name <email>:" lines
 
 
 @dataclass
@@ -36,6 +38,19 @@ class Chat:
     def text_seen_by(self, email: str) -> str:
         """Everything ``email`` was shown, as plain text."""
         return "\n".join(strip_user_marks(m.plain_text()) for m in self.messages(email))
+
+    def everything_seen_by(self, email: str) -> str:
+        """All the console ever showed ``email`` (``text_seen_by`` keeps only the latest)."""
+        out: list[str] = []
+        current = None
+        for entry in self.lines:
+            for line in entry.split("\n"):
+                header = _HEADER.match(line)
+                if header:
+                    current = header.group(1)
+                elif current == email:
+                    out.append(strip_user_marks(line))
+        return "\n".join(out)
 
     def last(self, email: str) -> str:
         shown = self.console.shown.get(email, [])

@@ -90,7 +90,7 @@ def test_a_shared_reflection_reaches_only_the_partner(
     for email in EVERYONE:
         _every_command(chat, email)
     for viewer in EVERYONE:
-        visible = SHARED_BY_ACTOR in chat.text_seen_by(viewer)
+        visible = SHARED_BY_ACTOR in chat.everything_seen_by(viewer)
         assert visible == (viewer in (ACTOR, MENTOR)), viewer
 
 

@@ -15,6 +15,7 @@ MODULES = (
     "evaluation",
     "supervisor",
     "export",
+    "hr",
 )
 
 

@@ -1,0 +1,504 @@
+"""HR coordinators in chat: roles, programmes, pairing, ending and re-pairing, report, alerts.
+
+Every handler refuses anyone without the HR role first. Every read or change of other
+people's data is written to the audit log (``conversations.hr_admin.audit``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from conversations import forms, rules
+from conversations.early_warnings import alert_message, open_alerts
+from conversations.flows.common import is_hr_or_refuse, phase_label
+from conversations.hr_admin import actor_label, audit, end_mentorship, set_hr
+from conversations.messages import Button, Form, Input, Message, Option
+from conversations.pairing import create_mentorship
+from conversations.registry import action, command, form
+from conversations.results import chat_summary, programme_results
+from conversations.texts import user_text
+from conversations.turn import Turn, texts_for
+from storage.models import ACTIVE_PHASES, Alert, Mentorship, Person, Programme
+from storage.queries import meetings_held, person_by_email, programme_by_name
+
+MAX_LISTED = 25
+ACTIVE = [p.value for p in ACTIVE_PHASES]
+
+
+def _by(turn: Turn) -> str:
+    return actor_label(turn.person)
+
+
+@command("hr_help")
+def hr_help(turn: Turn, _rest: str) -> None:
+    is_hr_or_refuse(turn)
+    turn.say(turn.tx.t("hr.help"))
+
+
+# --- roles ---------------------------------------------------------------------------------
+
+
+def _target(turn: Turn, rest: str) -> Person:
+    email = rest.strip()
+    if not email:
+        turn.refuse(turn.tx.t("hr.grant_usage"))
+    target = person_by_email(turn.session, email)
+    if target is None or target.erased_at is not None:
+        turn.refuse(turn.tx.t("hr.unknown_email", email=user_text(email)))
+    assert target is not None
+    return target
+
+
+@command("grant_hr")
+def grant_hr(turn: Turn, rest: str) -> None:
+    is_hr_or_refuse(turn)
+    target = _target(turn, rest)
+    if not set_hr(turn.session, turn.now, _by(turn), target, True):
+        turn.say(turn.tx.t("hr.role_unchanged", name=user_text(target.name)))
+        return
+    turn.say(turn.tx.t("hr.granted", name=user_text(target.name)))
+    turn.send(
+        target,
+        Message().text(texts_for(target).t("hr.you_are_hr")),
+        kind="hr.granted",
+        dedupe_key=f"hr.granted:{target.id}:{turn.now.isoformat()}",
+    )
+
+
+@command("revoke_hr")
+def revoke_hr(turn: Turn, rest: str) -> None:
+    is_hr_or_refuse(turn)
+    target = _target(turn, rest)
+    if target.id == turn.person.id:
+        turn.refuse(turn.tx.t("hr.not_yourself"))
+    if not set_hr(turn.session, turn.now, _by(turn), target, False):
+        turn.say(turn.tx.t("hr.role_unchanged", name=user_text(target.name)))
+        return
+    turn.say(turn.tx.t("hr.revoked", name=user_text(target.name)))
+
+
+# --- programmes ----------------------------------------------------------------------------
+
+
+def programme_form(turn: Turn) -> Form:
+    tx = turn.tx
+    months = [Option(value=str(n), label=str(n)) for n in range(3, 13)]
+    return Form(
+        form_id="hr.programme",
+        title=tx._("New programme"),
+        inputs=[
+            Input(name="name", label=tx._("Name"), max_length=200),
+            Input(
+                name="goals",
+                label=tx._("The organisation's goals for the programme"),
+                kind="multiline",
+                max_length=4000,
+            ),
+            Input(
+                name="duration",
+                label=tx._("Default duration (months)"),
+                kind="select",
+                options=months,
+            ),
+            Input(
+                name="interval",
+                label=tx._("Days between meetings"),
+                hint=tx._("The model says 14."),
+            ),
+            Input(
+                name="horizon",
+                label=tx._("Booking horizon (months)"),
+                kind="select",
+                options=months,
+                required=False,
+                hint=tx._("Empty: 3 months, or 6 for relationships of 6 months or longer."),
+            ),
+            Input(name="max_actors", label=tx._("Actors one mentor may have at once")),
+        ],
+        values={"interval": "14", "duration": "6", "max_actors": "2"},
+        submit_label=tx._("Create programme"),
+    )
+
+
+@command("new_programme")
+def new_programme(turn: Turn, _rest: str) -> None:
+    is_hr_or_refuse(turn)
+    forms.offer(turn, programme_form(turn))
+
+
+@form("hr.programme")
+def save_programme(turn: Turn, _value: str, fields: dict[str, str]) -> None:
+    is_hr_or_refuse(turn)
+    v = forms.Validator(turn.tx, fields)
+    name = v.text("name", 200)
+    goals = v.text("goals", 4000, required=False) or ""
+    duration = v.integer("duration", rules.MIN_DURATION_MONTHS, rules.MAX_DURATION_MONTHS)
+    interval = v.integer("interval", 7, 31)
+    horizon = v.integer("horizon", 3, 12) if (fields.get("horizon") or "").strip() else None
+    max_actors = v.integer("max_actors", 1, 10)
+    if name and programme_by_name(turn.session, name):
+        v.errors["name"] = turn.tx.t("hr.programme_exists", name=user_text(name))
+    if not v.ok:
+        forms.reoffer(turn, programme_form(turn), v)
+        return
+    assert name and duration and interval and max_actors
+    forms.close(turn.session, turn.person)
+    programme = Programme(
+        name=name,
+        goals=goals,
+        duration_months=duration,
+        meeting_interval_days=interval,
+        booking_horizon_months=horizon,
+        max_actors_per_mentor=max_actors,
+        created_at=turn.now,
+    )
+    turn.session.add(programme)
+    turn.session.flush()
+    audit(turn.session, turn.now, _by(turn), "programme.create", programme=name)
+    turn.say(
+        turn.tx.t("hr.programme_created", name=user_text(name), months=duration, days=interval)
+    )
+
+
+@command("programmes")
+def programmes(turn: Turn, _rest: str) -> None:
+    is_hr_or_refuse(turn)
+    rows = list(
+        turn.session.execute(
+            select(Programme, func.count(Mentorship.id))
+            .outerjoin(Mentorship, Mentorship.programme_id == Programme.id)
+            .group_by(Programme.id)
+            .order_by(Programme.name)
+        )
+    )
+    if not rows:
+        turn.say(turn.tx.t("hr.no_programmes"))
+        return
+    turn.say(
+        "\n".join(
+            turn.tx.t(
+                "hr.programme_line",
+                name=user_text(p.name),
+                months=p.duration_months,
+                days=p.meeting_interval_days,
+                pairs=n,
+            )
+            for p, n in rows
+        )
+    )
+
+
+# --- pairing -------------------------------------------------------------------------------
+
+
+def pair_form(turn: Turn, value: str = "", intro_values: dict[str, str] | None = None) -> Form:
+    tx = turn.tx
+    options = [
+        Option(value=str(p.id), label=p.name)
+        for p in turn.session.scalars(select(Programme).order_by(Programme.name))
+    ]
+    return Form(
+        form_id="hr.pair",
+        title=tx._("New pair"),
+        value=value,
+        inputs=[
+            Input(name="programme", label=tx._("Programme"), kind="select", options=options),
+            Input(name="mentor", label=tx._("Mentor's email"), max_length=254),
+            Input(name="actor", label=tx._("Actor's email"), max_length=254),
+        ],
+        values=intro_values or ({"programme": options[0].value} if len(options) == 1 else {}),
+        submit_label=tx._("Pair them"),
+    )
+
+
+@command("pair")
+def pair(turn: Turn, _rest: str) -> None:
+    is_hr_or_refuse(turn)
+    if turn.session.scalar(select(func.count(Programme.id))) == 0:
+        turn.refuse(turn.tx.t("hr.no_programmes"))
+    forms.offer(turn, pair_form(turn))
+
+
+def _person_field(turn: Turn, v: forms.Validator, name: str) -> Person | None:
+    email = v.text(name, 254)
+    if email is None:
+        return None
+    person = person_by_email(turn.session, email)
+    if person is None or person.erased_at is not None:
+        v.errors[name] = turn.tx.t("hr.unknown_email", email=user_text(email))
+        return None
+    return person
+
+
+def _check_pair(
+    turn: Turn, v: forms.Validator, programme: Programme, mentor: Person, actor: Person
+) -> None:
+    if mentor.id == actor.id:
+        v.errors["mentor"] = turn.tx.t("hr.self_pair")
+        return
+    busy = turn.session.scalar(
+        select(func.count(Mentorship.id)).where(
+            Mentorship.programme_id == programme.id,
+            Mentorship.actor_id == actor.id,
+            Mentorship.phase.in_(ACTIVE),
+        )
+    )
+    if busy:
+        v.errors["actor"] = turn.tx.t(
+            "hr.already_paired", actor=user_text(actor.name), programme=user_text(programme.name)
+        )
+
+
+@form("hr.pair")
+def save_pair(turn: Turn, value: str, fields: dict[str, str]) -> None:
+    is_hr_or_refuse(turn)
+    v = forms.Validator(turn.tx, fields)
+    pid = v.choice("programme", [str(i) for i in turn.session.scalars(select(Programme.id))])
+    mentor = _person_field(turn, v, "mentor")
+    actor = _person_field(turn, v, "actor")
+    programme = turn.session.get(Programme, int(pid)) if pid else None
+    if programme and mentor and actor:
+        _check_pair(turn, v, programme, mentor, actor)
+    if not v.ok:
+        forms.reoffer(turn, pair_form(turn, value), v)
+        return
+    assert programme and mentor and actor
+    forms.close(turn.session, turn.person)
+    _pair(turn, programme, mentor, actor)
+
+
+def _pair(turn: Turn, programme: Programme, mentor: Person, actor: Person) -> Mentorship:
+    m = create_mentorship(turn.session, turn.now, programme, mentor, actor)
+    audit(
+        turn.session,
+        turn.now,
+        _by(turn),
+        "pair.add",
+        actor,
+        mentor=mentor.email,
+        programme=programme.name,
+        mentorship_id=m.id,
+    )
+    turn.say(
+        turn.tx.t(
+            "hr.paired",
+            mentor=user_text(mentor.name),
+            actor=user_text(actor.name),
+            programme=user_text(programme.name),
+        )
+    )
+    return m
+
+
+@command("pairs")
+def pairs(turn: Turn, _rest: str) -> None:
+    is_hr_or_refuse(turn)
+    active = list(
+        turn.session.scalars(
+            select(Mentorship)
+            .where(Mentorship.phase.in_(ACTIVE))
+            .order_by(Mentorship.programme_id, Mentorship.id)
+        )
+    )
+    audit(turn.session, turn.now, _by(turn), "pairs.list", None, count=len(active))
+    if not active:
+        turn.say(turn.tx.t("hr.no_pairs"))
+        return
+    tx = turn.tx
+    turn.say(tx.t("hr.pairs_heading", n=len(active)))
+    for m in active[:MAX_LISTED]:
+        planned = sum(1 for x in m.meetings if x.status != "cancelled")
+        turn.reply(
+            Message()
+            .text(
+                tx.t(
+                    "hr.pair_line",
+                    mentor=user_text(m.mentor.name),
+                    actor=user_text(m.actor.name),
+                    programme=user_text(m.programme.name),
+                )
+            )
+            .fields(
+                [
+                    (tx._("Phase"), phase_label(tx, m.phase)),
+                    (
+                        tx._("Meetings held"),
+                        tx._("%(held)s of %(planned)s", held=meetings_held(m), planned=planned),
+                    ),
+                ]
+            )
+            .buttons(
+                Button(action_id="hr.end", label=tx._("End early"), value=str(m.id)),
+                Button(action_id="hr.repair", label=tx._("Re-pair"), value=str(m.id)),
+            )
+        )
+
+
+def _active_mentorship(turn: Turn, value: str) -> Mentorship:
+    m = turn.session.get(Mentorship, int(value)) if value.isdigit() else None
+    if m is None or m.phase not in ACTIVE:
+        turn.refuse(turn.tx.t("hr.not_active"))
+    assert m is not None
+    return m
+
+
+def end_form(turn: Turn, m: Mentorship) -> Form:
+    return Form(
+        form_id="hr.end",
+        title=turn.tx._("End a pair early"),
+        value=str(m.id),
+        inputs=[Input(name="reason", label=turn.tx._("Reason"), kind="multiline", max_length=500)],
+        submit_label=turn.tx._("End the pair"),
+    )
+
+
+@action("hr.end")
+def start_end(turn: Turn, value: str) -> None:
+    is_hr_or_refuse(turn)
+    m = _active_mentorship(turn, value)
+    forms.offer(
+        turn,
+        end_form(turn, m),
+        intro=turn.tx.t(
+            "hr.end_intro", mentor=user_text(m.mentor.name), actor=user_text(m.actor.name)
+        ),
+    )
+
+
+@form("hr.end")
+def save_end(turn: Turn, value: str, fields: dict[str, str]) -> None:
+    is_hr_or_refuse(turn)
+    m = _active_mentorship(turn, value)
+    v = forms.Validator(turn.tx, fields)
+    reason = v.text("reason", 500)
+    if not v.ok:
+        forms.reoffer(turn, end_form(turn, m), v)
+        return
+    assert reason
+    forms.close(turn.session, turn.person)
+    end_mentorship(turn.session, turn.now, _by(turn), m, reason)
+    turn.say(turn.tx.t("hr.ended", mentor=user_text(m.mentor.name), actor=user_text(m.actor.name)))
+
+
+def repair_form(turn: Turn, m: Mentorship) -> Form:
+    tx = turn.tx
+    return Form(
+        form_id="hr.repair",
+        title=tx._("Re-pair"),
+        value=str(m.id),
+        inputs=[
+            Input(name="mentor", label=tx._("New mentor's email"), max_length=254),
+            Input(name="reason", label=tx._("Reason"), kind="multiline", max_length=500),
+        ],
+        submit_label=tx._("Re-pair"),
+    )
+
+
+@action("hr.repair")
+def start_repair(turn: Turn, value: str) -> None:
+    is_hr_or_refuse(turn)
+    m = _active_mentorship(turn, value)
+    forms.offer(
+        turn,
+        repair_form(turn, m),
+        intro=turn.tx.t("hr.repair_intro", actor=user_text(m.actor.name)),
+    )
+
+
+@form("hr.repair")
+def save_repair(turn: Turn, value: str, fields: dict[str, str]) -> None:
+    is_hr_or_refuse(turn)
+    m = _active_mentorship(turn, value)
+    v = forms.Validator(turn.tx, fields)
+    mentor = _person_field(turn, v, "mentor")
+    reason = v.text("reason", 500)
+    if mentor is not None and mentor.id in (m.actor_id, m.mentor_id):
+        v.errors["mentor"] = turn.tx.t("hr.self_pair")
+    if not v.ok:
+        forms.reoffer(turn, repair_form(turn, m), v)
+        return
+    assert mentor and reason
+    forms.close(turn.session, turn.person)
+    end_mentorship(turn.session, turn.now, _by(turn), m, reason)
+    turn.session.flush()
+    _pair(turn, m.programme, mentor, m.actor)
+
+
+# --- results and alerts --------------------------------------------------------------------
+
+
+@command("report")
+def report(turn: Turn, rest: str) -> None:
+    is_hr_or_refuse(turn)
+    all_programmes = list(turn.session.scalars(select(Programme).order_by(Programme.name)))
+    chosen = [p for p in all_programmes if rest and p.name.lower() == rest.strip().lower()]
+    if not chosen and len(all_programmes) == 1:
+        chosen = all_programmes
+    if not chosen:
+        if not all_programmes:
+            turn.refuse(turn.tx.t("hr.no_programmes"))
+        turn.reply(
+            Message()
+            .text(turn.tx.t("hr.which_programme"))
+            .buttons(
+                *[
+                    Button(action_id="hr.report", label=p.name, value=str(p.id))
+                    for p in all_programmes[:10]
+                ]
+            )
+        )
+        return
+    _report(turn, chosen[0])
+
+
+@action("hr.report")
+def report_button(turn: Turn, value: str) -> None:
+    is_hr_or_refuse(turn)
+    programme = turn.session.get(Programme, int(value)) if value.isdigit() else None
+    if programme is None:
+        turn.refuse(turn.tx.t("common.stale_button"))
+    assert programme is not None
+    _report(turn, programme)
+
+
+def _report(turn: Turn, programme: Programme) -> None:
+    results = programme_results(turn.session, programme, turn.now)
+    audit(turn.session, turn.now, _by(turn), "report.view", None, programme=programme.name)
+    turn.say(chat_summary(turn.tx, results))
+
+
+@command("alerts")
+def alerts(turn: Turn, _rest: str) -> None:
+    is_hr_or_refuse(turn)
+    found = open_alerts(turn.session)
+    audit(turn.session, turn.now, _by(turn), "alerts.list", None, count=len(found))
+    if not found:
+        turn.say(turn.tx.t("hr.no_alerts"))
+        return
+    turn.say(turn.tx.t("hr.alerts_heading", n=len(found)))
+    for alert in found[:MAX_LISTED]:
+        turn.reply(alert_message(turn.session, turn.tx, alert))
+
+
+@action("hr.alert_handled")
+def alert_handled(turn: Turn, value: str) -> None:
+    is_hr_or_refuse(turn)
+    alert = turn.session.get(Alert, int(value)) if value.isdigit() else None
+    if alert is None:
+        turn.refuse(turn.tx.t("common.stale_button"))
+    assert alert is not None
+    if alert.handled_at is not None:
+        turn.say(turn.tx.t("hr.alert_already_handled"))
+        return
+    alert.handled_at = turn.now
+    alert.handled_by = _by(turn)
+    audit(
+        turn.session,
+        turn.now,
+        _by(turn),
+        "alert.handled",
+        None,
+        alert_id=alert.id,
+        signal=alert.signal,
+    )
+    turn.say(turn.tx.t("hr.alert_handled"))

@@ -1,0 +1,427 @@
+"""A programme's results for HR: aggregates only, small groups suppressed (privacy rule 3).
+
+``programme_results`` computes the numbers; ``render_csv`` and ``render_html`` present them.
+The HTML is one self-contained file: inline CSS and inline SVG charts, no external assets.
+Ratings, continuation plans and free-text counts are shown only when at least
+``MIN_GROUP`` different people gave them; otherwise the report says they are suppressed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from html import escape
+from statistics import mean
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from conversations.texts import Texts, translations
+from storage.models import (
+    ACTIVE_PHASES,
+    Alert,
+    CheckIn,
+    Evaluation,
+    EvaluationKind,
+    Goal,
+    GoalStatus,
+    Meeting,
+    MeetingStatus,
+    Mentorship,
+    Person,
+    Phase,
+    Programme,
+    Reflection,
+    Task,
+    TaskStatus,
+)
+
+MIN_GROUP = 5
+NEW_EMPLOYEE_WINDOW = timedelta(days=92)
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """Ratings 1–5 of one kind; ``None`` fields when fewer than ``MIN_GROUP`` people rated."""
+
+    people: int
+    answers: int
+    average: float | None
+    distribution: dict[int, int] | None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.average is None
+
+
+@dataclass(frozen=True)
+class Results:
+    programme: str
+    generated_at: datetime
+    participants: dict[str, int]
+    pairs_by_phase: dict[str, int]
+    meetings: dict[str, int]
+    tasks: dict[str, int]
+    interim_relationship: Ratings
+    final_usefulness: Ratings
+    checkin_usefulness: Ratings
+    checkin_rapport: Ratings
+    goals: dict[str, int]
+    continuation: dict[str, int] | None
+    free_text: dict[str, int] | None
+    eligibility: dict[str, int]
+    alerts: dict[str, int] = field(default_factory=dict)
+
+
+def _ratings(pairs: list[tuple[int, int | None]]) -> Ratings:
+    """(person id, rating) pairs → aggregate, suppressed below ``MIN_GROUP`` people."""
+    values = [r for _p, r in pairs if r is not None]
+    people = len({p for p, r in pairs if r is not None})
+    if people < MIN_GROUP:
+        return Ratings(people, len(values), None, None)
+    dist = Counter(values)
+    return Ratings(people, len(values), round(mean(values), 2), {k: dist[k] for k in range(1, 6)})
+
+
+def programme_results(session: Session, programme: Programme, now: datetime) -> Results:
+    """Every number of the report for one programme, privacy rule 3 applied."""
+    pid = programme.id
+    mentorships = list(session.scalars(select(Mentorship).where(Mentorship.programme_id == pid)))
+    ids = [m.id for m in mentorships]
+    mentors = {m.mentor_id for m in mentorships}
+    actors = {m.actor_id for m in mentorships}
+    supervisors = {
+        s
+        for s in session.scalars(
+            select(Person.supervisor_id).where(
+                Person.id.in_(actors), Person.supervisor_id.is_not(None)
+            )
+        )
+    }
+    phases = Counter(m.phase for m in mentorships)
+    meeting_counts = Counter(
+        session.scalars(select(Meeting.status).where(Meeting.mentorship_id.in_(ids))).all()
+    )
+    planned_past = session.scalar(
+        select(func.count(Meeting.id)).where(
+            Meeting.mentorship_id.in_(ids),
+            Meeting.status == MeetingStatus.PLANNED.value,
+            Meeting.scheduled_at < now,
+        )
+    )
+    task_counts = Counter(
+        session.scalars(select(Task.status).where(Task.mentorship_id.in_(ids))).all()
+    )
+    goal_counts = Counter(
+        session.scalars(
+            select(Goal.status).where(Goal.mentorship_id.in_(ids), Goal.parent_id.is_(None))
+        ).all()
+    )
+    evaluations = list(session.scalars(select(Evaluation).where(Evaluation.mentorship_id.in_(ids))))
+    interim = [(e.person_id, e.relationship_rating) for e in evaluations if e.kind == "interim"]
+    final = [e for e in evaluations if e.kind == EvaluationKind.FINAL]
+    checkins = list(
+        session.execute(
+            select(CheckIn.person_id, CheckIn.usefulness, CheckIn.rapport)
+            .join(Meeting, Meeting.id == CheckIn.meeting_id)
+            .where(Meeting.mentorship_id.in_(ids))
+        )
+    )
+    final_people = {e.person_id for e in final}
+    continuation = (
+        dict(Counter(e.continuation for e in final if e.continuation))
+        if len(final_people) >= MIN_GROUP
+        else None
+    )
+    note_people = {
+        p
+        for (p,) in session.execute(
+            select(CheckIn.person_id)
+            .join(Meeting, Meeting.id == CheckIn.meeting_id)
+            .where(Meeting.mentorship_id.in_(ids), CheckIn.note.is_not(None))
+        )
+    }
+    reflection_rows = list(
+        session.execute(select(Reflection.person_id).where(Reflection.mentorship_id.in_(ids)))
+    )
+    comment_people = {e.person_id for e in evaluations if e.text}
+    writers = note_people | {r[0] for r in reflection_rows} | comment_people
+    free_text = (
+        {
+            "check_in_notes": int(
+                session.scalar(
+                    select(func.count(CheckIn.id))
+                    .join(Meeting, Meeting.id == CheckIn.meeting_id)
+                    .where(Meeting.mentorship_id.in_(ids), CheckIn.note.is_not(None))
+                )
+                or 0
+            ),
+            "reflections": len(reflection_rows),
+            "evaluation_comments": sum(1 for e in evaluations if e.text),
+        }
+        if len(writers) >= MIN_GROUP
+        else None
+    )
+    today = now.date()
+    eligible = list(
+        session.scalars(
+            select(Person.id).where(
+                Person.erased_at.is_(None),
+                or_(
+                    Person.employment_start >= today - NEW_EMPLOYEE_WINDOW,
+                    Person.returning_from_leave.is_not(None),
+                ),
+            )
+        )
+    )
+    alert_rows = list(session.execute(select(Alert.handled_at).where(Alert.programme_id == pid)))
+    return Results(
+        programme=programme.name,
+        generated_at=now,
+        participants={
+            "mentors": len(mentors),
+            "actors": len(actors),
+            "supervisors": len(supervisors),
+        },
+        pairs_by_phase={p.value: phases.get(p.value, 0) for p in Phase},
+        meetings={
+            "held": meeting_counts.get(MeetingStatus.HELD.value, 0),
+            "missed": meeting_counts.get(MeetingStatus.MISSED.value, 0),
+            "planned": meeting_counts.get(MeetingStatus.PLANNED.value, 0),
+            "overdue_unrecorded": int(planned_past or 0),
+            "cancelled": meeting_counts.get(MeetingStatus.CANCELLED.value, 0),
+        },
+        tasks={s.value: task_counts.get(s.value, 0) for s in TaskStatus},
+        interim_relationship=_ratings(interim),
+        final_usefulness=_ratings([(e.person_id, e.relationship_rating) for e in final]),
+        checkin_usefulness=_ratings([(p, u) for p, u, _r in checkins]),
+        checkin_rapport=_ratings([(p, r) for p, _u, r in checkins]),
+        goals={
+            s.value: goal_counts.get(s.value, 0)
+            for s in GoalStatus
+            if s != GoalStatus.DROPPED or goal_counts.get(s.value)
+        },
+        continuation=continuation,
+        free_text=free_text,
+        eligibility={
+            "eligible": len(eligible),
+            "joined": len(set(eligible) & actors),
+        },
+        alerts={
+            "raised": len(alert_rows),
+            "handled": sum(1 for (h,) in alert_rows if h is not None),
+        },
+    )
+
+
+def active_pairs(results: Results) -> int:
+    return sum(results.pairs_by_phase.get(p.value, 0) for p in ACTIVE_PHASES)
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def render_csv(results: Results) -> str:
+    """``section,metric,value`` rows; suppressed aggregates say ``suppressed (< 5 people)``."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["section", "metric", "value"])
+    w.writerow(["programme", "name", results.programme])
+    w.writerow(["programme", "generated_at", results.generated_at.isoformat()])
+    for section, values in (
+        ("participants", results.participants),
+        ("pairs_by_phase", results.pairs_by_phase),
+        ("meetings", results.meetings),
+        ("tasks", results.tasks),
+        ("goals", results.goals),
+        ("eligibility", results.eligibility),
+        ("alerts", results.alerts),
+    ):
+        for key, value in values.items():
+            w.writerow([section, key, value])
+    suppressed = f"suppressed (< {MIN_GROUP} people)"
+    for section, r in _rating_sections(results):
+        if r.suppressed:
+            w.writerow([section, "average", suppressed])
+            continue
+        w.writerow([section, "people", r.people])
+        w.writerow([section, "answers", r.answers])
+        w.writerow([section, "average", r.average])
+        for k, v in (r.distribution or {}).items():
+            w.writerow([section, f"rating_{k}", v])
+    for section, maybe in (
+        ("continuation", results.continuation),
+        ("free_text", results.free_text),
+    ):
+        if maybe is None:
+            w.writerow([section, "counts", suppressed])
+        else:
+            for key, value in maybe.items():
+                w.writerow([section, key, value])
+    return out.getvalue()
+
+
+def _rating_sections(results: Results) -> list[tuple[str, Ratings]]:
+    return [
+        ("interim_relationship_rating", results.interim_relationship),
+        ("final_usefulness_rating", results.final_usefulness),
+        ("checkin_usefulness", results.checkin_usefulness),
+        ("checkin_rapport", results.checkin_rapport),
+    ]
+
+
+# --- HTML with inline SVG charts -----------------------------------------------------------
+
+PALETTE = ("#2f6f8f", "#55a868", "#dd8452", "#c44e52", "#8172b3", "#937860", "#64b5cd")
+
+
+def bar_chart(title: str, items: list[tuple[str, int | float]], width: int = 460) -> Markup:
+    """A horizontal bar chart as inline SVG (labels escaped)."""
+    bar_h, gap, label_w, top = 22, 8, 170, 30
+    height = top + len(items) * (bar_h + gap) + 10
+    peak = max((v for _l, v in items), default=0) or 1
+    span = width - label_w - 60
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="0" y="18" class="ct">{escape(title)}</text>',
+    ]
+    for i, (label, value) in enumerate(items):
+        y = top + i * (bar_h + gap)
+        w = max(2.0, span * value / peak) if value else 0
+        colour = PALETTE[i % len(PALETTE)]
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" class="cl">'
+            f"{escape(label)}</text>"
+            f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="3" '
+            f'fill="{colour}"/>'
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" class="cv">{escape(str(value))}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def render_html(results: Results, locale: str = "en", timezone: str = "Europe/Helsinki") -> str:
+    """The report as one self-contained HTML page."""
+    tx = Texts(locale, timezone)
+    env = _html_environment(locale)
+    _ = tx._
+    phase_labels = {
+        "start": _("getting started"),
+        "development": _("development"),
+        "closing": _("closing"),
+        "closed": _("closed"),
+        "cancelled": _("ended early"),
+    }
+    charts = {
+        "phases": bar_chart(
+            _("Pairs by phase"),
+            [(phase_labels[k], v) for k, v in results.pairs_by_phase.items()],
+        ),
+        "participants": bar_chart(
+            _("Participants by role"),
+            [
+                (_("Mentors"), results.participants["mentors"]),
+                (_("Actors"), results.participants["actors"]),
+                (_("Supervisors"), results.participants["supervisors"]),
+            ],
+        ),
+        "meetings": bar_chart(
+            _("Meetings"),
+            [
+                (_("held"), results.meetings["held"]),
+                (_("missed"), results.meetings["missed"]),
+                (_("planned"), results.meetings["planned"]),
+                (_("cancelled"), results.meetings["cancelled"]),
+            ],
+        ),
+        "tasks": bar_chart(
+            _("Intermediate tasks"),
+            [
+                (_("done"), results.tasks.get("done", 0)),
+                (_("open"), results.tasks.get("open", 0)),
+                (_("dropped"), results.tasks.get("dropped", 0)),
+            ],
+        ),
+        "goals": bar_chart(
+            _("Goals by status"),
+            [(_(k.replace("_", " ")), v) for k, v in results.goals.items()],
+        ),
+    }
+    ratings = []
+    for label, r in (
+        (_("Interim evaluation: the relationship"), results.interim_relationship),
+        (_("Final evaluation: usefulness"), results.final_usefulness),
+        (_("Check-ins: usefulness of meetings"), results.checkin_usefulness),
+        (_("Check-ins: rapport"), results.checkin_rapport),
+    ):
+        chart = (
+            bar_chart(label, [(str(k), v) for k, v in r.distribution.items()], width=360)
+            if r.distribution is not None
+            else None
+        )
+        ratings.append({"label": label, "r": r, "chart": chart})
+    continuation_chart = (
+        bar_chart(
+            _("Continuation plans"),
+            [(_(k.replace("_", " ")), v) for k, v in results.continuation.items()],
+        )
+        if results.continuation
+        else None
+    )
+    template = env.get_template("report.html")
+    return template.render(
+        r=results,
+        generated=tx.datetime(results.generated_at),
+        charts=charts,
+        ratings=ratings,
+        continuation_chart=continuation_chart,
+        min_group=MIN_GROUP,
+        active=active_pairs(results),
+        locale=tx.locale,
+    )
+
+
+def _html_environment(locale: str) -> Environment:
+    env = Environment(
+        loader=PackageLoader("conversations", "templates"),
+        extensions=["jinja2.ext.i18n"],
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(Texts(locale).locale), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def chat_summary(tx: Texts, results: Results) -> str:
+    """The short summary HR gets for ``report`` in chat."""
+    r = results
+    return tx.t(
+        "hr.report_summary",
+        programme=r.programme,
+        mentors=r.participants["mentors"],
+        actors=r.participants["actors"],
+        active=active_pairs(r),
+        closed=r.pairs_by_phase.get("closed", 0),
+        ended=r.pairs_by_phase.get("cancelled", 0),
+        held=r.meetings["held"],
+        missed=r.meetings["missed"],
+        planned=r.meetings["planned"],
+        tasks_done=r.tasks.get("done", 0),
+        tasks_total=sum(r.tasks.values()),
+        goals_achieved=r.goals.get("achieved", 0),
+        goals_total=sum(r.goals.values()),
+        interim=r.interim_relationship.average,
+        final=r.final_usefulness.average,
+        min_group=MIN_GROUP,
+        alerts_raised=r.alerts.get("raised", 0),
+        alerts_handled=r.alerts.get("handled", 0),
+    )
