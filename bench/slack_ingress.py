@@ -345,10 +345,11 @@ def report(args: argparse.Namespace, results: list[Run], drain: dict[str, float 
         ]
     )
     print(f"$ {command}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
         f"# {platform.python_implementation()} {platform.python_version()} on "
-        f"{platform.machine()}, {os.cpu_count()} CPUs; SQLite; {args.people} linked people; "
-        "loopback only"
+        f"{platform.machine()}, {os.cpu_count()} CPUs (load average {load} at the end); "
+        f"SQLite; {args.people} linked people; loopback only"
     )
     print()
     print("| load | app | requests | throughput (req/s) | p50 ack (ms) | p99 ack (ms) | errors |")

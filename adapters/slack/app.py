@@ -60,6 +60,8 @@ VIEW_DEADLINE = 2.5
 TRIGGER_LIFETIME = 2.5
 """A ``trigger_id`` opens a modal only within 3 seconds of the click; keep a margin."""
 HOME_COMMAND = "status"
+TURNS_AT_ONCE = 2
+"""Engine turns running at once in one web process (threads compete for the GIL)."""
 
 OUR_ACTIONS = re.compile(r"^mentorbot\.\d+\.")
 SHORTCUTS = re.compile(rf"^{RUN_COMMAND}_\d+$")
@@ -138,6 +140,7 @@ class SlackAdapter:
         self._dm = self.sender.channels  # one memo of DM channels for replies and nudges
         self._busy = 0
         self._linking: dict[str, asyncio.Lock] = {}
+        self._turns = asyncio.Semaphore(TURNS_AT_ONCE)
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=config.signing_secret,
@@ -287,19 +290,25 @@ class SlackAdapter:
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Run the engine; on first contact, link the Slack user by email (``users.info``)."""
-        result = await asyncio.to_thread(self.engine.handle, inbound)
+        result = await self._turn(inbound)
         if inbound.email is None and _unknown(result):
             # one first contact at a time per user in this process, so that a DM and a
             # command sent together do not both link the same person
             async with self._linking.setdefault(inbound.user, asyncio.Lock()):
                 again = inbound.model_copy(update={"event_id": None})
-                result = await asyncio.to_thread(self.engine.handle, again)
+                result = await self._turn(again)
                 if _unknown(result):
                     email, name = await self._profile(inbound.user)
                     if email:
                         linked = again.model_copy(update={"email": email, "display_name": name})
-                        result = await asyncio.to_thread(self.engine.handle, linked)
+                        result = await self._turn(linked)
         return result
+
+    async def _turn(self, inbound: Inbound) -> list[Outbound]:
+        """One engine turn in a worker thread; at most ``TURNS_AT_ONCE`` run together, so a
+        burst of events queues here instead of starving the event loop that sends the acks."""
+        async with self._turns:
+            return await asyncio.to_thread(self.engine.handle, inbound)
 
     async def _profile(self, user: str) -> tuple[str | None, str | None]:
         response = await self.client.users_info(user=user)
