@@ -187,13 +187,14 @@ def blocks_for(message: Message, *, with_forms: bool = True) -> list[dict[str, A
 
 
 def fallback_text(message: Message) -> str:
-    """The notification text of a post (shown where blocks cannot be)."""
+    """The notification text of a post (shown where blocks cannot be); escaped like the
+    blocks, because Slack reads it as mrkdwn too."""
     for block in message.blocks:
         if isinstance(block, Text) and block.text.strip():
-            return clip(plain(block.text), MAX_FALLBACK_TEXT)
+            return clip(mrkdwn(block.text), MAX_FALLBACK_TEXT)
         if isinstance(block, Form):
-            return clip(plain(block.title), MAX_FALLBACK_TEXT)
-    return clip(plain(message.plain_text()), MAX_FALLBACK_TEXT) or " "
+            return clip(mrkdwn(block.title), MAX_FALLBACK_TEXT)
+    return clip(mrkdwn(message.plain_text()), MAX_FALLBACK_TEXT) or " "
 
 
 @dataclass

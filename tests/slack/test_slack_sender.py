@@ -108,8 +108,10 @@ async def test_a_long_message_is_split_into_posts_of_at_most_fifty_blocks(
 async def test_user_typed_mentions_are_escaped_never_triggered(slack: SlackApiDouble) -> None:
     text = "Goal: " + user_text("<!channel> ping <@U123> & co") + " <- yours"
     await _sender(slack).send(_recipient({"channel": "D1"}), Message().text(text))
-    shown = slack.of("chat.postMessage")[0].blocks()[0]["text"]["text"]
+    post = slack.of("chat.postMessage")[0]
+    shown = post.blocks()[0]["text"]["text"]
     assert "<!channel>" not in shown and "<@U123>" not in shown
+    assert "<!channel>" not in post.args["text"]  # the notification text is mrkdwn as well
     assert "&lt;!channel&gt; ping &lt;@U123&gt; &amp; co" in shown
     assert "\ue000" not in shown and "\ue001" not in shown
 
