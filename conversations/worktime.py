@@ -41,6 +41,7 @@ def is_working_day(day: date, country: str) -> bool:
     return day.weekday() < 5 and day not in _holidays(country, day.year)
 
 
+@cache
 def previous_working_day(day: date, country: str) -> date:
     """The last working day strictly before ``day``."""
     day -= timedelta(days=1)
