@@ -8,7 +8,7 @@ Decisions, documented here once:
   form's one submit action carries ``mb_form`` and ``mb_value``, and Teams adds the input
   values (input ids are the form's field names).
 * An attachment is offered as its link (``Action.OpenUrl``), because files in personal chat
-  need a consent flow. Without a link a calendar file is explained (``schedule`` shows the
+  need a consent flow. Without a link a calendar file is explained (``schedule`` lists the
   meetings); any other small text file (the data export) is shown inline.
 """
 
@@ -159,10 +159,12 @@ def render_attachment(block: Attachment, tx: Texts) -> list[dict[str, Any]]:
     if block.mime_type == "text/calendar":
         return [
             text_block(
-                tx._(
-                    "Files cannot be sent in this chat. Say *schedule* to see your meetings "
-                    "and the calendar link."
-                ).replace("*schedule*", "**schedule**")
+                markdown(
+                    tx._(
+                        "Files cannot be sent in this chat, so the calendar file is not "
+                        "attached. Say *schedule* to see all your meetings."
+                    )
+                )
             )
         ]
     if len(block.content) <= INLINE_FILE_LIMIT:
