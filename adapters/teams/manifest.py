@@ -56,7 +56,7 @@ def command_descriptions(tx: Texts) -> dict[str, str]:
         "goals": tx._("Your goals and sub-goals"),
         "tasks": tx._("Your intermediate tasks"),
         "reflect": tx._("Write a private reflection"),
-        "schedule": tx._("Your meetings and the calendar link"),
+        "schedule": tx._("Your booked meetings"),
     }
 
 
