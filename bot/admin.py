@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -116,10 +115,8 @@ def add_person(
         raise AdminError("a name of 1–200 characters is needed")
     if locale not in LOCALES:
         raise AdminError(f"locale must be one of {', '.join(LOCALES)}")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise AdminError(f"unknown timezone '{timezone}'") from None
+    if not rules.is_timezone(timezone):
+        raise AdminError(f"unknown timezone '{timezone}'")
     supervisor = None
     if supervisor_email:
         supervisor = person_by_email(session, supervisor_email)

@@ -10,7 +10,8 @@ import calendar
 import math
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 MIN_DURATION_MONTHS = 3
 MAX_DURATION_MONTHS = 12
@@ -69,6 +70,16 @@ def series(
         out.append(datetime.combine(actual, clock, tzinfo=tz).astimezone(UTC))
         day += timedelta(days=interval_days)
     return out
+
+
+@cache
+def known_timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_timezone(name: str) -> bool:
+    """True for an IANA timezone name such as Europe/Helsinki (never raises)."""
+    return name in known_timezones()
 
 
 def local_datetime(day: date, at: time, timezone: str) -> datetime:

@@ -145,3 +145,13 @@ def test_a_retried_platform_event_is_processed_once(
     assert engine.handle(event)
     assert engine.handle(event) == []
     assert _count(factory, ProcessedEvent) == 1
+
+
+def test_a_timezone_that_is_not_a_zone_is_refused_politely(chat: Chat) -> None:
+    chat.say(ACTOR, "hello")
+    chat.click(ACTOR, "English")
+    for bad in ("Europe", "/etc/passwd", "../x", "a" * 300, "Mars/Olympus"):
+        chat.submit(ACTOR, timezone=bad)
+        assert "don't know that timezone" in chat.console.last_form(ACTOR).errors["timezone"]
+    chat.submit(ACTOR, timezone="Europe/Stockholm")
+    assert "As an actor" in chat.text_seen_by(ACTOR)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from conversations import forms
+from conversations import forms, rules
 from conversations.flows.basics import next_steps
 from conversations.messages import Button, Form, Input, Message, Option
 from conversations.registry import action, command, form
@@ -93,9 +91,7 @@ def timezone_form(turn: Turn) -> Form:
 @form("onboarding.timezone")
 def save_timezone(turn: Turn, _value: str, fields: dict[str, str]) -> None:
     zone = (fields.get("timezone") or "").strip()
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not rules.is_timezone(zone):
         v = forms.Validator(turn.tx, fields)
         v.errors["timezone"] = turn.tx._("I don't know that timezone. Try e.g. Europe/Helsinki.")
         forms.reoffer(turn, timezone_form(turn), v)
