@@ -33,7 +33,7 @@ def create_app(settings: Settings, factory: sessionmaker[Session], clock: Clock)
     app = web.Application()
     app[SETTINGS_KEY] = settings
     app[FACTORY_KEY] = factory
-    app[ENGINE_KEY] = Engine(factory, clock)
+    app[ENGINE_KEY] = Engine(factory, clock, public_url=settings.public_url)
     app.router.add_get("/healthz", healthz)
     app.router.add_routes([calendar_route(factory)])
     if settings.slack_bot_token:

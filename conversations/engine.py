@@ -27,9 +27,13 @@ flows.load()
 class Engine:
     """The conversation engine: platform-neutral, time from an injected clock."""
 
-    def __init__(self, session_factory: sessionmaker[Session], clock: Clock) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], clock: Clock, public_url: str | None = None
+    ) -> None:
+        """``public_url`` is where the web process is reached (for calendar-feed links)."""
         self.session_factory = session_factory
         self.clock = clock
+        self.public_url = public_url.rstrip("/") if public_url else None
 
     def handle(self, inbound: Inbound) -> list[Outbound]:
         """Handle one inbound event; replies and queued messages come back as ``Outbound``."""
@@ -56,7 +60,13 @@ class Engine:
                     person = self._identify(session, inbound, now)
                     if person is None:
                         return [Outbound(person_id=None, message=_unknown_person())]
-                    turn = Turn(session=session, now=now, person=person, inbound=inbound)
+                    turn = Turn(
+                        session=session,
+                        now=now,
+                        person=person,
+                        inbound=inbound,
+                        public_url=self.public_url,
+                    )
                     self._dispatch(turn)
             except Refusal as refusal:
                 assert turn is not None

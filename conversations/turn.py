@@ -31,6 +31,7 @@ class Turn:
     now: datetime
     person: Person
     inbound: Inbound
+    public_url: str | None = None
     replies: list[Message] = field(default_factory=list)
     queued: list[Outbound] = field(default_factory=list)
 

@@ -246,3 +246,27 @@ def test_closing_needs_both_final_evaluations_and_tells_the_supervisor_without_c
     supervisor_saw = chat.text_seen_by(SUPERVISOR)
     assert "planned end" in supervisor_saw
     assert "Confidence" not in supervisor_saw
+
+
+def test_booking_offers_each_person_their_own_calendar_feed_link(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    from conversations.calendar_feed import person_for_token
+
+    chat.console.engine.public_url = "https://mentorbot.example.com"
+    onboard(chat, [ACTOR, MENTOR])
+    agree(chat)
+    book(chat)
+    links = {}
+    for email in (ACTOR, MENTOR):
+        attachment = [b for m in chat.messages(email) for b in m.blocks
+                      if b.type == "attachment"][-1]
+        assert attachment.link and attachment.link.startswith(
+            "https://mentorbot.example.com/calendar/")
+        links[email] = attachment.link
+    assert links[ACTOR] != links[MENTOR]
+    with factory() as session:
+        for email, link in links.items():
+            token = link.rsplit("/", 1)[1].removesuffix(".ics")
+            owner = person_for_token(session, token)
+            assert owner is not None and owner.email == email

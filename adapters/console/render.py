@@ -35,6 +35,8 @@ def render(message: Message, numbering_start: int = 1) -> str:
         elif isinstance(block, Attachment):
             size = len(block.content.encode("utf-8"))
             lines.append(f"  📎 {block.filename} ({block.mime_type}, {size} bytes)")
+            if block.link:
+                lines.append(f"     {block.link}")
         previous = block
     return "\n".join(lines)
 

@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 
 from conversations import forms, progress, rules
 from conversations.calendar import series_ics
+from conversations.calendar_feed import issue_token
 from conversations.flows.common import party_mentorship, pick_mentorship, require_phase
 from conversations.messages import Attachment, Button, Form, Input, Message
 from conversations.registry import action, command, form
 from conversations.texts import Texts, user_text
 from conversations.turn import Turn, texts_for
-from storage.models import Meeting, MeetingStatus, Mentorship, Phase
+from storage.models import Meeting, MeetingStatus, Mentorship, Person, Phase
 from storage.queries import partner, upcoming_meetings
 
 MOVE_BUTTONS = 4
@@ -130,7 +131,7 @@ def book(turn: Turn, value: str) -> None:
                 who=None if person.id == turn.person.id else user_text(turn.person.name),
             )
         )
-        message.add(ics_attachment(tx, m, turn.now))
+        message.add(ics_attachment(turn, person, m))
         if person.id == turn.person.id:
             turn.reply(message)
         else:
@@ -141,9 +142,19 @@ def new_uid() -> str:
     return f"{uuid.uuid4()}@mentorbot"
 
 
-def ics_attachment(tx: Texts, m: Mentorship, now: datetime) -> Attachment:
+def ics_attachment(turn: Turn, person: Person, m: Mentorship) -> Attachment:
+    """The series as an .ics file, with the person's own calendar-feed link when the web
+    process is reachable (a subscribed feed follows every later move)."""
+    tx = texts_for(person)
+    link = None
+    if turn.public_url:
+        token = issue_token(turn.session, person, turn.now)
+        link = f"{turn.public_url}/calendar/{token}.ics"
     return Attachment(
-        filename="mentoring-meetings.ics", mime_type="text/calendar", content=series_ics(tx, m, now)
+        filename="mentoring-meetings.ics",
+        mime_type="text/calendar",
+        content=series_ics(tx, m, turn.now),
+        link=link,
     )
 
 
@@ -208,7 +219,7 @@ def meeting_status_label(tx: Texts, meeting: Meeting) -> str:
 def ics(turn: Turn, value: str) -> None:
     m = party_mentorship(turn, value)
     turn.reply(
-        Message().text(turn.tx.t("scheduling.ics_intro")).add(ics_attachment(turn.tx, m, turn.now))
+        Message().text(turn.tx.t("scheduling.ics_intro")).add(ics_attachment(turn, turn.person, m))
     )
 
 
@@ -286,7 +297,7 @@ def save_move(turn: Turn, value: str, fields: dict[str, str]) -> None:
                 who=None if person.id == turn.person.id else user_text(turn.person.name),
             )
         )
-        message.add(ics_attachment(tx, m, turn.now))
+        message.add(ics_attachment(turn, person, m))
         if person.id == turn.person.id:
             turn.reply(message)
         else:
