@@ -25,7 +25,7 @@ $(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po $(BIN)/
 # Re-extract the English source strings and merge them into the Finnish catalogue.
 extract: $(BIN)/mentorbot
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k _ -k ngettext:1,2 \
-		-o $(LOCALE)/messages.pot conversations
+		-o $(LOCALE)/messages.pot conversations adapters
 	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --no-fuzzy-matching
 
 run: install
