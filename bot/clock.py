@@ -25,10 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.delivery import DeliveryConfig, DeliveryReport, DeliveryWorker
 from bot.ratelimit import PlatformLimit, RateLimiter
 from bot.settings import Settings, get_settings
+from conversations import outreach
 from conversations.clock import Clock, SystemClock
 from conversations.delivery import Sender
 from conversations.hr_admin import purge_closed_content
 from conversations.nudges import SweepReport, sweep
+from conversations.outbox import insert_ignoring_duplicates
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -107,6 +109,7 @@ def run_sweep(factory: sessionmaker[Session], now: datetime) -> SweepReport:
     with transaction(factory) as session:
         report = sweep(session, now)
         if not report.locked:
+            insert_ignoring_duplicates(session, outreach.sweep_rows(session, now))
             purge_closed_content(session, now, get_settings().content_retention_days)
         return report
 

@@ -28,6 +28,12 @@ COMMAND_WORDS: dict[str, tuple[str, ...]] = {
     "pairs": ("pairs", "parit"),
     "report": ("report", "results", "raportti", "tulokset"),
     "alerts": ("alerts", "early warnings", "hälytykset", "varoitukset"),
+    "announce": ("announce", "new announcement", "tiedota", "uusi tiedote"),
+    "announcements": ("announcements", "tiedotteet"),
+    "workshop": ("workshop", "new workshop", "työpaja", "uusi työpaja"),
+    "workshops": ("workshops", "työpajat"),
+    "buddies": ("buddies", "buddy", "kummit"),
+    "mentor_guide": ("mentor guide", "guide", "mentorin opas", "opas"),
 }
 
 _PHRASES = sorted(

@@ -30,6 +30,7 @@ from storage.models import (
     EvaluationKind,
     Goal,
     GoalStatus,
+    Invitation,
     Meeting,
     MeetingStatus,
     Mentorship,
@@ -179,6 +180,7 @@ def programme_results(session: Session, programme: Programme, now: datetime) -> 
             )
         )
     )
+    invitations = dict(session.execute(select(Invitation.person_id, Invitation.answer)).all())
     alert_rows = list(session.execute(select(Alert.handled_at).where(Alert.programme_id == pid)))
     return Results(
         programme=programme.name,
@@ -210,7 +212,9 @@ def programme_results(session: Session, programme: Programme, now: datetime) -> 
         free_text=free_text,
         eligibility={
             "eligible": len(eligible),
-            "joined": len(set(eligible) & actors),
+            "invited": len(invitations),
+            "opted_in": sum(1 for a in invitations.values() if a == "yes"),
+            "joined": len((set(eligible) | set(invitations)) & actors),
         },
         alerts={
             "raised": len(alert_rows),

@@ -75,7 +75,7 @@ def test_no_one_sees_another_persons_private_content(
     for email in EVERYONE:
         _every_command(chat, email)
     for viewer in EVERYONE:
-        seen = chat.text_seen_by(viewer)
+        seen = chat.everything_seen_by(viewer)
         for author, items in PRIVATE.items():
             for item in items:
                 if viewer == author:
@@ -99,7 +99,7 @@ def test_the_supervisor_sees_progress_but_no_ratings_and_no_goal_titles_unless_s
 ) -> None:
     _play_a_relationship_with_private_content(chat, factory)
     _every_command(chat, SUPERVISOR)
-    seen = chat.text_seen_by(SUPERVISOR)
+    seen = chat.everything_seen_by(SUPERVISOR)
     assert "Meetings held" in seen and "Next meeting" in seen
     for word in ("Rapport", "rapport", "useful", "Interim", "too_often", "Lead the weekly"):
         assert word not in seen, word
@@ -108,7 +108,7 @@ def test_the_supervisor_sees_progress_but_no_ratings_and_no_goal_titles_unless_s
 def test_hr_sees_pairs_by_phase_only(chat: Chat, factory: sessionmaker[Session]) -> None:
     _play_a_relationship_with_private_content(chat, factory)
     _every_command(chat, HR)
-    seen = chat.text_seen_by(HR)
+    seen = chat.everything_seen_by(HR)
     assert "mentoring pairs" in seen
     for word in ("Lead the weekly", "Know our customers", "rapport"):
         assert word not in seen, word

@@ -16,6 +16,7 @@ MODULES = (
     "supervisor",
     "export",
     "hr",
+    "outreach",
 )
 
 

@@ -32,7 +32,7 @@ def _by(turn: Turn) -> str:
 @command("hr_help")
 def hr_help(turn: Turn, _rest: str) -> None:
     is_hr_or_refuse(turn)
-    turn.say(turn.tx.t("hr.help"))
+    turn.say(turn.tx.t("hr.help") + "\n" + turn.tx.t("outreach.help"))
 
 
 # --- roles ---------------------------------------------------------------------------------

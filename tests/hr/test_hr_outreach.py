@@ -1,0 +1,182 @@
+"""Announcements (preview, confirm, outbox, sent/failed counts), mentor workshops (sign-up,
+capacity, cancel, reminder the day before), buddies, the mentor guide, and eligibility
+invitations by the sweep with the opt-in told to HR."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import run_sweep
+from storage.db import transaction
+from storage.models import (
+    AuditLog,
+    Invitation,
+    Mentorship,
+    Outbox,
+    OutboxStatus,
+    Person,
+    Phase,
+)
+from tests.chat import (
+    ACTOR,
+    HR,
+    MENTOR,
+    OTHER_ACTOR,
+    OTHER_MENTOR,
+    SUPERVISOR,
+    Chat,
+    onboard,
+)
+
+EVERYONE = (ACTOR, MENTOR, SUPERVISOR, HR, OTHER_ACTOR, OTHER_MENTOR)
+
+
+def test_hr_announces_to_mentors_after_a_preview_and_sees_delivery_counts(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    onboard(chat, EVERYONE)
+    chat.say(ACTOR, "announce")
+    assert "Only the programme's HR" in chat.last(ACTOR)
+    chat.say(HR, "announce")
+    chat.submit(HR, audience="mentors", text="")
+    assert "This is needed." in chat.last(HR)
+    chat.submit(HR, audience="mentors", text="Mentor coffee on Friday <!channel>")
+    preview = chat.last(HR)
+    assert "*Preview* — to mentors (2 people):" in preview and "Mentor coffee" in preview
+    assert "Mentor coffee" not in chat.text_seen_by(MENTOR)  # nothing sent before confirming
+    chat.click(HR, "Send")
+    assert "Sent to the outbox for 2 people" in chat.last(HR)
+    for email in (MENTOR, OTHER_MENTOR):
+        assert "Mentor coffee on Friday <!channel>" in chat.last(email)
+    for email in (ACTOR, OTHER_ACTOR, SUPERVISOR):
+        assert "Mentor coffee" not in chat.text_seen_by(email)
+    chat.press(HR, "hr.announce.send", "1")
+    assert "already been sent" in chat.last(HR)
+    with transaction(factory) as session:  # one delivery fails for good on the platform
+        row = session.scalars(select(Outbox).where(Outbox.kind == "announcement")).first()
+        assert row is not None
+        row.status = OutboxStatus.DEAD
+    chat.say(HR, "announcements")
+    assert "to mentors: 1 sent, 1 failed, 0 waiting" in chat.last(HR)
+    chat.say(HR, "announce")
+    chat.submit(HR, audience="supervisors", text="Thank you, supervisors")
+    assert "to supervisors (1 person)" in chat.last(HR)
+    chat.click(HR, "Discard")
+    assert "Discarded" in chat.last(HR)
+    assert "Thank you, supervisors" not in chat.text_seen_by(SUPERVISOR)
+    with factory() as session:
+        sent = session.scalars(select(AuditLog).where(AuditLog.action == "announcement.send"))
+        assert [a.detail["recipients"] for a in sent] == [2]
+
+
+def test_mentors_sign_up_for_a_workshop_within_its_capacity_and_are_reminded(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    onboard(chat, [HR, MENTOR, OTHER_MENTOR, ACTOR])
+    chat.say(HR, "workshop")
+    chat.submit(
+        HR, title="Giving good tasks", date="2027-01-20", time="13:00", place="Room 4", capacity="1"
+    )
+    assert "announced to 2 mentors" in chat.last(HR)
+    assert "Mentor workshop: Giving good tasks" in chat.last(MENTOR)
+    assert "Giving good tasks" not in chat.text_seen_by(ACTOR)
+    chat.click(MENTOR, "Sign up")
+    assert "You have a place at *Giving good tasks*" in chat.last(MENTOR)
+    chat.click(MENTOR, "Sign up")
+    assert "You already have a place." in chat.last(MENTOR)
+    chat.click(OTHER_MENTOR, "Sign up")
+    assert "is full" in chat.last(OTHER_MENTOR)
+    chat.click(MENTOR, "Cancel my place")
+    assert "is cancelled" in chat.last(MENTOR)
+    chat.click(OTHER_MENTOR, "Sign up")
+    assert "You have a place" in chat.last(OTHER_MENTOR)
+    chat.say(HR, "workshops")
+    listing = chat.last(HR)
+    assert "1 of 1 places taken" in listing and "Maija Salo" in listing
+    assert "Mikko Laine" not in listing
+    # the reminder: from 09:00 the working day before, to place holders only
+    before = chat.mark()
+    chat.console.advance(timedelta(days=8, hours=1))  # Tue 19 Jan 10:00
+    assert "the mentor workshop *Giving good tasks* is tomorrow" in chat.since(OTHER_MENTOR, before)
+    assert "is tomorrow" not in chat.since(MENTOR, before)
+    chat.console.advance(timedelta(days=2))
+    chat.press(OTHER_MENTOR, "workshop.cancel", "1")
+    assert "already started" in chat.last(OTHER_MENTOR)
+    with factory() as session:
+        reminders = session.scalars(select(Outbox).where(Outbox.kind == "workshop.reminder"))
+        assert len(list(reminders)) == 1
+
+
+def test_mentor_guide_and_buddies_for_new_mentors(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    onboard(chat, [HR, MENTOR, OTHER_MENTOR])
+    chat.say(MENTOR, "mentor guide")
+    guide = chat.last(MENTOR)
+    assert "The mentor's guide" in guide and "intermediate task" in guide
+    chat.say(HR, "buddies")
+    assert "No mentor has completed a relationship yet" in chat.last(HR)
+    with transaction(factory) as session:
+        session.execute(update(Mentorship).where(Mentorship.id == 2).values(phase=Phase.CLOSED))
+    chat.say(HR, "buddies")
+    assert "Mikko Laine is a new mentor; Maija Salo could be their buddy." in chat.last(HR)
+    chat.click(HR, "Introduce them")
+    assert "Introduced Mikko Laine and Maija Salo" in chat.last(HR)
+    for email in (MENTOR, OTHER_MENTOR):
+        assert "suggests that Maija Salo, an experienced mentor, be a buddy" in chat.last(email)
+    chat.press(MENTOR, "hr.buddy", "3:4")
+    assert "Only the programme's HR" in chat.last(MENTOR)
+
+
+def test_new_employees_and_returners_are_invited_once_and_an_opt_in_tells_hr(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    now = chat.console.clock.now()
+    today = now.date()
+    with transaction(factory) as session:
+        for email, name, start, back in (
+            ("uusi@example.com", "Uusi Työntekijä", today - timedelta(days=20), None),
+            ("palaaja@example.com", "Paula Palaaja", date(2020, 1, 1), today + timedelta(days=7)),
+            ("vanha@example.com", "Vanha Konka", today - timedelta(days=200), None),
+        ):
+            session.add(
+                Person(
+                    email=email,
+                    name=name,
+                    employment_start=start,
+                    returning_from_leave=back,
+                    created_at=now,
+                )
+            )
+        actor = session.scalars(select(Person).where(Person.email == ACTOR)).one()
+        actor.employment_start = today - timedelta(days=10)  # already has a mentor
+    onboard(chat, [HR])
+    run_sweep(factory, now)
+    run_sweep(factory, now + timedelta(minutes=5))
+    with factory() as session:
+        invited = {
+            p.email: i.reason
+            for i, p in session.execute(
+                select(Invitation, Person).join(Person, Person.id == Invitation.person_id)
+            )
+        }
+        rows = session.scalars(select(Outbox).where(Outbox.kind == "invitation")).all()
+    assert invited == {"uusi@example.com": "new_employee", "palaaja@example.com": "returning"}
+    assert len(rows) == 2
+    onboard(chat, ["uusi@example.com", "palaaja@example.com"])
+    chat.console.advance(timedelta(minutes=1))
+    assert "Welcome to the organisation!" in chat.text_seen_by("uusi@example.com")
+    assert "Welcome back!" in chat.text_seen_by("palaaja@example.com")
+    chat.click("uusi@example.com", "Yes, I'd like a mentor")
+    assert "I've told the HR coordinator" in chat.last("uusi@example.com")
+    assert "Uusi Työntekijä, a new employee, would like a mentor." in chat.text_seen_by(HR)
+    chat.click("uusi@example.com", "No, thank you")
+    assert "already answered" in chat.last("uusi@example.com")
+    chat.click("palaaja@example.com", "No, thank you")
+    assert "If you change your mind" in chat.last("palaaja@example.com")
+    assert "Paula" not in chat.text_seen_by(HR)
+    chat.press(ACTOR, "invite.yes", "999")
+    assert "belongs to someone else" in chat.last(ACTOR)
