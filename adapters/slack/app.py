@@ -139,6 +139,8 @@ class SlackAdapter:
         self.sender = SlackSender(self.client)
         self._dm = self.sender.channels  # one memo of DM channels for replies and nudges
         self._busy = 0
+        self.started = 0
+        """How many listener works have begun (tests wait for the work a request starts)."""
         self._linking: dict[str, asyncio.Lock] = {}
         self._turns = asyncio.Semaphore(TURNS_AT_ONCE)
         self.bolt = AsyncApp(
@@ -267,6 +269,7 @@ class SlackAdapter:
         async def on_submission(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
             user = str(body["user"]["id"])
             self._busy += 1
+            self.started += 1
             try:
                 await self._submission(ack, user, view)
             except Exception:
@@ -482,6 +485,7 @@ class SlackAdapter:
     ) -> None:
         """Run listener work; a failure is logged with context and the person gets an apology."""
         self._busy += 1
+        self.started += 1
         try:
             await work()
         except Exception:

@@ -97,6 +97,8 @@ class SlackWorld:
         self.url = ""
         self.adapter: SlackAdapter | None = None
         self.swept_until = clock.now()
+        self._posts = 0
+        self._started_before = 0
 
     def __enter__(self) -> SlackWorld:
         self._thread.start()
@@ -142,6 +144,9 @@ class SlackWorld:
     # --- HTTP ----------------------------------------------------------------------------
 
     def post_raw(self, body: bytes, headers: dict[str, str]) -> HttpResult:
+        if self._posts == 0 and self.adapter is not None:
+            self._started_before = self.adapter.started
+        self._posts += 1
         request = urllib.request.Request(
             f"{self.url}/slack/events", data=body, headers=headers, method="POST"
         )
@@ -164,17 +169,28 @@ class SlackWorld:
 
     # --- after a step --------------------------------------------------------------------
 
-    def idle(self) -> None:
-        """Wait until the work that continues after each ack is done (no outbox delivery)."""
-        assert self.adapter is not None
-        self.call(self.adapter.wait_idle())
+    def idle(self, grace: float = 0.5) -> None:
+        """Wait until the work the requests since the last wait started is done (no outbox
+        delivery). The work begins after the ack, so first wait (up to ``grace`` seconds per
+        request that starts none, e.g. one refused with 401) until each request's work began."""
+        self.call(self._idle(grace))
+
+    async def _idle(self, grace: float) -> None:
+        adapter = self.adapter
+        assert adapter is not None
+        expected = self._started_before + self._posts
+        deadline = time.monotonic() + grace * max(1, self._posts)
+        while adapter.started < expected and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        await adapter.wait_idle()
+        self._started_before = adapter.started
+        self._posts = 0
 
     def settle(self) -> None:
         """Wait for the work that continues after each ack; then, like the console, run the
         sweep and the delivery at every moment a running clock would have run them since the
         last step, and now."""
-        assert self.adapter is not None
-        self.call(self.adapter.wait_idle())
+        self.idle()
         now = self.clock.now()
         for moment in sweep_moments(self.swept_until, now, HELSINKI):
             self.tick(moment)
@@ -488,20 +504,15 @@ class SlackDriver:
                 block_action(person.user_id, button, channel=str(call.args["channel"]))
             )
             self._ok(result)
-            self.world.call(self._wait())
             self._after_trigger(person)
             modal = self.modals.get(person.email)
         if modal is None:
             raise ConsoleError(f"no form has been shown to {person.email}")
         return modal
 
-    async def _wait(self) -> None:
-        assert self.world.adapter is not None
-        await self.world.adapter.wait_idle()
-
     def _after_trigger(self, person: Person) -> None:
         """Note a modal the bot opened with this person's trigger id."""
-        self.world.call(self._wait())
+        self.world.idle()
         prefix = f"trigger-{person.user_id}-"
         for i, call in enumerate(self.api.calls):
             if (
