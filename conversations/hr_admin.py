@@ -25,6 +25,7 @@ from storage.models import (
     DialogueState,
     Evaluation,
     Goal,
+    Invitation,
     Meeting,
     MeetingStatus,
     Mentorship,
@@ -35,6 +36,7 @@ from storage.models import (
     PlatformIdentity,
     Reflection,
     Task,
+    WorkshopSignup,
 )
 from storage.queries import person_by_email
 
@@ -163,8 +165,8 @@ def erase_person(session: Session, now: datetime, by: str, person: Person) -> Er
 
     What remains: the Person row with no name, email or dates; their mentorships with phase,
     meeting statuses and numbers (so programme totals stay right). Their check-ins,
-    reflections and evaluations are deleted; goal and task texts of their mentorships are
-    blanked, because they describe the person.
+    reflections, evaluations, invitation and workshop places are deleted; goal and task texts
+    of their mentorships are blanked, because they describe the person.
     """
     counts: dict[str, int] = {}
     for name, model in (
@@ -178,6 +180,8 @@ def erase_person(session: Session, now: datetime, by: str, person: Person) -> Er
         delete(PlatformIdentity).where(PlatformIdentity.person_id == person.id)
     )
     session.execute(delete(DialogueState).where(DialogueState.person_id == person.id))
+    session.execute(delete(Invitation).where(Invitation.person_id == person.id))
+    session.execute(delete(WorkshopSignup).where(WorkshopSignup.person_id == person.id))
     session.execute(delete(CalendarFeed).where(CalendarFeed.person_id == person.id))
     session.execute(
         update(Outbox)

@@ -7,7 +7,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import CheckIn, Evaluation, Person, Reflection, Task
+from storage.models import (
+    CheckIn,
+    Evaluation,
+    Invitation,
+    Person,
+    Reflection,
+    Task,
+    Workshop,
+    WorkshopSignup,
+)
 from storage.queries import mentorships_of, partner, tasks
 
 
@@ -92,6 +101,23 @@ def person_data(session: Session, person: Person) -> dict[str, Any]:
                 "created_at": r.created_at,
             }
             for r in own_reflections
+        ],
+        "invitation": [
+            {"reason": i.reason, "invited_at": i.invited_at, "answer": i.answer}
+            for i in session.scalars(select(Invitation).where(Invitation.person_id == person.id))
+        ],
+        "workshop_places": [
+            {
+                "workshop": w.title,
+                "starts_at": w.starts_at,
+                "signed_up_at": s.signed_up_at,
+                "cancelled_at": s.cancelled_at,
+            }
+            for s, w in session.execute(
+                select(WorkshopSignup, Workshop)
+                .join(Workshop, Workshop.id == WorkshopSignup.workshop_id)
+                .where(WorkshopSignup.person_id == person.id)
+            )
         ],
         "evaluations": [
             {

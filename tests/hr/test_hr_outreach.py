@@ -180,3 +180,28 @@ def test_new_employees_and_returners_are_invited_once_and_an_opt_in_tells_hr(
     assert "Paula" not in chat.text_seen_by(HR)
     chat.press(ACTOR, "invite.yes", "999")
     assert "belongs to someone else" in chat.last(ACTOR)
+
+
+def test_invitations_and_workshop_places_are_exported_and_erased_with_the_person(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    from conversations.hr_admin import erase_person
+    from storage.export import person_data
+    from storage.models import WorkshopSignup
+
+    onboard(chat, [HR, MENTOR])
+    chat.say(HR, "workshop")
+    chat.submit(HR, title="Listening", date="2027-01-20", time="13:00", place="Teams", capacity="5")
+    chat.click(MENTOR, "Sign up")
+    now = chat.console.clock.now()
+    with transaction(factory) as session:
+        mentor = session.scalars(select(Person).where(Person.email == MENTOR)).one()
+        session.add(Invitation(person_id=mentor.id, reason="returning", invited_at=now))
+        session.flush()
+        data = person_data(session, mentor)
+        assert data["workshop_places"][0]["workshop"] == "Listening"
+        assert data["invitation"][0]["reason"] == "returning"
+        erase_person(session, now, HR, mentor)
+    with factory() as session:
+        assert session.scalars(select(WorkshopSignup)).all() == []
+        assert session.scalars(select(Invitation)).all() == []
