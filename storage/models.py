@@ -414,9 +414,7 @@ class Announcement(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    programme_id: Mapped[int | None] = mapped_column(
-        ForeignKey("programme.id", ondelete="CASCADE")
-    )
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
     audience: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
@@ -434,9 +432,7 @@ class Workshop(Base):
     starts_at: Mapped[datetime]
     place: Mapped[str] = mapped_column(String(500))
     capacity: Mapped[int] = mapped_column(Integer)
-    created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("person.id", ondelete="SET NULL")
-    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
 
 
@@ -459,9 +455,7 @@ class Invitation(Base):
     __tablename__ = "invitation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("person.id", ondelete="CASCADE"), unique=True
-    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), unique=True)
     reason: Mapped[str] = mapped_column(String(20))
     invited_at: Mapped[datetime]
     answer: Mapped[str | None] = mapped_column(String(10))
