@@ -277,7 +277,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_only_rows_mid_se
         world.count(Outbox.status == OutboxStatus.PENDING.value, Outbox.next_attempt_at <= now) == 0
     )
     with Session(world.engine) as s:
-        meeting_at = dict(s.execute(select(Meeting.id, Meeting.scheduled_at)).tuples().all())
+        meeting_at = {i: at for i, at in s.execute(select(Meeting.id, Meeting.scheduled_at))}
     for key, row in sent.items():
         kind = key.split(":")[0]
         if kind == "reminder":  # never after the meeting
