@@ -104,10 +104,14 @@ def worker_from_settings(
     )
 
 
-def run_sweep(factory: sessionmaker[Session], now: datetime) -> SweepReport:
-    """One sweep in one transaction; it also applies the content retention (docs/privacy.md)."""
+def run_sweep(factory: sessionmaker[Session], now: datetime, wait: bool = True) -> SweepReport:
+    """One sweep in one transaction; it also applies the content retention (docs/privacy.md).
+
+    ``wait``: when another process is sweeping, wait for it (console, tests) instead of
+    skipping this round (the clock passes False).
+    """
     with transaction(factory) as session:
-        report = sweep(session, now)
+        report = sweep(session, now, wait_for_lock=wait)
         if not report.locked:
             insert_ignoring_duplicates(session, outreach.sweep_rows(session, now))
             purge_closed_content(session, now, get_settings().content_retention_days)
@@ -147,7 +151,7 @@ async def run_clock(
 
     async def sweep_job() -> None:
         now = clock.now()
-        report = await asyncio.to_thread(run_sweep, factory, now)
+        report = await asyncio.to_thread(run_sweep, factory, now, False)
         if report.locked:
             log.debug("sweep skipped: another process holds the sweep lock")
         elif report.inserted or report.meetings_booked:

@@ -249,19 +249,26 @@ class _Plan:
         self.by_kind[kind] += 1
 
 
-def try_sweep_lock(session: Session) -> bool:
-    """PostgreSQL: take the sweep's advisory lock for this transaction (False if taken)."""
+def try_sweep_lock(session: Session, wait: bool = False) -> bool:
+    """PostgreSQL: take the sweep's advisory lock for this transaction (False if taken).
+
+    ``wait`` blocks until the lock is free instead (the console and tests, which must not
+    skip a moment); the clock never waits: another process is sweeping already.
+    """
     if session.get_bind().dialect.name != "postgresql":
+        return True
+    if wait:
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SWEEP_LOCK_ID})
         return True
     return bool(
         session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": SWEEP_LOCK_ID})
     )
 
 
-def sweep(session: Session, now: datetime) -> SweepReport:
+def sweep(session: Session, now: datetime, *, wait_for_lock: bool = False) -> SweepReport:
     """Create every nudge that is due at ``now`` (see the module docstring for the rules)."""
     report = SweepReport()
-    if not try_sweep_lock(session):
+    if not try_sweep_lock(session, wait_for_lock):
         report.locked = True
         return report
     pairs = _load_pairs(session, now)
