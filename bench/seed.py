@@ -52,6 +52,7 @@ def seed_pairs(
     booked_weeks: int = 12,
     with_supervisors: bool = True,
     name_prefix: str = "",
+    slack_identities: bool = True,
 ) -> Seeded:
     """Insert ``pairs`` active pairs whose meetings begin on the working days after ``start``."""
     now = start.astimezone(UTC)
@@ -142,7 +143,7 @@ def seed_pairs(
             }
             for p in people
         ]
-        for chunk in _chunks(idents):
+        for chunk in _chunks(idents if slack_identities else []):
             session.execute(insert(PlatformIdentity), chunk)
         first_ms = (session.scalar(select(Mentorship.id).order_by(Mentorship.id.desc())) or 0) + 1
         end = rules.planned_end(start_day, 6)
