@@ -37,6 +37,7 @@ class Settings(BaseSettings):
         default=False, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED"
     )
     teams_send_timeout: float = Field(default=10.0, alias="MENTORBOT_TEAMS_SEND_TIMEOUT")
+
     # The clock (sweep + delivery) and the delivery worker's limits.
     sweep_interval_seconds: float = Field(default=300.0, alias="MENTORBOT_SWEEP_INTERVAL_SECONDS")
     delivery_interval_seconds: float = Field(
