@@ -15,7 +15,7 @@ nominal moment falls outside working time is queued for the next working moment
 Each nudge: kind, dedupe key, recipients — nominal moment (recipient's time) — what happens
 when the moment has passed.
 
-- ``reminder`` ``reminder:<meeting>:<person>``, both parties, with the open intermediate task
+- ``reminder`` ``reminder:<meeting>.<sequence>:<person>``, both parties, with the open intermediate task
   and the suggested agenda — 09:00 on the working day before the meeting — sent until the
   meeting starts (``expires_at`` = meeting start), never after it.
 - ``checkin`` ``checkin:<meeting>:<person>``, both, unless already checked in — meeting end +
@@ -445,6 +445,7 @@ class _Meeting:
     at: datetime
     minutes: int
     status: str
+    version: int  # the ICS SEQUENCE: a moved meeting gets new reminder keys
 
 
 def _load_meetings(session: Session, now: datetime) -> list[_Meeting]:
@@ -457,6 +458,7 @@ def _load_meetings(session: Session, now: datetime) -> list[_Meeting]:
             Meeting.scheduled_at,
             Meeting.duration_minutes,
             Meeting.status,
+            Meeting.ics_sequence,
         )
         .join(Mentorship, Mentorship.id == Meeting.mentorship_id)
         .where(_window(now), Meeting.status.in_(COUNTED), Mentorship.phase.in_(ACTIVE))
@@ -533,13 +535,13 @@ def _meeting_nudges(
         for person in pair.parties():
             partner = pair.partner_of(person)
             if mt.status == MeetingStatus.PLANNED and mt.at > now:
-                if f"reminder:{mt.id}:{person.id}" in existing:  # cheap test first
+                if f"reminder:{mt.id}.{mt.version}:{person.id}" in existing:  # cheap test first
                     continue
                 day_before = previous_working_day(mt.at.astimezone(person.tz).date(), pair.country)
                 nominal = start_of_working_day(day_before, person.tz)
                 if nominal <= now:
                     plan.add(
-                        key=f"reminder:{mt.id}:{person.id}",
+                        key=f"reminder:{mt.id}.{mt.version}:{person.id}",
                         kind="reminder",
                         person=person,
                         country=pair.country,

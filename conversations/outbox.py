@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -52,3 +52,17 @@ def insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> 
     # SQLAlchemy batches the rows into few multi-VALUES statements ("insertmanyvalues").
     result = session.connection().execute(stmt.returning(Outbox.id), rows)
     return len(result.all())
+
+
+def cancel_pending(session: Session, key_prefix: str, reason: str) -> int:
+    """Cancel queued, not yet sent messages whose dedupe key starts with ``key_prefix``."""
+    result = session.execute(
+        update(Outbox)
+        .where(
+            Outbox.dedupe_key.startswith(key_prefix, autoescape=True),
+            Outbox.status == OutboxStatus.PENDING.value,
+        )
+        .values(status=OutboxStatus.CANCELLED.value, last_error=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

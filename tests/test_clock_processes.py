@@ -177,14 +177,15 @@ def expected_keys(world: World, until: datetime) -> set[str]:
     keys: set[str] = set()
     with Session(world.engine) as s:
         rows = s.execute(
-            select(Meeting.id, Meeting.seq, Meeting.scheduled_at, Mentorship).join(
+            select(Meeting.id, Meeting.seq, Meeting.scheduled_at, Meeting.ics_sequence,
+                   Mentorship).join(
                 Mentorship, Mentorship.id == Meeting.mentorship_id
             )
         ).all()
-        for meeting_id, seq, at, m in rows:
+        for meeting_id, seq, at, version, m in rows:
             for person in (m.actor_id, m.mentor_id):
                 if START + timedelta(days=4) <= at <= until - timedelta(days=2):
-                    keys.add(f"reminder:{meeting_id}:{person}")
+                    keys.add(f"reminder:{meeting_id}.{version}:{person}")
                 if at + timedelta(hours=3) <= until - timedelta(days=1):
                     keys.add(f"checkin:{meeting_id}:{person}")
                 if at + timedelta(days=8) <= until - timedelta(days=1):

@@ -270,3 +270,27 @@ def test_booking_offers_each_person_their_own_calendar_feed_link(
             token = link.rsplit("/", 1)[1].removesuffix(".ics")
             owner = person_for_token(session, token)
             assert owner is not None and owner.email == email
+
+
+def test_moving_a_meeting_cancels_a_reminder_still_waiting_for_the_old_time(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    from conversations.messages import Message
+    from conversations.outbox import insert_ignoring_duplicates, outbox_row
+    from storage.db import transaction
+    from storage.models import Outbox
+
+    _started(chat)
+    meeting = _meetings(factory)[2]
+    with transaction(factory) as session:  # as the sweep leaves it outside working hours
+        insert_ignoring_duplicates(session, [outbox_row(
+            person_id=1, kind="reminder",
+            message=Message().text("old time"), dedupe_key=f"reminder:{meeting.id}.0:1",
+            due_at=meeting.scheduled_at, now=chat.console.clock.now())])
+    chat.say(MENTOR, "schedule")
+    chat.click(MENTOR, "Move meeting 3")
+    chat.submit(MENTOR, date="2027-02-17", time="10:00")
+    with factory() as session:
+        row = session.scalars(select(Outbox).where(
+            Outbox.dedupe_key == f"reminder:{meeting.id}.0:1")).one()
+    assert row.status == "cancelled" and row.last_error == "the meeting was moved"

@@ -18,6 +18,7 @@ from conversations import rules
 from conversations.messages import Message
 from conversations.worktime import next_working_moment, previous_working_day
 from storage.models import CheckIn, Meeting, Mentorship, Outbox, Person
+from tests.chat import Chat
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 MONDAY = datetime(2027, 1, 11, 9, 0, tzinfo=HELSINKI)  # pair 0 meets Tue 12 Jan 10:00
@@ -300,3 +301,28 @@ def test_nothing_is_queued_for_erased_people_or_closed_relationships(
     run_sweep(factory, at(14, 12))
     with factory() as s:
         assert s.scalar(select(func.count(Outbox.id)).where(Outbox.kind != "hr.digest")) == 0
+
+
+def test_a_moved_meeting_is_reminded_again_at_its_new_time(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    from tests.chat import ACTOR, MENTOR, agree, book, onboard
+
+    onboard(chat, [ACTOR, MENTOR])
+    agree(chat)
+    book(chat)  # meeting 2 on Tue 2 Feb 14:00: reminded on Mon 1 Feb at 09:00
+    chat.console.advance(datetime(2027, 2, 1, 10, 0, tzinfo=UTC) - chat.console.clock.now())
+    assert "Tue 2 Feb 2027" in chat.text_seen_by(ACTOR)
+    chat.say(MENTOR, "schedule")
+    chat.click(MENTOR, "Move meeting 2")
+    chat.submit(MENTOR, date="2027-02-04", time="10:00")
+    chat.console.advance(datetime(2027, 2, 3, 10, 0, tzinfo=UTC) - chat.console.clock.now())
+    with factory() as session:
+        moved = session.scalars(select(Meeting).where(Meeting.seq == 2)).one()
+        rows = list(session.scalars(select(Outbox).where(
+            Outbox.dedupe_key.startswith(f"reminder:{moved.id}."),
+            Outbox.person_id == moved.mentorship.actor_id)))
+    assert sorted(r.dedupe_key.split(":")[1] for r in rows) == [f"{moved.id}.0", f"{moved.id}.1"]
+    assert all(r.status == "sent" for r in rows)
+    reminders = [m.plain_text() for m in chat.messages(ACTOR) if "Reminder" in m.plain_text()]
+    assert "Thu 4 Feb 2027" in reminders[-1]

@@ -11,6 +11,7 @@ from conversations.calendar import series_ics
 from conversations.calendar_feed import issue_token
 from conversations.flows.common import party_mentorship, pick_mentorship, require_phase
 from conversations.messages import Attachment, Button, Form, Input, Message
+from conversations.outbox import cancel_pending
 from conversations.registry import action, command, form
 from conversations.texts import Texts, user_text
 from conversations.turn import Turn, texts_for
@@ -287,6 +288,9 @@ def save_move(turn: Turn, value: str, fields: dict[str, str]) -> None:
     meeting.scheduled_at = when
     meeting.ics_sequence += 1
     meeting.rescheduled_at = turn.now
+    # A reminder queued for the old time must not go out; the sweep queues one for the new
+    # time under a new key (the key carries the meeting's SEQUENCE).
+    cancel_pending(turn.session, f"reminder:{meeting.id}.", "the meeting was moved")
     for person in (m.actor, m.mentor):
         tx = texts_for(person)
         message = Message().text(
