@@ -23,7 +23,7 @@ def open_database(url: str, migrate: bool = True) -> sessionmaker[Session]:
     return make_session_factory(make_engine(url))
 
 
-CONSOLE_SWEEP_HOURS = (9, 11, 13, 15)
+CONSOLE_SWEEP_HOURS = (9, 13)
 CONSOLE_CATCH_UP = timedelta(days=62)
 
 
