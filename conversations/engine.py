@@ -14,8 +14,8 @@ from conversations.clock import Clock
 from conversations.messages import Inbound, InboundKind, Message, Outbound
 from conversations.texts import Texts
 from conversations.turn import Refusal, Turn, texts_for
-from storage.models import Person, PlatformIdentity, ProcessedEvent
-from storage.queries import identity, person_by_email
+from storage.models import Person, ProcessedEvent
+from storage.queries import identity, link_identity, person_by_email
 
 log = logging.getLogger(__name__)
 
@@ -103,16 +103,19 @@ class Engine:
         person = person_by_email(session, inbound.email) if inbound.email else None
         if person is None or person.erased_at is not None:
             return None
-        session.add(
-            PlatformIdentity(
-                person=person,
-                platform=inbound.platform,
-                platform_user_id=inbound.user,
-                address=dict(inbound.address),
-                last_seen_at=now,
-            )
+        # Two processes may see the same person's first message at once (a DM and a command):
+        # insert-or-ignore, then read whichever link won.
+        link_identity(
+            session,
+            person_id=person.id,
+            platform=inbound.platform,
+            platform_user_id=inbound.user,
+            address=dict(inbound.address),
+            now=now,
         )
-        return person
+        linked = identity(session, inbound.platform, inbound.user)
+        assert linked is not None
+        return linked.person if linked.person.erased_at is None else None
 
     def _dispatch(self, turn: Turn) -> None:
         inbound = turn.inbound

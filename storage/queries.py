@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -44,6 +46,31 @@ def identity(session: Session, platform: str, platform_user_id: str) -> Platform
             PlatformIdentity.platform_user_id == platform_user_id,
         )
     ).first()
+
+
+def link_identity(
+    session: Session,
+    *,
+    person_id: int,
+    platform: str,
+    platform_user_id: str,
+    address: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Link a platform user to a person once; a link made concurrently elsewhere wins."""
+    values = {
+        "person_id": person_id,
+        "platform": platform,
+        "platform_user_id": platform_user_id,
+        "address": address,
+        "last_seen_at": now,
+    }
+    keys = ["platform", "platform_user_id"]
+    if session.get_bind().dialect.name == "postgresql":
+        stmt: Any = postgresql.insert(PlatformIdentity).values(values)
+    else:
+        stmt = sqlite.insert(PlatformIdentity).values(values)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=keys))
 
 
 def programme_by_name(session: Session, name: str) -> Programme | None:

@@ -155,3 +155,31 @@ def test_a_timezone_that_is_not_a_zone_is_refused_politely(chat: Chat) -> None:
         assert "don't know that timezone" in chat.console.last_form(ACTOR).errors["timezone"]
     chat.submit(ACTOR, timezone="Europe/Stockholm")
     assert "As an actor" in chat.text_seen_by(ACTOR)
+
+
+def test_two_first_messages_at_once_link_the_person_once_without_an_error(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    import threading
+
+    from storage.models import PlatformIdentity
+
+    engines = [Engine(factory, chat.console.clock) for _ in range(4)]
+    barrier = threading.Barrier(len(engines))
+    replies: list[str] = []
+
+    def first_contact(engine: Engine, n: int) -> None:
+        barrier.wait()
+        for outbound in engine.handle(Inbound(
+            platform="slack", user="U123", email=ACTOR, kind=InboundKind.TEXT, text="hello",
+            event_id=f"Ev{n}", received_at=chat.console.clock.now(),
+        )):
+            replies.append(outbound.message.plain_text())
+
+    threads = [threading.Thread(target=first_contact, args=(e, n)) for n, e in enumerate(engines)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any("something went wrong" in r for r in replies)
+    assert _count(factory, PlatformIdentity) == 1
