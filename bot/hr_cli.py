@@ -51,8 +51,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
             "row is valid (or --skip-invalid); re-importing a file changes nothing."
         ),
     )
-    imp.add_argument("kind", choices=("people", "pairs"))
-    imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "target",
+        nargs="+",
+        metavar="[people|pairs] FILE",
+        help="what the file holds (default: told by its header, actor_email means pairs)",
+    )
     imp.add_argument(
         "--skip-invalid", action="store_true", help="write the valid rows, report the others"
     )
@@ -146,7 +150,11 @@ def _import(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    data = args.file.read_bytes()
+    kind, path = _import_target(args.target)
+    data = path.read_bytes()
+    if kind is None:
+        header = data.split(b"\n", 1)[0].lower()
+        kind = "pairs" if b"actor_email" in header else "people"
     big = data.count(b"\n") >= PROGRESS_FROM
 
     def progress(done: int, total: int) -> None:
@@ -157,12 +165,12 @@ def _import(
         end = "\n" if done == total else ""
         print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, file=err)
 
-    importer = import_people if args.kind == "people" else import_pairs
+    importer = import_people if kind == "people" else import_pairs
     report: ImportReport = importer(
         session, now, data, skip_invalid=args.skip_invalid, actor=by, progress=progress
     )
     for line in report.error_lines():
-        print(f"{args.file}: {line}", file=err)
+        print(f"{path}: {line}", file=err)
     if not report.written:
         print(
             f"{len(report.errors)} of {report.rows} rows are invalid: nothing was imported "
@@ -171,11 +179,20 @@ def _import(
         )
         raise _Rollback(1)
     print(
-        f"{args.kind}: {report.created} created, {report.updated} updated, "
+        f"{kind}: {report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged, {len(report.errors)} skipped as invalid",
         file=out,
     )
     return 0
+
+
+def _import_target(target: list[str]) -> tuple[str | None, Path]:
+    """``people FILE``, ``pairs FILE`` or just ``FILE``."""
+    if len(target) == 1:
+        return None, Path(target[0])
+    if len(target) == 2 and target[0] in ("people", "pairs"):
+        return target[0], Path(target[1])
+    raise HrCliError("usage: mentorbot import [people|pairs] FILE")
 
 
 class _Rollback(Exception):

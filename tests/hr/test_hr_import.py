@@ -139,7 +139,11 @@ def test_pairs_import_validates_then_pairs_idempotently(
     with factory() as session:
         assert session.scalar(select(func.count(Mentorship.id))) == 0
     good = "programme;mentor_email;actor_email\npilot;p0@example.com;p1@example.com\n"
-    assert _import(database_url, tmp_path, "pairs", good) == 0
+    (tmp_path / "pairs-only.csv").write_text(good, "utf-8")  # the kind told by the header
+    assert (
+        cli.main(["--database-url", database_url, "import", str(tmp_path / "pairs-only.csv")]) == 0
+    )
+    assert "pairs: 1 created" in capsys.readouterr().out
     assert _import(database_url, tmp_path, "pairs", good) == 0
     assert "0 created, 0 updated, 1 unchanged" in capsys.readouterr().out
     other = "programme,mentor_email,actor_email\nPilot,p4@example.com,p1@example.com\n"
