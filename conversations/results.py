@@ -324,6 +324,19 @@ def render_html(results: Results, locale: str = "en", timezone: str = "Europe/He
         "closed": _("closed"),
         "cancelled": _("ended early"),
     }
+    goal_labels = {
+        "proposed": _("proposed"),
+        "agreed": _("agreed"),
+        "achieved": _("achieved"),
+        "partly": _("partly"),
+        "not_achieved": _("not achieved"),
+        "dropped": _("dropped"),
+    }
+    plan_labels = {
+        "continue_informally": _("continue informally"),
+        "new_goals": _("new goals"),
+        "close": _("close"),
+    }
     charts = {
         "phases": bar_chart(
             _("Pairs by phase"),
@@ -356,7 +369,7 @@ def render_html(results: Results, locale: str = "en", timezone: str = "Europe/He
         ),
         "goals": bar_chart(
             _("Goals by status"),
-            [(_(k.replace("_", " ")), v) for k, v in results.goals.items()],
+            [(goal_labels.get(k, k), v) for k, v in results.goals.items()],
         ),
     }
     ratings = []
@@ -375,7 +388,7 @@ def render_html(results: Results, locale: str = "en", timezone: str = "Europe/He
     continuation_chart = (
         bar_chart(
             _("Continuation plans"),
-            [(_(k.replace("_", " ")), v) for k, v in results.continuation.items()],
+            [(plan_labels.get(k, k), v) for k, v in results.continuation.items()],
         )
         if results.continuation
         else None
