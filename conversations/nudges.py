@@ -15,9 +15,9 @@ nominal moment falls outside working time is queued for the next working moment
 Each nudge: kind, dedupe key, recipients — nominal moment (recipient's time) — what happens
 when the moment has passed.
 
-- ``reminder`` ``reminder:<meeting>.<sequence>:<person>``, both parties, with the open intermediate task
-  and the suggested agenda — 09:00 on the working day before the meeting — sent until the
-  meeting starts (``expires_at`` = meeting start), never after it.
+- ``reminder`` ``reminder:<meeting>.<sequence>:<person>``, both parties, with the open
+  intermediate task and the suggested agenda — 09:00 on the working day before the meeting —
+  sent until the meeting starts (``expires_at`` = meeting start), never after it.
 - ``checkin`` ``checkin:<meeting>:<person>``, both, unless already checked in — meeting end +
   2 h — still sent when late, up to ``GRACE`` after the moment; never expires.
 - ``task_reminder`` ``task:<meeting>:<actor>``, the actor, only with an open intermediate task —

@@ -78,8 +78,7 @@ class Chat:
 
     def send_form(self, email: str, form_id: str, value: str, **fields: str) -> None:
         """Submit a form by id directly, as a forged or stale payload would."""
-        self.console._handle(email, InboundKind.FORM, action_id=form_id, value=value,
-                             form=fields)
+        self.console._handle(email, InboundKind.FORM, action_id=form_id, value=value, form=fields)
 
 
 def seed_people(

@@ -9,9 +9,9 @@ from __future__ import annotations
 import atexit
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -104,7 +104,7 @@ def clock() -> SettableClock:
 
 
 @pytest.fixture
-def chat(factory: sessionmaker[Session], clock: SettableClock) -> "Chat":
+def chat(factory: sessionmaker[Session], clock: SettableClock) -> Chat:
     """The seeded pilot programme, with everyone able to talk through the console."""
     from tests.chat import make_chat, seed_people
 

@@ -11,12 +11,18 @@ import pytest
 MENTORBOT = [sys.executable, "-m", "bot.cli"]
 
 
-def mentorbot(*args: str, db: Path | None = None, cwd: Path | None = None) -> (
-    subprocess.CompletedProcess[str]
-):
+def mentorbot(
+    *args: str, db: Path | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     prefix = ["--database-url", f"sqlite:///{db}"] if db else []
-    return subprocess.run([*MENTORBOT, *prefix, *args], capture_output=True, text=True,
-                          timeout=120, cwd=cwd, check=False)
+    return subprocess.run(
+        [*MENTORBOT, *prefix, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        check=False,
+    )
 
 
 def test_help_documents_every_command() -> None:
@@ -32,11 +38,28 @@ def test_admin_commands_create_a_programme_people_and_a_pair(tmp_path: Path) -> 
     steps = [
         ("programme", "create", "Pilot", "--goals", "Faster orientation", "--duration", "6"),
         ("people", "add", "sanna@example.com", "--name", "Sanna K"),
-        ("people", "add", "aino@example.com", "--name", "Aino V", "--locale", "fi",
-         "--supervisor", "sanna@example.com"),
+        (
+            "people",
+            "add",
+            "aino@example.com",
+            "--name",
+            "Aino V",
+            "--locale",
+            "fi",
+            "--supervisor",
+            "sanna@example.com",
+        ),
         ("people", "add", "mikko@example.com", "--name", "Mikko L"),
-        ("pairs", "add", "--programme", "Pilot", "--mentor", "mikko@example.com", "--actor",
-         "aino@example.com"),
+        (
+            "pairs",
+            "add",
+            "--programme",
+            "Pilot",
+            "--mentor",
+            "mikko@example.com",
+            "--actor",
+            "aino@example.com",
+        ),
     ]
     for step in steps:
         result = mentorbot(*step, db=db)
@@ -48,12 +71,45 @@ def test_admin_commands_create_a_programme_people_and_a_pair(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("pairs", "add", "--programme", "Pilot", "--mentor", "x@example.com", "--actor",
-          "aino@example.com"), "unknown person x@example.com"),
-        (("pairs", "add", "--programme", "Pilot", "--mentor", "aino@example.com", "--actor",
-          "aino@example.com"), "cannot mentor themselves"),
-        (("pairs", "add", "--programme", "Pilot", "--mentor", "mikko@example.com", "--actor",
-          "aino@example.com"), "already has an active mentorship"),
+        (
+            (
+                "pairs",
+                "add",
+                "--programme",
+                "Pilot",
+                "--mentor",
+                "x@example.com",
+                "--actor",
+                "aino@example.com",
+            ),
+            "unknown person x@example.com",
+        ),
+        (
+            (
+                "pairs",
+                "add",
+                "--programme",
+                "Pilot",
+                "--mentor",
+                "aino@example.com",
+                "--actor",
+                "aino@example.com",
+            ),
+            "cannot mentor themselves",
+        ),
+        (
+            (
+                "pairs",
+                "add",
+                "--programme",
+                "Pilot",
+                "--mentor",
+                "mikko@example.com",
+                "--actor",
+                "aino@example.com",
+            ),
+            "already has an active mentorship",
+        ),
         (("people", "add", "not-an-email", "--name", "X"), "not an email address"),
         (("people", "add", "aino@example.com", "--name", "Again"), "already added"),
     ],
@@ -65,8 +121,17 @@ def test_admin_commands_explain_what_is_wrong(
     mentorbot("programme", "create", "Pilot", db=db)
     mentorbot("people", "add", "aino@example.com", "--name", "Aino", db=db)
     mentorbot("people", "add", "mikko@example.com", "--name", "Mikko", db=db)
-    mentorbot("pairs", "add", "--programme", "Pilot", "--mentor", "mikko@example.com",
-              "--actor", "aino@example.com", db=db)
+    mentorbot(
+        "pairs",
+        "add",
+        "--programme",
+        "Pilot",
+        "--mentor",
+        "mikko@example.com",
+        "--actor",
+        "aino@example.com",
+        db=db,
+    )
     result = mentorbot(*args, db=db)
     assert result.returncode == 2
     assert message in result.stderr
@@ -79,8 +144,10 @@ def test_a_console_script_plays_and_a_malformed_line_fails_with_its_number(
     mentorbot("programme", "create", "Pilot", db=db)
     mentorbot("people", "add", "aino@example.com", "--name", "Aino", db=db)
     script = tmp_path / "s.txt"
-    script.write_text("# greeting\nas aino@example.com: hello\nas aino@example.com: click English\n"
-                      "time +1d\n", "utf-8")
+    script.write_text(
+        "# greeting\nas aino@example.com: hello\nas aino@example.com: click English\ntime +1d\n",
+        "utf-8",
+    )
     good = mentorbot("console", "--script", str(script), "--now", "2027-01-11 09:00", db=db)
     assert good.returncode == 0, good.stderr
     assert "Hello Aino!" in good.stdout and "Your timezone" in good.stdout

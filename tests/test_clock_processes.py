@@ -177,10 +177,9 @@ def expected_keys(world: World, until: datetime) -> set[str]:
     keys: set[str] = set()
     with Session(world.engine) as s:
         rows = s.execute(
-            select(Meeting.id, Meeting.seq, Meeting.scheduled_at, Meeting.ics_sequence,
-                   Mentorship).join(
-                Mentorship, Mentorship.id == Meeting.mentorship_id
-            )
+            select(
+                Meeting.id, Meeting.seq, Meeting.scheduled_at, Meeting.ics_sequence, Mentorship
+            ).join(Mentorship, Mentorship.id == Meeting.mentorship_id)
         ).all()
         for meeting_id, seq, at, version, m in rows:
             for person in (m.actor_id, m.mentor_id):

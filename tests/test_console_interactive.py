@@ -28,8 +28,13 @@ def test_a_person_onboards_by_number_and_enter_and_switches_to_someone_else(
 ) -> None:
     prompts, read = _reader(["2", "", "/who", "/time +1d", f"/as {MENTOR}", "/quit"])
     chat.console.say(ACTOR, "hello")
-    run_interactive(chat.console, ACTOR, lambda: [(ACTOR, "Aino"), (MENTOR, "Mikko")],
-                    "Europe/Helsinki", read=read)  # type: ignore[arg-type]
+    run_interactive(
+        chat.console,
+        ACTOR,
+        lambda: [(ACTOR, "Aino"), (MENTOR, "Mikko")],
+        "Europe/Helsinki",
+        read=read,
+    )  # type: ignore[arg-type]
     output = "\n".join(chat.lines)
     assert "As an actor" in output  # the timezone form was submitted with the kept value
     assert "Europe/Helsinki" in "".join(prompts)
@@ -42,10 +47,22 @@ def test_console_rendering_numbers_buttons_and_lists_form_fields() -> None:
         Message()
         .text("Hello *there*")
         .buttons(Button(action_id="a", label="Yes"), Button(action_id="b", label="No"))
-        .add(Form(form_id="f", title="Tell me", inputs=[
-            Input(name="mood", label="Mood", kind="select",
-                  options=[Option(value="ok", label="OK")])],
-            submit_label="Send", errors={"mood": "Pick one"}))
+        .add(
+            Form(
+                form_id="f",
+                title="Tell me",
+                inputs=[
+                    Input(
+                        name="mood",
+                        label="Mood",
+                        kind="select",
+                        options=[Option(value="ok", label="OK")],
+                    )
+                ],
+                submit_label="Send",
+                errors={"mood": "Pick one"},
+            )
+        )
     )
     text = render(message)
     assert "[1] Yes   [2] No" in text

@@ -108,8 +108,7 @@ def test_a_change_by_the_mentor_resets_acceptance_and_stale_accept_buttons_refus
 ) -> None:
     onboard(chat, [ACTOR, MENTOR])
     chat.click(ACTOR, "Propose goals")
-    chat.submit(ACTOR, goal1="Lead planning", success1="On my own", duration="6",
-                share_goals="no")
+    chat.submit(ACTOR, goal1="Lead planning", success1="On my own", duration="6", share_goals="no")
     chat.click(ACTOR, "Accept")
     stale_accept = chat.console.find_button(MENTOR, "Accept")
     chat.click(MENTOR, "Suggest changes")
@@ -127,8 +126,7 @@ def test_accepting_twice_is_refused_politely_and_changes_nothing(
 ) -> None:
     onboard(chat, [ACTOR, MENTOR])
     chat.click(ACTOR, "Propose goals")
-    chat.submit(ACTOR, goal1="Lead planning", success1="On my own", duration="6",
-                share_goals="no")
+    chat.submit(ACTOR, goal1="Lead planning", success1="On my own", duration="6", share_goals="no")
     chat.click(ACTOR, "Accept")
     first = _mentorship(factory).agreement.actor_accepted_at
     chat.click(ACTOR, "agreement.accept")
@@ -141,8 +139,7 @@ def test_someone_elses_agreement_button_is_refused(
 ) -> None:
     onboard(chat, [ACTOR, OTHER_ACTOR, HR])
     chat.click(ACTOR, "Propose goals")
-    chat.submit(ACTOR, goal1="Lead planning", success1="On my own", duration="6",
-                share_goals="no")
+    chat.submit(ACTOR, goal1="Lead planning", success1="On my own", duration="6", share_goals="no")
     accept = chat.console.find_button(ACTOR, "Accept")
     for outsider in (OTHER_ACTOR, HR):
         chat.press(outsider, accept.action_id, accept.value)

@@ -109,10 +109,18 @@ def test_a_forged_form_for_someone_elses_mentorship_is_refused(
 ) -> None:
     onboard(chat, [ACTOR])
     with factory() as session:
-        other = session.scalars(select(Mentorship).where(
-            Mentorship.actor.has(email="olli@example.com"))).one()
-    chat.send_form(ACTOR, "agreement.draft", str(other.id), goal1="Hijack", success1="x",
-                   duration="6", share_goals="yes")
+        other = session.scalars(
+            select(Mentorship).where(Mentorship.actor.has(email="olli@example.com"))
+        ).one()
+    chat.send_form(
+        ACTOR,
+        "agreement.draft",
+        str(other.id),
+        goal1="Hijack",
+        success1="x",
+        duration="6",
+        share_goals="yes",
+    )
     assert "someone else's" in chat.last(ACTOR)
     assert _count(factory, Goal) == 0
 
@@ -140,8 +148,15 @@ def test_a_retried_platform_event_is_processed_once(
 ) -> None:
     onboard(chat, [ACTOR])
     engine = Engine(factory, chat.console.clock)
-    event = Inbound(platform="console", user=ACTOR, email=ACTOR, kind=InboundKind.TEXT,
-                    text="status", event_id="Ev123", received_at=chat.console.clock.now())
+    event = Inbound(
+        platform="console",
+        user=ACTOR,
+        email=ACTOR,
+        kind=InboundKind.TEXT,
+        text="status",
+        event_id="Ev123",
+        received_at=chat.console.clock.now(),
+    )
     assert engine.handle(event)
     assert engine.handle(event) == []
     assert _count(factory, ProcessedEvent) == 1
@@ -170,10 +185,17 @@ def test_two_first_messages_at_once_link_the_person_once_without_an_error(
 
     def first_contact(engine: Engine, n: int) -> None:
         barrier.wait()
-        for outbound in engine.handle(Inbound(
-            platform="slack", user="U123", email=ACTOR, kind=InboundKind.TEXT, text="hello",
-            event_id=f"Ev{n}", received_at=chat.console.clock.now(),
-        )):
+        for outbound in engine.handle(
+            Inbound(
+                platform="slack",
+                user="U123",
+                email=ACTOR,
+                kind=InboundKind.TEXT,
+                text="hello",
+                event_id=f"Ev{n}",
+                received_at=chat.console.clock.now(),
+            )
+        ):
             replies.append(outbound.message.plain_text())
 
     threads = [threading.Thread(target=first_contact, args=(e, n)) for n, e in enumerate(engines)]

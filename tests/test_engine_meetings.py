@@ -3,6 +3,7 @@ the interim evaluation, and the clear end."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 from icalendar import Calendar
@@ -27,8 +28,11 @@ def _meetings(factory: sessionmaker[Session]) -> list[Meeting]:
     with factory() as session:
         return list(
             session.scalars(
-                select(Meeting).join(Mentorship).join(Mentorship.actor)
-                .where(Person.email == ACTOR).order_by(Meeting.seq)
+                select(Meeting)
+                .join(Mentorship)
+                .join(Mentorship.actor)
+                .where(Person.email == ACTOR)
+                .order_by(Meeting.seq)
             )
         )
 
@@ -51,7 +55,7 @@ def test_the_whole_series_is_booked_at_once_every_14_days_never_on_a_weekend(
     meetings = _meetings(factory)
     assert 6 <= len(meetings) <= 13
     local = [m.scheduled_at.astimezone(chat.console.tz) for m in meetings]
-    gaps = {(b.date() - a.date()).days for a, b in zip(local, local[1:], strict=False)}
+    gaps = {(b.date() - a.date()).days for a, b in itertools.pairwise(local)}
     assert gaps == {14}
     assert all(t.weekday() < 5 for t in local)
     assert {t.hour for t in local} == {14}  # the wall-clock time survives daylight saving
@@ -116,8 +120,9 @@ def test_check_in_records_held_ratings_and_the_next_task_for_both(
     _started(chat)
     _to_meeting(chat, factory, 1)
     chat.say(ACTOR, "check-in")
-    chat.submit(ACTOR, held="yes", usefulness="4", rapport="5", task="Draft an agenda",
-                note="I was nervous")
+    chat.submit(
+        ACTOR, held="yes", usefulness="4", rapport="5", task="Draft an agenda", note="I was nervous"
+    )
     assert _meetings(factory)[0].status == MeetingStatus.HELD
     with factory() as session:
         task = session.scalars(select(Task)).one()
@@ -206,8 +211,7 @@ def test_interim_evaluation_opens_after_the_middle_meeting_and_goals_can_be_adju
     meetings = _meetings(factory)
     _to_meeting(chat, factory, (len(meetings) + 1) // 2 + 1)
     chat.say(ACTOR, "evaluate")
-    chat.submit(ACTOR, goal1="4", goal2="2", relationship="5", cadence="right",
-                realistic="partly")
+    chat.submit(ACTOR, goal1="4", goal2="2", relationship="5", cadence="right", realistic="partly")
     chat.click(ACTOR, "Adjust goals")
     chat.submit(ACTOR, subgoals1="Use the template\nDelegate notes")
     with factory() as session:
@@ -225,19 +229,35 @@ def test_closing_needs_both_final_evaluations_and_tells_the_supervisor_without_c
     chat.say(ACTOR, "final evaluation")
     assert "opens two weeks before" in chat.last(ACTOR)
     with factory() as session:
-        end = session.scalars(select(Mentorship.planned_end).where(
-            Mentorship.actor.has(email=ACTOR))).one()
+        end = session.scalars(
+            select(Mentorship.planned_end).where(Mentorship.actor.has(email=ACTOR))
+        ).one()
     assert end is not None
     chat.console.advance(timedelta(days=(end - chat.console.clock.now().date()).days - 10))
     chat.say(ACTOR, "final evaluation")
-    chat.submit(ACTOR, discussion="yes", goal1="achieved", goal2="partly", usefulness="5",
-                changed="Confidence", continuation="continue_informally")
+    chat.submit(
+        ACTOR,
+        discussion="yes",
+        goal1="achieved",
+        goal2="partly",
+        usefulness="5",
+        changed="Confidence",
+        continuation="continue_informally",
+    )
     with factory() as session:
-        assert session.scalars(select(Mentorship.phase).where(
-            Mentorship.actor.has(email=ACTOR))).one() == Phase.CLOSING
+        assert (
+            session.scalars(select(Mentorship.phase).where(Mentorship.actor.has(email=ACTOR))).one()
+            == Phase.CLOSING
+        )
     chat.click(MENTOR, "Final evaluation")
-    chat.submit(MENTOR, discussion="yes", goal1="achieved", goal2="partly", usefulness="4",
-                continuation="continue_informally")
+    chat.submit(
+        MENTOR,
+        discussion="yes",
+        goal1="achieved",
+        goal2="partly",
+        usefulness="4",
+        continuation="continue_informally",
+    )
     with factory() as session:
         m = session.scalars(select(Mentorship).where(Mentorship.actor.has(email=ACTOR))).one()
         assert m.phase == Phase.CLOSED and m.closed_at is not None
@@ -259,10 +279,12 @@ def test_booking_offers_each_person_their_own_calendar_feed_link(
     book(chat)
     links = {}
     for email in (ACTOR, MENTOR):
-        attachment = [b for m in chat.messages(email) for b in m.blocks
-                      if b.type == "attachment"][-1]
+        attachment = [b for m in chat.messages(email) for b in m.blocks if b.type == "attachment"][
+            -1
+        ]
         assert attachment.link and attachment.link.startswith(
-            "https://mentorbot.example.com/calendar/")
+            "https://mentorbot.example.com/calendar/"
+        )
         links[email] = attachment.link
     assert links[ACTOR] != links[MENTOR]
     with factory() as session:
@@ -283,14 +305,24 @@ def test_moving_a_meeting_cancels_a_reminder_still_waiting_for_the_old_time(
     _started(chat)
     meeting = _meetings(factory)[2]
     with transaction(factory) as session:  # as the sweep leaves it outside working hours
-        insert_ignoring_duplicates(session, [outbox_row(
-            person_id=1, kind="reminder",
-            message=Message().text("old time"), dedupe_key=f"reminder:{meeting.id}.0:1",
-            due_at=meeting.scheduled_at, now=chat.console.clock.now())])
+        insert_ignoring_duplicates(
+            session,
+            [
+                outbox_row(
+                    person_id=1,
+                    kind="reminder",
+                    message=Message().text("old time"),
+                    dedupe_key=f"reminder:{meeting.id}.0:1",
+                    due_at=meeting.scheduled_at,
+                    now=chat.console.clock.now(),
+                )
+            ],
+        )
     chat.say(MENTOR, "schedule")
     chat.click(MENTOR, "Move meeting 3")
     chat.submit(MENTOR, date="2027-02-17", time="10:00")
     with factory() as session:
-        row = session.scalars(select(Outbox).where(
-            Outbox.dedupe_key == f"reminder:{meeting.id}.0:1")).one()
+        row = session.scalars(
+            select(Outbox).where(Outbox.dedupe_key == f"reminder:{meeting.id}.0:1")
+        ).one()
     assert row.status == "cancelled" and row.last_error == "the meeting was moved"

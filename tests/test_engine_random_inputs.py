@@ -44,15 +44,39 @@ PEOPLE = (ACTOR, MENTOR, SUPERVISOR, HR, OTHER_ACTOR)
 APOLOGY = "something went wrong"
 # Fields whose text is private to its author (agreement goals, comments and tasks are
 # written for the partner, so they are not in this list).
-PRIVATE_FIELDS = {("checkin", "note"), ("reflection", "text"), ("interim", "comment"),
-                  ("final", "changed")}
+PRIVATE_FIELDS = {
+    ("checkin", "note"),
+    ("reflection", "text"),
+    ("interim", "comment"),
+    ("final", "changed"),
+}
 
 words = st.sampled_from([w for ws in COMMAND_WORDS.values() for w in ws] + ["hello", "?!"])
 free_text = st.text(min_size=0, max_size=30)
 field_value = st.one_of(
-    st.sampled_from(["yes", "no", "1", "3", "5", "7", "0", "6", "24", "2027-01-19",
-                     "2027-02-02", "31.2.", "14:00", "25:00", "right", "achieved",
-                     "continue_informally", "Europe/Helsinki", "x" * 4001]),
+    st.sampled_from(
+        [
+            "yes",
+            "no",
+            "1",
+            "3",
+            "5",
+            "7",
+            "0",
+            "6",
+            "24",
+            "2027-01-19",
+            "2027-02-02",
+            "31.2.",
+            "14:00",
+            "25:00",
+            "right",
+            "achieved",
+            "continue_informally",
+            "Europe/Helsinki",
+            "x" * 4001,
+        ]
+    ),
     free_text,
 )
 
@@ -60,11 +84,17 @@ step = st.one_of(
     st.tuples(st.just("say"), st.sampled_from(PEOPLE), words),
     st.tuples(st.just("say"), st.sampled_from(PEOPLE), free_text),
     st.tuples(st.just("click"), st.sampled_from(PEOPLE), st.integers(1, 6)),
-    st.tuples(st.just("submit"), st.sampled_from(PEOPLE),
-              st.lists(field_value, min_size=1, max_size=12)),
-    st.tuples(st.just("forge"), st.sampled_from(PEOPLE),
-              st.tuples(st.sampled_from(sorted(ACTIONS) + sorted(FORMS)),
-                        st.sampled_from(["1", "2", "3", "1:1", "x", ""]))),
+    st.tuples(
+        st.just("submit"), st.sampled_from(PEOPLE), st.lists(field_value, min_size=1, max_size=12)
+    ),
+    st.tuples(
+        st.just("forge"),
+        st.sampled_from(PEOPLE),
+        st.tuples(
+            st.sampled_from(sorted(ACTIONS) + sorted(FORMS)),
+            st.sampled_from(["1", "2", "3", "1:1", "x", ""]),
+        ),
+    ),
     st.tuples(st.just("time"), st.just(""), st.integers(1, 30)),
 )
 
@@ -110,8 +140,7 @@ def _apply(chat: Any, action: tuple[str, str, Any], counter: list[int]) -> None:
         chat.console.advance(timedelta(days=arg))
 
 
-def _check_invariants(chat: Any, factory: sessionmaker[Session],
-                      phases: dict[int, str]) -> None:
+def _check_invariants(chat: Any, factory: sessionmaker[Session], phases: dict[int, str]) -> None:
     with factory() as session:
         for m in session.scalars(select(Mentorship)):
             before = phases.get(m.id, Phase.START)
@@ -141,10 +170,12 @@ def _check_invariants(chat: Any, factory: sessionmaker[Session],
             assert all(any(line.strip() in s or s in line for s in shared) for line in leaked)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(start=st.sampled_from(["fresh", "booked"]),
-       actions=st.lists(step, min_size=5, max_size=35))
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(start=st.sampled_from(["fresh", "booked"]), actions=st.lists(step, min_size=5, max_size=35))
 def test_random_event_sequences_keep_the_invariants(
     factory: sessionmaker[Session],
     clock: SettableClock,

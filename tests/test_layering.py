@@ -9,8 +9,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent.parent
-PLATFORM_AND_WEB = ("aiohttp", "slack_bolt", "slack_sdk", "microsoft_agents", "jwt", "fastapi",
-                    "flask", "starlette", "apscheduler")
+PLATFORM_AND_WEB = (
+    "aiohttp",
+    "slack_bolt",
+    "slack_sdk",
+    "microsoft_agents",
+    "jwt",
+    "fastapi",
+    "flask",
+    "starlette",
+    "apscheduler",
+)
 FORBIDDEN = {
     "storage": ("conversations", "adapters", "bot", *PLATFORM_AND_WEB),
     "conversations": ("adapters", "bot", *PLATFORM_AND_WEB),
@@ -44,7 +53,9 @@ def test_the_engine_never_asks_which_platform_it_is_on() -> None:
     offences = [
         str(path.relative_to(ROOT))
         for path in (ROOT / "conversations").rglob("*.py")
-        if any(s in path.read_text("utf-8") for s in ('== "slack"', '== "teams"',
-                                                        "== 'slack'", "== 'teams'"))
+        if any(
+            s in path.read_text("utf-8")
+            for s in ('== "slack"', '== "teams"', "== 'slack'", "== 'teams'")
+        )
     ]
     assert not offences

@@ -70,9 +70,9 @@ def test_the_demo_relationship_runs_from_agreement_to_continuation_plan(
         assert session.scalar(select(func.count(Evaluation.id))) == 4  # 2 interim, 2 final
         assert session.scalar(select(func.count(Reflection.id))) == 3
         assert session.scalar(select(func.count(Task.id))) >= 5
-        continuation = set(session.scalars(select(Evaluation.continuation).where(
-            Evaluation.kind == "final")))
+        continuation = set(
+            session.scalars(select(Evaluation.continuation).where(Evaluation.kind == "final"))
+        )
         assert continuation == {"continue_informally"}
-        undelivered = session.scalar(select(func.count(Outbox.id)).where(
-            Outbox.status != "sent"))
+        undelivered = session.scalar(select(func.count(Outbox.id)).where(Outbox.status != "sent"))
         assert undelivered == 0

@@ -103,6 +103,11 @@ def test_the_number_of_statements_per_sweep_does_not_grow_with_the_number_of_pai
     assert counts[1] <= 25  # the reads of nudges.py and the early warnings, the inserts
 
 
+def meeting_of(dedupe_key: str) -> int:
+    """The meeting id in ``reminder:<meeting>.<sequence>:<person>`` or ``checkin:<meeting>:…``."""
+    return int(dedupe_key.split(":")[1].split(".")[0])
+
+
 def test_checkin_is_sent_late_after_downtime_but_a_reminder_never_after_its_meeting(
     db_engine: Engine, factory: sessionmaker[Session]
 ) -> None:
@@ -113,7 +118,7 @@ def test_checkin_is_sent_late_after_downtime_but_a_reminder_never_after_its_meet
     with factory() as s:
         meetings = {m.id: m for m in s.scalars(select(Meeting))}
     for row in rows(factory, "reminder"):
-        meeting = meetings[int(row.dedupe_key.split(":")[1])]
+        meeting = meetings[meeting_of(row.dedupe_key)]
         assert row.due_at < meeting.scheduled_at  # queued only while the meeting is ahead
         assert row.expires_at == meeting.scheduled_at
     checkins = rows(factory, "checkin")
@@ -125,7 +130,7 @@ def test_checkin_is_sent_late_after_downtime_but_a_reminder_never_after_its_meet
     stale = [
         r
         for r in rows(factory, "reminder")
-        if meetings[int(r.dedupe_key.split(":")[1])].scheduled_at <= back and r.created_at == back
+        if meetings[meeting_of(r.dedupe_key)].scheduled_at <= back and r.created_at == back
     ]
     assert stale == []
 
@@ -319,9 +324,14 @@ def test_a_moved_meeting_is_reminded_again_at_its_new_time(
     chat.console.advance(datetime(2027, 2, 3, 10, 0, tzinfo=UTC) - chat.console.clock.now())
     with factory() as session:
         moved = session.scalars(select(Meeting).where(Meeting.seq == 2)).one()
-        rows = list(session.scalars(select(Outbox).where(
-            Outbox.dedupe_key.startswith(f"reminder:{moved.id}."),
-            Outbox.person_id == moved.mentorship.actor_id)))
+        rows = list(
+            session.scalars(
+                select(Outbox).where(
+                    Outbox.dedupe_key.startswith(f"reminder:{moved.id}."),
+                    Outbox.person_id == moved.mentorship.actor_id,
+                )
+            )
+        )
     assert sorted(r.dedupe_key.split(":")[1] for r in rows) == [f"{moved.id}.0", f"{moved.id}.1"]
     assert all(r.status == "sent" for r in rows)
     reminders = [m.plain_text() for m in chat.messages(ACTOR) if "Reminder" in m.plain_text()]

@@ -54,8 +54,15 @@ def _play_a_relationship_with_private_content(chat: Chat, factory: sessionmaker[
     middle = meetings[(len(meetings) + 1) // 2]
     chat.console.advance(middle.scheduled_at + timedelta(hours=1) - chat.console.clock.now())
     chat.say(ACTOR, "evaluate")
-    chat.submit(ACTOR, goal1="2", goal2="1", relationship="1", cadence="too_often",
-                realistic="no", comment=PRIVATE[ACTOR][2])
+    chat.submit(
+        ACTOR,
+        goal1="2",
+        goal2="1",
+        relationship="1",
+        cadence="too_often",
+        realistic="no",
+        comment=PRIVATE[ACTOR][2],
+    )
 
 
 def _every_command(chat: Chat, email: str) -> None:
@@ -119,7 +126,7 @@ def test_the_data_export_holds_only_the_persons_own_content(
 ) -> None:
     _play_a_relationship_with_private_content(chat, factory)
     chat.say(ACTOR, "export my data")
-    export = [b for b in chat.messages(ACTOR)[-1].blocks if b.type == "attachment"][0]
+    export = next(b for b in chat.messages(ACTOR)[-1].blocks if b.type == "attachment")
     assert all(item in export.content for item in PRIVATE[ACTOR])
     assert not any(item in export.content for item in PRIVATE[MENTOR])
     assert '"rapport": 1' in export.content and '"rapport": 2' not in export.content

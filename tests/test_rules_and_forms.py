@@ -29,8 +29,7 @@ def test_horizon_is_three_months_or_six_for_long_relationships() -> None:
     assert rules.horizon_months(12, programme_horizon=9) == 9
 
 
-@given(st.dates(min_value=date(2027, 1, 1), max_value=date(2030, 12, 31)),
-       st.integers(7, 21))
+@given(st.dates(min_value=date(2027, 1, 1), max_value=date(2030, 12, 31)), st.integers(7, 21))
 def test_a_series_never_lands_on_a_weekend(first: date, interval: int) -> None:
     start = datetime.combine(first, time(14, 0), tzinfo=HEL)
     dates = rules.series(start, interval, rules.add_months(first, 6))
@@ -57,17 +56,24 @@ def test_stage_moves_from_early_to_middle_to_late() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2027-03-15", date(2027, 3, 15)), ("15.3.2027", date(2027, 3, 15)),
-     ("15.3.", date(2027, 3, 15)), ("31.2.2027", None), ("2027-02-30", None), ("tomorrow", None),
-     ("1.1.", date(2028, 1, 1))],
+    [
+        ("2027-03-15", date(2027, 3, 15)),
+        ("15.3.2027", date(2027, 3, 15)),
+        ("15.3.", date(2027, 3, 15)),
+        ("31.2.2027", None),
+        ("2027-02-30", None),
+        ("tomorrow", None),
+        ("1.1.", date(2028, 1, 1)),
+    ],
 )
 def test_dates_are_understood_in_iso_and_finnish_forms(text: str, expected: date | None) -> None:
     assert parse_date(text, today=date(2027, 3, 1)) == expected
 
 
-@pytest.mark.parametrize(("text", "expected"),
-                         [("14:00", time(14)), ("9.30", time(9, 30)), ("24:00", None),
-                          ("noon", None)])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("14:00", time(14)), ("9.30", time(9, 30)), ("24:00", None), ("noon", None)],
+)
 def test_times_are_understood(text: str, expected: time | None) -> None:
     assert parse_time(text) == expected
 
@@ -83,11 +89,20 @@ def test_validator_keeps_valid_answers_and_explains_the_invalid_ones() -> None:
 
 @pytest.mark.parametrize(
     ("text", "name"),
-    [("status", "status"), ("Tila", "status"), ("/mentor goals", "goals"),
-     ("export my data", "export"), ("vie tietoni", "export"), ("check-in", "checkin"),
-     ("kirjaa tapaaminen", "checkin"), ("väliarviointi", "evaluate"),
-     ("final evaluation", "close"), ("apua", "help"), ("tehtävät", "tasks"),
-     ("blah", None)],
+    [
+        ("status", "status"),
+        ("Tila", "status"),
+        ("/mentor goals", "goals"),
+        ("export my data", "export"),
+        ("vie tietoni", "export"),
+        ("check-in", "checkin"),
+        ("kirjaa tapaaminen", "checkin"),
+        ("väliarviointi", "evaluate"),
+        ("final evaluation", "close"),
+        ("apua", "help"),
+        ("tehtävät", "tasks"),
+        ("blah", None),
+    ],
 )
 def test_commands_are_understood_in_english_and_finnish(text: str, name: str | None) -> None:
     assert commands.parse(text)[0] == name

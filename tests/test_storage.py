@@ -52,19 +52,42 @@ def test_the_database_allows_one_active_mentorship_per_actor_per_programme(
         admin.add_pair(session, NOW, "P", b.email or "", a.email or "")
         programme_id, a_id, c_id = programme.id, a.id, c.id
     with pytest.raises(IntegrityError), transaction(factory) as session:
-        session.add(Mentorship(programme_id=programme_id, mentor_id=c_id, actor_id=a_id,
-                               phase=Phase.START, created_at=NOW))
+        session.add(
+            Mentorship(
+                programme_id=programme_id,
+                mentor_id=c_id,
+                actor_id=a_id,
+                phase=Phase.START,
+                created_at=NOW,
+            )
+        )
     with transaction(factory) as session:  # a closed one does not count
         session.execute(Mentorship.__table__.update().values(phase=Phase.CLOSED))
-        session.add(Mentorship(programme_id=programme_id, mentor_id=c_id, actor_id=a_id,
-                               phase=Phase.START, created_at=NOW))
+        session.add(
+            Mentorship(
+                programme_id=programme_id,
+                mentor_id=c_id,
+                actor_id=a_id,
+                phase=Phase.START,
+                created_at=NOW,
+            )
+        )
 
 
 def test_outbox_rows_are_written_once_per_dedupe_key(factory: sessionmaker[Session]) -> None:
     with transaction(factory) as session:
         person = admin.add_person(session, NOW, "a@example.com", "A")
-        rows = [outbox_row(person_id=person.id, kind="test", message=Message().text("hi"),
-                           dedupe_key=key, due_at=NOW, now=NOW) for key in ("k1", "k2", "k1")]
+        rows = [
+            outbox_row(
+                person_id=person.id,
+                kind="test",
+                message=Message().text("hi"),
+                dedupe_key=key,
+                due_at=NOW,
+                now=NOW,
+            )
+            for key in ("k1", "k2", "k1")
+        ]
         assert insert_ignoring_duplicates(session, rows[:2]) == 2
         assert insert_ignoring_duplicates(session, rows[2:]) == 0
     with factory() as session:
@@ -90,9 +113,10 @@ def test_admin_refuses_unknown_people_self_mentoring_and_a_second_active_pair(
     for args, message in cases:
         with pytest.raises(admin.AdminError, match=message), transaction(factory) as session:
             admin.add_pair(session, NOW, *args)
-    with pytest.raises(admin.AdminError, match="unknown supervisor"), transaction(
-        factory
-    ) as session:
+    with (
+        pytest.raises(admin.AdminError, match="unknown supervisor"),
+        transaction(factory) as session,
+    ):
         admin.add_person(session, NOW, "c@example.com", "C", supervisor_email="x@example.com")
     with pytest.raises(admin.AdminError, match="3–12"), transaction(factory) as session:
         admin.create_programme(session, NOW, "R", "", admin.ProgrammeFrame(duration_months=24))

@@ -28,9 +28,7 @@ def test_the_finnish_catalogue_translates_every_message() -> None:
         if not message.id:
             continue
         translated = finnish.get(message.id)
-        strings = (
-            translated.string if translated is not None else ""
-        )
+        strings = translated.string if translated is not None else ""
         values = strings if isinstance(strings, tuple | list) else [strings]
         if translated is None or translated.fuzzy or not all(values):
             missing.append(message.id if isinstance(message.id, str) else message.id[0])
@@ -45,8 +43,10 @@ def test_finnish_translations_keep_every_placeholder() -> None:
         source = message.id if isinstance(message.id, str) else message.id[1]
         targets = message.string if isinstance(message.string, tuple) else (message.string,)
         for target in targets:
-            assert set(placeholder.findall(target)) <= set(placeholder.findall(source)) | {
-                "num"}, (source, target)
+            assert set(placeholder.findall(target)) <= set(placeholder.findall(source)) | {"num"}, (
+                source,
+                target,
+            )
 
 
 @pytest.mark.parametrize("locale", ["en", "fi"])
@@ -57,14 +57,27 @@ def test_every_template_macro_renders_in_both_languages(locale: str) -> None:
         source = path.read_text("utf-8")
         for name, params in re.findall(r"{% macro (\w+)\(([^)]*)\) %}", source):
             args = {p.strip(): "X" for p in params.split(",") if p.strip()}
-            for numeric in ("count", "pairs", "months", "days", "n", "total", "revision",
-                            "mentor", "actor"):
+            for numeric in (
+                "count",
+                "pairs",
+                "months",
+                "days",
+                "n",
+                "total",
+                "revision",
+                "mentor",
+                "actor",
+            ):
                 if numeric in args:
                     args[numeric] = 2  # type: ignore[assignment]
             rendered = texts.t(f"{path.stem}.{name}", **args)
             assert rendered.strip(), f"{path.stem}.{name} rendered empty in {locale}"
-        assert meta.find_undeclared_variables(env.parse(source)) <= {"_", "gettext",
-                                                                     "ngettext", "u"}
+        assert meta.find_undeclared_variables(env.parse(source)) <= {
+            "_",
+            "gettext",
+            "ngettext",
+            "u",
+        }
 
 
 def test_user_text_is_marked_so_adapters_can_escape_it() -> None:
