@@ -23,7 +23,7 @@ PLATFORM_AND_WEB = (
 FORBIDDEN = {
     "storage": ("conversations", "adapters", "bot", *PLATFORM_AND_WEB),
     "conversations": ("adapters", "bot", *PLATFORM_AND_WEB),
-    "adapters": ("bot",),
+    "adapters": ("bot", "storage"),
 }
 
 

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.console.render import render
+from conversations import directory
 from conversations.clock import SettableClock
 from conversations.delivery import Recipient
 from conversations.engine import Engine
 from conversations.messages import Button, Form, Inbound, InboundKind, Message, Outbound
-from storage.models import Person
 
 PLATFORM = "console"
 MAX_REMEMBERED = 30
@@ -156,11 +156,9 @@ class ConsoleSession:
     def _print_reply(self, email: str, outbound: Outbound) -> None:
         name = email
         target = email
-        if outbound.person_id is not None:
-            with self.factory() as session:
-                person = session.get(Person, outbound.person_id)
-                if person is not None:
-                    name, target = person.name, person.email or email
+        recipient = directory.contact(self.factory, outbound.person_id)
+        if recipient is not None:
+            name, target = recipient.name, recipient.email or email
         self.show(target, name, outbound.message)
 
     def _after(self) -> None:

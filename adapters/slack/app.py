@@ -32,7 +32,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.slack import lookup
 from adapters.slack.render import (
     FORM_CALLBACK,
     MAX_MODAL_BLOCKS,
@@ -45,6 +44,7 @@ from adapters.slack.render import (
     view_values,
 )
 from adapters.slack.sender import PLATFORM, SlackSender, open_dm
+from conversations import directory
 from conversations.engine import Engine
 from conversations.messages import Form, Inbound, InboundKind, Message, Outbound
 from conversations.texts import Texts
@@ -366,7 +366,7 @@ class SlackAdapter:
             wanted = json.loads(str(body["actions"][0].get("value") or "{}"))
         except ValueError:
             wanted = {}
-        found = await asyncio.to_thread(lookup.open_form, self.factory, PLATFORM, user)
+        found = await asyncio.to_thread(directory.open_form, self.factory, PLATFORM, user)
         form = found.form
         if (
             form is not None
@@ -450,7 +450,7 @@ class SlackAdapter:
                 blocks.append({"type": "divider"})
             blocks.extend(blocks_for(outbound.message))
         if any(o.person_id is not None for o in outbounds):
-            locale = await asyncio.to_thread(lookup.locale_of, self.factory, PLATFORM, user)
+            locale = await asyncio.to_thread(directory.locale_of, self.factory, PLATFORM, user)
             blocks.append({"type": "divider"})
             blocks.append(_shortcuts(Texts(locale)))
         view = {"type": "home", "blocks": _fit_home(blocks)}
@@ -472,7 +472,9 @@ class SlackAdapter:
             self._dm[user] = hint
             return hint
         if user not in self._dm:
-            stored = await asyncio.to_thread(lookup.stored_channel, self.factory, PLATFORM, user)
+            stored = _channel(
+                await asyncio.to_thread(directory.stored_address, self.factory, PLATFORM, user)
+            )
             self._dm[user] = stored or await open_dm(self.client, user)
         return self._dm[user]
 
@@ -503,7 +505,7 @@ class SlackAdapter:
 
     async def _apologise(self, user: str, channel: str | None) -> None:
         try:
-            locale = await asyncio.to_thread(lookup.locale_of, self.factory, PLATFORM, user)
+            locale = await asyncio.to_thread(directory.locale_of, self.factory, PLATFORM, user)
             target = channel or await self.dm_channel(user)
             apology = Message().text(Texts(locale).t("common.apology"))
             await self.sender.post(target, render_message(apology))
@@ -590,3 +592,9 @@ def mount(
     else:
         app.router.add_post("/slack/events", adapter.handle_request)
     return adapter
+
+
+def _channel(address: dict[str, object]) -> str | None:
+    """The DM channel id in a stored Slack address, if any."""
+    channel = address.get("channel")
+    return channel if isinstance(channel, str) and channel else None

@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.teams.cards import card_attachment
 from adapters.teams.connector import TeamsConfig, TeamsConnector, TokenProviderFactory
 from adapters.teams.inbound import kind_of, reference_of, to_inbound
+from conversations import directory
 from conversations.clock import Clock
 from conversations.delivery import SendError
 from conversations.engine import Engine
 from conversations.messages import Form, Inbound, InboundKind, Outbound
 from conversations.texts import Texts
-from storage.models import Person
 
 log = logging.getLogger(__name__)
 
@@ -111,12 +111,11 @@ class TeamsBot:
     def _run_engine(self, inbound: Inbound) -> list[tuple[Outbound, str | None]]:
         """The engine's direct replies (queued ones wait for the outbox), with each locale."""
         replies = [o for o in self.engine.handle(inbound) if not o.queued]
-        with self.factory() as session:
-            out = []
-            for outbound in replies:
-                person = session.get(Person, outbound.person_id) if outbound.person_id else None
-                out.append((outbound, person.locale if person else None))
-            return out
+        out = []
+        for outbound in replies:
+            recipient = directory.contact(self.factory, outbound.person_id)
+            out.append((outbound, recipient.locale if recipient else None))
+        return out
 
     async def _member(self, reference: dict[str, Any], user_id: str) -> dict[str, Any]:
         """The conversation member (email, name), cached per process; {} if unavailable."""
