@@ -2,49 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conversations import rules
+from conversations.hr_admin import ProgrammeFrame, add_programme, audit
 from conversations.pairing import PairingError, create_mentorship
 from conversations.texts import LOCALES
-from storage.models import AuditLog, Mentorship, Person, Programme
+from storage.models import Mentorship, Person, Programme
 from storage.queries import person_by_email, programme_by_name
+
+__all__ = [
+    "AdminError",
+    "ProgrammeFrame",
+    "add_pair",
+    "add_person",
+    "create_programme",
+    "list_programmes",
+]
 
 
 class AdminError(ValueError):
     """An admin request that cannot be done; the message tells the operator why."""
-
-
-@dataclass(frozen=True)
-class ProgrammeFrame:
-    duration_months: int = rules.DEFAULT_DURATION_MONTHS
-    meeting_interval_days: int = rules.DEFAULT_INTERVAL_DAYS
-    booking_horizon_months: int | None = None
-    max_actors_per_mentor: int = 2
-
-
-def audit(
-    session: Session,
-    now: datetime,
-    actor: str,
-    action: str,
-    subject: Person | None = None,
-    **detail: Any,
-) -> None:
-    session.add(
-        AuditLog(
-            at=now,
-            actor=actor,
-            action=action,
-            subject_person_id=subject.id if subject else None,
-            detail=detail,
-        )
-    )
 
 
 def create_programme(
@@ -55,6 +36,7 @@ def create_programme(
     frame: ProgrammeFrame,
     actor: str = "cli",
 ) -> Programme:
+    """Validate the frame and create the programme (audited)."""
     name = name.strip()
     if not name or len(name) > 200:
         raise AdminError("a programme needs a name of 1–200 characters")
@@ -62,23 +44,14 @@ def create_programme(
         raise AdminError(f"a programme called '{name}' already exists")
     if not rules.MIN_DURATION_MONTHS <= frame.duration_months <= rules.MAX_DURATION_MONTHS:
         raise AdminError("the duration must be 3–12 months")
-    if not 7 <= frame.meeting_interval_days <= 31:
+    if not rules.MIN_INTERVAL_DAYS <= frame.meeting_interval_days <= rules.MAX_INTERVAL_DAYS:
         raise AdminError("meetings should be 7–31 days apart (the model says 14)")
-    if frame.booking_horizon_months is not None and not 3 <= frame.booking_horizon_months <= 12:
+    horizon = frame.booking_horizon_months
+    if horizon is not None and not (
+        rules.MIN_HORIZON_MONTHS <= horizon <= rules.MAX_HORIZON_MONTHS
+    ):
         raise AdminError("the booking horizon must be 3–12 months")
-    programme = Programme(
-        name=name,
-        goals=goals,
-        duration_months=frame.duration_months,
-        meeting_interval_days=frame.meeting_interval_days,
-        booking_horizon_months=frame.booking_horizon_months,
-        max_actors_per_mentor=frame.max_actors_per_mentor,
-        created_at=now,
-    )
-    session.add(programme)
-    session.flush()
-    audit(session, now, actor, "programme.create", programme=name)
-    return programme
+    return add_programme(session, now, actor, name, goals, frame)
 
 
 def list_programmes(session: Session) -> list[tuple[Programme, int]]:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from conversations import rules
 from conversations.messages import Message
 from conversations.outbox import insert_ignoring_duplicates, outbox_row
 from conversations.texts import user_text
@@ -34,6 +35,7 @@ from storage.models import (
     Person,
     Phase,
     PlatformIdentity,
+    Programme,
     Reflection,
     Task,
     WorkshopSignup,
@@ -62,6 +64,35 @@ def audit(
             detail=detail,
         )
     )
+
+
+@dataclass(frozen=True)
+class ProgrammeFrame:
+    """The frame HR sets for a programme: defaults every pair's agreement starts from."""
+
+    duration_months: int = rules.DEFAULT_DURATION_MONTHS
+    meeting_interval_days: int = rules.DEFAULT_INTERVAL_DAYS
+    booking_horizon_months: int | None = None
+    max_actors_per_mentor: int = 2
+
+
+def add_programme(
+    session: Session, now: datetime, by: str, name: str, goals: str, frame: ProgrammeFrame
+) -> Programme:
+    """Create an (already validated) programme and audit it."""
+    programme = Programme(
+        name=name,
+        goals=goals,
+        duration_months=frame.duration_months,
+        meeting_interval_days=frame.meeting_interval_days,
+        booking_horizon_months=frame.booking_horizon_months,
+        max_actors_per_mentor=frame.max_actors_per_mentor,
+        created_at=now,
+    )
+    session.add(programme)
+    session.flush()
+    audit(session, now, by, "programme.create", programme=name)
+    return programme
 
 
 def actor_label(person: Person) -> str:

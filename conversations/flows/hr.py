@@ -11,7 +11,14 @@ from sqlalchemy import func, select
 from conversations import forms, rules
 from conversations.early_warnings import alert_message, open_alerts
 from conversations.flows.common import is_hr_or_refuse, phase_label
-from conversations.hr_admin import actor_label, audit, end_mentorship, set_hr
+from conversations.hr_admin import (
+    ProgrammeFrame,
+    actor_label,
+    add_programme,
+    audit,
+    end_mentorship,
+    set_hr,
+)
 from conversations.messages import Button, Form, Input, Message, Option
 from conversations.pairing import create_mentorship
 from conversations.registry import action, command, form
@@ -133,8 +140,12 @@ def save_programme(turn: Turn, _value: str, fields: dict[str, str]) -> None:
     name = v.text("name", 200)
     goals = v.text("goals", 4000, required=False) or ""
     duration = v.integer("duration", rules.MIN_DURATION_MONTHS, rules.MAX_DURATION_MONTHS)
-    interval = v.integer("interval", 7, 31)
-    horizon = v.integer("horizon", 3, 12) if (fields.get("horizon") or "").strip() else None
+    interval = v.integer("interval", rules.MIN_INTERVAL_DAYS, rules.MAX_INTERVAL_DAYS)
+    horizon = (
+        v.integer("horizon", rules.MIN_HORIZON_MONTHS, rules.MAX_HORIZON_MONTHS)
+        if (fields.get("horizon") or "").strip()
+        else None
+    )
     max_actors = v.integer("max_actors", 1, 10)
     if name and programme_by_name(turn.session, name):
         v.errors["name"] = turn.tx.t("hr.programme_exists", name=user_text(name))
@@ -143,18 +154,19 @@ def save_programme(turn: Turn, _value: str, fields: dict[str, str]) -> None:
         return
     assert name and duration and interval and max_actors
     forms.close(turn.session, turn.person)
-    programme = Programme(
-        name=name,
-        goals=goals,
-        duration_months=duration,
-        meeting_interval_days=interval,
-        booking_horizon_months=horizon,
-        max_actors_per_mentor=max_actors,
-        created_at=turn.now,
+    add_programme(
+        turn.session,
+        turn.now,
+        _by(turn),
+        name,
+        goals,
+        ProgrammeFrame(
+            duration_months=duration,
+            meeting_interval_days=interval,
+            booking_horizon_months=horizon,
+            max_actors_per_mentor=max_actors,
+        ),
     )
-    turn.session.add(programme)
-    turn.session.flush()
-    audit(turn.session, turn.now, _by(turn), "programme.create", programme=name)
     turn.say(
         turn.tx.t("hr.programme_created", name=user_text(name), months=duration, days=interval)
     )
