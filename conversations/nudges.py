@@ -50,6 +50,7 @@ once, and drops the rest instead of sending a burst of stale messages.
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from collections import defaultdict
@@ -523,6 +524,12 @@ def _meeting_nudges(
     evaluated: set[tuple[int, int, str]],
 ) -> None:
     now = plan.now
+    # The real next meeting (it keeps its wall-clock time across daylight saving, and may have
+    # been moved); ``at + interval`` only when it is not booked.
+    following: dict[int, datetime] = {}
+    for current, after in itertools.pairwise(meetings):
+        if current.mentorship_id == after.mentorship_id:
+            following[current.id] = after.at
     for mt in meetings:
         pair = pairs.get(mt.mentorship_id)
         if pair is None:
@@ -562,8 +569,8 @@ def _meeting_nudges(
                     nominal=nominal,
                     build=partial(_checkin, person, partner, mt),
                 )
-            midpoint = mt.at + interval / 2
-            next_at = mt.at + interval
+            next_at = following.get(mt.id, mt.at + interval)
+            midpoint = mt.at + (next_at - mt.at) / 2
             if midpoint <= now < min(midpoint + GRACE, next_at):
                 if tasks and person.id == pair.actor.id:
                     plan.add(

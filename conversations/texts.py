@@ -124,9 +124,10 @@ class Texts:
         return str(format_date(value, fmt, locale=self.locale))
 
     def time(self, value: datetime) -> str:
-        return str(format_time(value.astimezone(self.tz), "HH:mm", locale=self.locale))
+        fmt = "HH.mm" if self.locale == "fi" else "HH:mm"
+        return str(format_time(value.astimezone(self.tz), fmt, locale=self.locale))
 
     def datetime(self, value: datetime) -> str:
         local = value.astimezone(self.tz)
-        fmt = "EEE d.M.yyyy 'klo' HH:mm" if self.locale == "fi" else "EEE d MMM yyyy, HH:mm"
+        fmt = "EEE d.M.yyyy 'klo' HH.mm" if self.locale == "fi" else "EEE d MMM yyyy, HH:mm"
         return str(format_datetime(local, fmt, tzinfo=self.tz, locale=self.locale))

@@ -74,7 +74,7 @@ def test_reminder_is_queued_at_nine_on_the_working_day_before_and_expires_at_the
     assert len(english) == len(finnish) == 1
     assert "meeting 1 of 13" in english[0] and "Tue 12 Jan 2027, 10:00" in english[0]
     assert "Opening" in english[0]  # the suggested course of the meeting
-    assert "12.1.2027 klo 10:00" in finnish[0]
+    assert "12.1.2027 klo 10.00" in finnish[0]
 
 
 def test_sweeping_twice_creates_nothing_twice(
@@ -336,3 +336,21 @@ def test_a_moved_meeting_is_reminded_again_at_its_new_time(
     assert all(r.status == "sent" for r in rows)
     reminders = [m.plain_text() for m in chat.messages(ACTOR) if "Reminder" in m.plain_text()]
     assert "Thu 4 Feb 2027" in reminders[-1]
+
+
+def test_the_mid_interval_reminder_names_the_next_meeting_at_its_wall_clock_time_after_dst(
+    chat: Chat,
+) -> None:
+    from tests.chat import ACTOR, MENTOR, agree, book, onboard
+
+    onboard(chat, [ACTOR, MENTOR])
+    agree(chat)
+    chat.console.advance(datetime(2027, 3, 1, 8, 0, tzinfo=UTC) - chat.console.clock.now())
+    book(chat, date="2027-03-16", time="14:00")  # the next one, 30 March, is after the DST change
+    chat.console.advance(datetime(2027, 3, 16, 14, 0, tzinfo=UTC) - chat.console.clock.now())
+    chat.say(ACTOR, "check-in")
+    chat.submit(ACTOR, held="yes", usefulness="4", rapport="4", task="Draft the agenda")
+    chat.console.advance(datetime(2027, 3, 24, 12, 0, tzinfo=UTC) - chat.console.clock.now())
+    halfway = [m.plain_text() for m in chat.messages(ACTOR) if "Halfway" in m.plain_text()]
+    assert halfway, "the mid-interval nudges arrived"
+    assert all("Tue 30 Mar 2027, 14:00" in text for text in halfway)

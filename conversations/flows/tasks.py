@@ -25,7 +25,7 @@ def list_tasks(turn: Turn, rest: str) -> None:
     buttons = []
     for task in items:
         mark = "✓" if task.status == TaskStatus.DONE else "○"
-        due = f" ({tx._('by %(when)s', when=tx.date(task.due_at))})" if task.due_at else ""
+        due = " (" + tx._("by %(when)s", when=tx.date(task.due_at)) + ")" if task.due_at else ""
         lines.append(f"{mark} {user_text(task.text)}{due}")
         if task.status == TaskStatus.OPEN:
             buttons.append(task_done_button(turn, task))
