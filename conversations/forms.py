@@ -8,12 +8,30 @@ from datetime import date, datetime, time
 
 from sqlalchemy.orm import Session
 
-from conversations.messages import Form, Message
+from conversations.messages import Form, Message, Option
 from conversations.texts import Texts
 from conversations.turn import Turn
 from storage.models import DialogueState, Person
 
 RATING_MIN, RATING_MAX = 1, 5
+
+
+def numbers(low: int, high: int) -> list[Option]:
+    """Options ``low``…``high`` (inclusive), e.g. months of a duration."""
+    return [Option(value=str(n), label=str(n)) for n in range(low, high + 1)]
+
+
+def rating_options() -> list[Option]:
+    """The 1–5 scale of every rating."""
+    return numbers(RATING_MIN, RATING_MAX)
+
+
+def yes_no(tx: Texts, no_label: str | None = None) -> list[Option]:
+    """Yes/no options with the values ``yes`` and ``no``."""
+    return [
+        Option(value="yes", label=tx._("Yes")),
+        Option(value="no", label=no_label or tx._("No")),
+    ]
 
 
 def offer(turn: Turn, form: Form, intro: str | None = None) -> None:

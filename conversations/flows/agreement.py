@@ -5,7 +5,7 @@ from __future__ import annotations
 from conversations import forms, rules
 from conversations.flows.common import goals_text, party_mentorship, pick_mentorship
 from conversations.flows.supervisor import queue_kickoff
-from conversations.messages import Button, Form, Input, Message, Option
+from conversations.messages import Button, Form, Input, Message
 from conversations.registry import action, command, form
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
@@ -92,10 +92,7 @@ def draft_form(turn: Turn, m: Mentorship) -> Form:
             name="duration",
             label=tx._("Duration in months"),
             kind="select",
-            options=[
-                Option(value=str(n), label=str(n))
-                for n in range(rules.MIN_DURATION_MONTHS, rules.MAX_DURATION_MONTHS + 1)
-            ],
+            options=forms.numbers(rules.MIN_DURATION_MONTHS, rules.MAX_DURATION_MONTHS),
         )
     )
     inputs.append(
@@ -103,7 +100,7 @@ def draft_form(turn: Turn, m: Mentorship) -> Form:
             name="share_goals",
             label=tx._("May the goal titles be shown to the supervisor?"),
             kind="select",
-            options=[Option(value="yes", label=tx._("Yes")), Option(value="no", label=tx._("No"))],
+            options=forms.yes_no(tx),
             hint=tx._("Only the actor decides this. The supervisor never sees anything else."),
         )
     )

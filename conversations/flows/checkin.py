@@ -5,7 +5,7 @@ from __future__ import annotations
 from conversations import forms, progress
 from conversations.flows.common import party_mentorship, pick_mentorship
 from conversations.flows.tasks import task_done_button
-from conversations.messages import Button, Form, Input, Message, Option
+from conversations.messages import Button, Form, Input, Message
 from conversations.registry import action, command, form
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
@@ -31,7 +31,7 @@ TASK_MAX = 1000
 
 def checkin_form(turn: Turn, meeting: Meeting) -> Form:
     tx = turn.tx
-    ratings = [Option(value=str(n), label=str(n)) for n in range(1, 6)]
+    ratings = forms.rating_options()
     return Form(
         form_id="checkin",
         title=tx._("Check-in: meeting %(n)s", n=meeting.seq),
@@ -41,10 +41,7 @@ def checkin_form(turn: Turn, meeting: Meeting) -> Form:
                 name="held",
                 label=tx._("Did the meeting happen?"),
                 kind="select",
-                options=[
-                    Option(value="yes", label=tx._("Yes")),
-                    Option(value="no", label=tx._("No")),
-                ],
+                options=forms.yes_no(tx),
             ),
             Input(
                 name="usefulness",

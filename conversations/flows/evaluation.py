@@ -33,10 +33,6 @@ ATTAINMENT_STATUS = {
 }
 
 
-def _ratings() -> list[Option]:
-    return [Option(value=str(n), label=str(n)) for n in range(1, 6)]
-
-
 # --- interim ------------------------------------------------------------------------------
 
 
@@ -47,7 +43,7 @@ def interim_form(turn: Turn, m: Mentorship) -> Form:
             name=f"goal{i}",
             label=tx._("Progress on “%(goal)s” (1–5)", goal=g.title),
             kind="rating",
-            options=_ratings(),
+            options=forms.rating_options(),
         )
         for i, g in enumerate(top_goals(m), 1)
     ]
@@ -56,7 +52,7 @@ def interim_form(turn: Turn, m: Mentorship) -> Form:
             name="relationship",
             label=tx._("How well does the mentoring relationship work? (1–5)"),
             kind="rating",
-            options=_ratings(),
+            options=forms.rating_options(),
         ),
         Input(
             name="cadence",
@@ -269,10 +265,7 @@ def final_form(turn: Turn, m: Mentorship) -> Form:
             name="discussion",
             label=tx._("Have you had the final discussion together?"),
             kind="select",
-            options=[
-                Option(value="yes", label=tx._("Yes")),
-                Option(value="no", label=tx._("Not yet")),
-            ],
+            options=forms.yes_no(tx, no_label=tx._("Not yet")),
         ),
     ]
     inputs += [
@@ -289,7 +282,7 @@ def final_form(turn: Turn, m: Mentorship) -> Form:
             name="usefulness",
             label=tx._("How useful was the mentoring overall? (1–5)"),
             kind="rating",
-            options=_ratings(),
+            options=forms.rating_options(),
         ),
         Input(
             name="changed",

@@ -89,7 +89,7 @@ def revoke_hr(turn: Turn, rest: str) -> None:
 
 def programme_form(turn: Turn) -> Form:
     tx = turn.tx
-    months = [Option(value=str(n), label=str(n)) for n in range(3, 13)]
+    months = forms.numbers(rules.MIN_DURATION_MONTHS, rules.MAX_DURATION_MONTHS)
     return Form(
         form_id="hr.programme",
         title=tx._("New programme"),
