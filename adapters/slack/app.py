@@ -296,7 +296,8 @@ class SlackAdapter:
         result = await self._turn(inbound)
         if inbound.email is None and _unknown(result):
             # one first contact at a time per user in this process, so that a DM and a
-            # command sent together do not both link the same person
+            # command sent together ask users.info once; linking itself is safe across
+            # processes (the engine inserts the identity with insert-or-ignore)
             async with self._linking.setdefault(inbound.user, asyncio.Lock()):
                 again = inbound.model_copy(update={"event_id": None})
                 result = await self._turn(again)
