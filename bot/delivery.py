@@ -38,7 +38,7 @@ from bot.ratelimit import RateLimiter
 from conversations.delivery import Recipient, Sender, SendError
 from conversations.messages import Message
 from storage.db import transaction
-from storage.models import Outbox, OutboxStatus, Person, PlatformIdentity
+from storage.models import Channel, Outbox, OutboxStatus, Person, PlatformIdentity
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,8 @@ def channel_of(recipient: Recipient) -> str:
     conversation = address.get("conversation")
     if isinstance(conversation, dict) and conversation.get("id"):
         return str(conversation["id"])
+    if recipient.channel_id is not None:
+        return f"channel-{recipient.channel_id}"
     return recipient.platform_user_id or f"person-{recipient.person_id}"
 
 
@@ -258,11 +260,17 @@ class DeliveryWorker:
                     Outbox.payload,
                     Outbox.expires_at,
                     Outbox.person_id,
+                    Outbox.channel_id,
                 )
                 .where(Outbox.id.in_(ids))
                 .order_by(Outbox.next_attempt_at, Outbox.id)
             ).all()
-            recipients = self._recipients(session, {r.person_id for r in rows})
+            recipients = self._recipients(
+                session, {r.person_id for r in rows if r.person_id is not None}
+            )
+            channels = self._channels(
+                session, {r.channel_id for r in rows if r.channel_id is not None}
+            )
             claimed = [
                 Claimed(
                     id=r.id,
@@ -271,7 +279,11 @@ class DeliveryWorker:
                     attempts=r.attempts,
                     payload=r.payload,
                     expires_at=r.expires_at,
-                    recipient=recipients[r.person_id],
+                    recipient=(
+                        recipients[r.person_id]
+                        if r.person_id is not None
+                        else channels[r.channel_id]
+                    ),
                 )
                 for r in rows
             ]
@@ -289,6 +301,25 @@ class DeliveryWorker:
         ):
             latest[ident.person_id] = ident
         return {pid: _recipient(p, latest.get(pid)) for pid, p in people.items()}
+
+    @staticmethod
+    def _channels(session: Session, channel_ids: set[int]) -> dict[int, Recipient]:
+        """Shared channels as recipients (one query); the address is what their sender needs."""
+        if not channel_ids:
+            return {}
+        return {
+            c.id: Recipient(
+                person_id=None,
+                name=c.name,
+                email=None,
+                locale=c.locale,
+                platform=c.platform,
+                platform_user_id=None,
+                address=dict(c.address),
+                channel_id=c.id,
+            )
+            for c in session.scalars(select(Channel).where(Channel.id.in_(channel_ids)))
+        }
 
     async def _send(self, row: Claimed, now: datetime) -> _Outcome:
         if row.expires_at is not None and row.expires_at <= now:

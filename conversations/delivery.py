@@ -10,15 +10,17 @@ from conversations.messages import Message
 
 @dataclass(frozen=True)
 class Recipient:
-    """Who a queued message is for, and how their platform reaches them."""
+    """Who a queued message is for, and how their platform reaches them: a person, or (for
+    HR's announcements) a shared channel, with ``person_id`` None and ``channel_id`` set."""
 
-    person_id: int
+    person_id: int | None
     name: str
     email: str | None
     locale: str
     platform: str | None
     platform_user_id: str | None
     address: dict[str, Any] = field(default_factory=dict)
+    channel_id: int | None = None
 
 
 class SendError(Exception):

@@ -168,6 +168,7 @@ class Message(BaseModel):
             elif isinstance(b, Form):
                 parts.append(b.title)
                 parts.extend(i.label for i in b.inputs)
+                parts.extend(i.hint for i in b.inputs if i.hint)
                 parts.extend(b.values.values())
                 parts.extend(b.errors.values())
             elif isinstance(b, Attachment):

@@ -15,17 +15,20 @@ from storage.models import Outbox, OutboxStatus
 
 def outbox_row(
     *,
-    person_id: int,
+    person_id: int | None,
     kind: str,
     message: Message,
     dedupe_key: str,
     due_at: datetime,
     now: datetime,
     expires_at: datetime | None = None,
+    channel_id: int | None = None,
 ) -> dict[str, Any]:
+    """One outbox row for ``insert_ignoring_duplicates``: to a person, or to a channel."""
     return {
         "dedupe_key": dedupe_key[:200],
         "person_id": person_id,
+        "channel_id": channel_id,
         "kind": kind,
         "payload": message.model_dump(mode="json"),
         "due_at": due_at,

@@ -13,6 +13,7 @@ HELP = """Console commands (everything else is sent to Mentorbot as the current 
   /as EMAIL        talk as someone else          /who     the people you can be
   /time +14d       move time (+3h, +30m, +2w)    /time 2027-03-01 10:00   set time
   /now             show the simulated time       /quit    leave
+  /channel #name   add Mentorbot to a shared channel (for HR announcements)
   a number         press that button of the last message
 When a form appears, answer its fields one by one (Enter keeps the shown value)."""
 
@@ -44,6 +45,8 @@ def run_interactive(
                     console.out(f"  {who_email:40} {name}")
             elif line == "/now":
                 console.out(console.clock.now().isoformat(timespec="minutes"))
+            elif line.startswith("/channel "):
+                console.join_channel(line[9:])
             elif line.startswith("/as "):
                 current = line[4:].strip()
                 console.say(current, "status")

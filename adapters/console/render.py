@@ -56,5 +56,7 @@ def render_form(form: Form) -> str:
         )
         if field.name in form.errors:
             lines.append(f"       ⚠ {strip_user_marks(form.errors[field.name])}")
+        elif field.hint:
+            lines.append(f"       ℹ {strip_user_marks(field.hint)}")
     lines.append(f"     → {form.submit_label}")
     return "\n".join(lines)

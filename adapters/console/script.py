@@ -6,6 +6,7 @@
     as aino@example.com: status
     as aino@example.com: click Propose goals      (a button label, action id or number)
     as aino@example.com: submit goal1=Lead a team; success1=I run our weekly planning
+    channel #mentoring             (someone adds Mentorbot to a shared channel)
 
 In ``submit`` values, ``\\;`` is a literal semicolon and ``\\n`` a line break.
 """
@@ -33,7 +34,7 @@ class ScriptError(Exception):
 class Step:
     line_no: int
     line: str
-    kind: str  # say | click | submit | advance | set_time
+    kind: str  # say | click | submit | advance | set_time | channel
     email: str = ""
     text: str = ""
     fields: tuple[tuple[str, str], ...] = ()
@@ -89,9 +90,14 @@ def parse(lines: Iterable[str], timezone: str) -> list[Step]:
                 raise ScriptError(no, raw, "expected 'time +14d' or 'time YYYY-MM-DD HH:MM'")
             steps.append(Step(no, line, "set_time", when=when))
             continue
+        if line.lower().startswith("channel "):
+            steps.append(Step(no, line, "channel", text=line[8:].strip()))
+            continue
         m = _AS.match(line)
         if not m:
-            raise ScriptError(no, raw, "expected 'as EMAIL: …', 'time …' or '# comment'")
+            raise ScriptError(
+                no, raw, "expected 'as EMAIL: …', 'time …', 'channel #name' or '# comment'"
+            )
         email, rest = m[1], m[2].strip()
         if rest.lower().startswith("click "):
             steps.append(Step(no, line, "click", email=email, text=rest[6:].strip()))
@@ -120,6 +126,7 @@ class Driver(Protocol):
     def click(self, email: str, target: str) -> None: ...
     def submit(self, email: str, answers: dict[str, str]) -> None: ...
     def advance(self, delta: timedelta) -> None: ...
+    def join_channel(self, name: str) -> None: ...
 
 
 def run(console: Driver, steps: list[Step], echo: bool = True) -> None:
@@ -142,5 +149,7 @@ def run(console: Driver, steps: list[Step], echo: bool = True) -> None:
                 console.click(step.email, step.text)
             elif step.kind == "submit":
                 console.submit(step.email, dict(step.fields))
+            elif step.kind == "channel":
+                console.join_channel(step.text)
         except ConsoleError as err:
             raise ScriptError(step.line_no, step.line, str(err)) from err

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.console.render import render
 from conversations import directory
+from conversations.channels import remember_channel
 from conversations.clock import SettableClock
 from conversations.delivery import Recipient
 from conversations.engine import Engine
@@ -40,6 +41,10 @@ class ConsoleSender:
     sent: int = field(default=0)
 
     async def send(self, recipient: Recipient, message: Message) -> str:
+        if recipient.channel_id is not None:  # an announcement in a shared channel
+            self.console.show(recipient.name, recipient.name, message, proactive=True)
+            self.sent += 1
+            return f"console-{self.sent}"
         self.console.show(
             recipient.email or f"person-{recipient.person_id}",
             recipient.name,
@@ -93,6 +98,22 @@ class ConsoleSession:
             )
         fields = {**form.values, **answers}
         self._handle(email, InboundKind.FORM, action_id=form.form_id, value=form.value, form=fields)
+
+    def join_channel(self, name: str) -> None:
+        """Someone adds Mentorbot to the shared channel ``name`` (e.g. ``#mentoring``)."""
+        channel = name.strip()
+        if not channel:
+            raise ConsoleError("a channel needs a name, e.g. #mentoring")
+        remember_channel(
+            self.factory,
+            platform=PLATFORM,
+            channel_id=channel,
+            name=channel,
+            address={},
+            now=self.clock.now(),
+        )
+        self.out(f"➕ Mentorbot was added to {channel}")
+        self._after()
 
     # --- time and delivery --------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from conversations import forms
+from conversations.channels import known_channels
 from conversations.flows.common import is_hr_or_refuse
 from conversations.hr_admin import actor_label, audit
 from conversations.messages import Button, Form, Input, Message, Option
@@ -21,6 +22,7 @@ from conversations.worktime import next_working_moment, zone
 from storage.models import (
     ACTIVE_PHASES,
     Announcement,
+    Channel,
     Invitation,
     Mentorship,
     Outbox,
@@ -37,7 +39,15 @@ RECENT = 10
 ACTIVE = [p.value for p in ACTIVE_PHASES]
 
 
-def _audience_label(tx: Texts, kind: str, programme: str | None) -> str:
+CHANNEL = "channel"
+CHANNEL_PREFIX = "channel:"
+
+
+def _audience_label(
+    tx: Texts, kind: str, programme: str | None, channel: Channel | None = None
+) -> str:
+    if kind == CHANNEL:
+        return tx.t("outreach.channel_label", channel=user_text(channel.name if channel else "?"))
     labels = {
         "everyone": tx._("everyone"),
         "mentors": tx._("mentors"),
@@ -52,10 +62,15 @@ def _audience_label(tx: Texts, kind: str, programme: str | None) -> str:
 
 
 def announce_form(turn: Turn) -> Form:
+    """Programme, audience (people by role, or a channel the bot is in) and the message."""
     tx = turn.tx
     programmes = [Option(value=ALL, label=tx._("All programmes"))] + [
         Option(value=str(p.id), label=p.name)
         for p in turn.session.scalars(select(Programme).order_by(Programme.name))
+    ]
+    audiences = [Option(value=a, label=_audience_label(tx, a, None)) for a in AUDIENCES] + [
+        Option(value=f"{CHANNEL_PREFIX}{c.id}", label=_audience_label(tx, CHANNEL, None, c))
+        for c in known_channels(turn.session)
     ]
     return Form(
         form_id="hr.announce",
@@ -66,7 +81,8 @@ def announce_form(turn: Turn) -> Form:
                 name="audience",
                 label=tx._("Audience"),
                 kind="select",
-                options=[Option(value=a, label=_audience_label(tx, a, None)) for a in AUDIENCES],
+                options=audiences,
+                hint=tx.t("outreach.channel_hint"),
             ),
             Input(name="text", label=tx._("Message"), kind="multiline", max_length=3000),
         ],
@@ -86,14 +102,18 @@ def preview(turn: Turn, _value: str, fields: dict[str, str]) -> None:
     is_hr_or_refuse(turn)
     v = forms.Validator(turn.tx, fields)
     ids = [str(i) for i in turn.session.scalars(select(Programme.id))]
+    channels = {f"{CHANNEL_PREFIX}{c.id}": c for c in known_channels(turn.session)}
     programme = v.choice("programme", [ALL, *ids])
-    kind = v.choice("audience", list(AUDIENCES))
+    kind = v.choice("audience", [*AUDIENCES, *channels])
     text = v.text("text", 3000)
     if not v.ok:
         forms.reoffer(turn, announce_form(turn), v)
         return
     assert programme and kind and text
     forms.close(turn.session, turn.person)
+    if kind in channels:
+        _preview_channel(turn, channels[kind], text)
+        return
     programme_id = None if programme == ALL else int(programme)
     people = audience(turn.session, programme_id, kind)
     if not people:
@@ -117,16 +137,37 @@ def preview(turn: Turn, _value: str, fields: dict[str, str]) -> None:
             )
         )
         .text(turn.tx.t("outreach.announcement", text=user_text(text)))
-        .buttons(
-            Button(
-                action_id="hr.announce.send",
-                label=turn.tx._("Send"),
-                value=str(item.id),
-                style="primary",
-            ),
-            Button(action_id="hr.announce.discard", label=turn.tx._("Discard"), value=str(item.id)),
-        )
+        .buttons(*_send_or_discard(turn.tx, item))
     )
+
+
+def _preview_channel(turn: Turn, channel: Channel, text: str) -> None:
+    """A channel announcement is not tied to a programme: everyone in the channel reads it."""
+    item = Announcement(
+        author_id=turn.person.id,
+        programme_id=None,
+        audience=CHANNEL,
+        channel_id=channel.id,
+        text=text,
+        created_at=turn.now,
+    )
+    turn.session.add(item)
+    turn.session.flush()
+    turn.reply(
+        Message()
+        .text(turn.tx.t("outreach.preview_channel", channel=user_text(channel.name)))
+        .text(turn.tx.t("outreach.announcement", text=user_text(text)))
+        .buttons(*_send_or_discard(turn.tx, item))
+    )
+
+
+def _send_or_discard(tx: Texts, item: Announcement) -> list[Button]:
+    return [
+        Button(
+            action_id="hr.announce.send", label=tx._("Send"), value=str(item.id), style="primary"
+        ),
+        Button(action_id="hr.announce.discard", label=tx._("Discard"), value=str(item.id)),
+    ]
 
 
 def _draft(turn: Turn, value: str) -> Announcement:
@@ -143,6 +184,9 @@ def _draft(turn: Turn, value: str) -> Announcement:
 def send(turn: Turn, value: str) -> None:
     is_hr_or_refuse(turn)
     item = _draft(turn, value)
+    if item.audience == CHANNEL:
+        _send_to_channel(turn, item)
+        return
     people = audience(turn.session, item.programme_id, item.audience)
     rows = []
     for person in people:
@@ -170,6 +214,38 @@ def send(turn: Turn, value: str) -> None:
         recipients=item.recipients,
     )
     turn.say(turn.tx.t("outreach.queued", n=item.recipients))
+
+
+def _send_to_channel(turn: Turn, item: Announcement) -> None:
+    """One outbox row for the channel, in the author's language and working hours."""
+    channel = turn.session.get(Channel, item.channel_id) if item.channel_id else None
+    if channel is None or channel.removed_at is not None:
+        turn.refuse(turn.tx.t("outreach.channel_gone"))
+    assert channel is not None
+    channel.locale = turn.person.locale  # the frame around HR's text, in HR's language
+    row = outbox_row(
+        person_id=None,
+        channel_id=channel.id,
+        kind="announcement",
+        message=Message().text(turn.tx.t("outreach.announcement", text=user_text(item.text))),
+        dedupe_key=f"announcement:{item.id}:channel:{channel.id}",
+        due_at=next_working_moment(turn.now, zone(turn.person.timezone), "FI"),
+        now=turn.now,
+    )
+    item.recipients = insert_ignoring_duplicates(turn.session, [row])
+    item.sent_at = turn.now
+    audit(
+        turn.session,
+        turn.now,
+        actor_label(turn.person),
+        "announcement.send",
+        None,
+        announcement_id=item.id,
+        audience=item.audience,
+        channel=channel.name,
+        recipients=item.recipients,
+    )
+    turn.say(turn.tx.t("outreach.queued_channel", channel=user_text(channel.name)))
 
 
 @action("hr.announce.discard")
@@ -215,13 +291,14 @@ def announcements(turn: Turn, _rest: str) -> None:
     lines = []
     for item in items:
         programme = turn.session.get(Programme, item.programme_id) if item.programme_id else None
+        channel = turn.session.get(Channel, item.channel_id) if item.channel_id else None
         assert item.sent_at is not None
         lines.append(
             turn.tx.t(
                 "outreach.status_line",
                 when=turn.tx.datetime(item.sent_at),
                 audience=_audience_label(
-                    turn.tx, item.audience, programme.name if programme else None
+                    turn.tx, item.audience, programme.name if programme else None, channel
                 ),
                 **delivery_counts(turn.session, item.id),
             )

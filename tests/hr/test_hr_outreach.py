@@ -10,6 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import run_sweep
+from conversations.channels import forget_channel
+from conversations.texts import strip_user_marks
 from storage.db import transaction
 from storage.models import (
     AuditLog,
@@ -70,6 +72,68 @@ def test_hr_announces_to_mentors_after_a_preview_and_sees_delivery_counts(
     with factory() as session:
         sent = session.scalars(select(AuditLog).where(AuditLog.action == "announcement.send"))
         assert [a.detail["recipients"] for a in sent] == [2]
+
+
+def test_hr_announces_in_a_channel_the_bot_was_added_to_through_the_outbox(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    onboard(chat, EVERYONE)
+    chat.say(HR, "announce")
+    assert "add Mentorbot to that channel first" in chat.last(HR)
+    chat.submit(HR, audience="channel:1", text="Welcome, everyone")
+    assert "Please choose one of the options." in chat.last(HR)  # no such channel yet
+    chat.console.join_channel("#mentoring")
+    chat.console.join_channel("#old-news")
+    forget_channel(
+        factory, platform="console", channel_id="#old-news", now=chat.console.clock.now()
+    )
+    chat.say(HR, "announce")
+    form = chat.console.last_form(HR)
+    audience = next(i for i in form.inputs if i.name == "audience")
+    labels = [strip_user_marks(o.label) for o in audience.options]
+    assert "the channel #mentoring" in labels and "the channel #old-news" not in labels
+    channel = next(o.value for o in audience.options if "#mentoring" in o.label)
+    chat.submit(HR, audience=channel, text="Applications for the spring round are open")
+    assert "*Preview* — to the channel #mentoring:" in chat.last(HR)
+    assert "spring round" not in chat.text_seen_by("#mentoring")  # nothing before confirming
+    chat.click(HR, "Send")
+    assert "Sent to the outbox for the channel #mentoring" in chat.last(HR)
+    assert "Applications for the spring round are open" in chat.last("#mentoring")
+    for email in set(EVERYONE) - {HR}:  # a channel post is not a DM to anyone
+        assert "spring round" not in chat.everything_seen_by(email)
+    with factory() as session:
+        row = session.scalars(select(Outbox).where(Outbox.kind == "announcement")).one()
+        assert row.person_id is None and row.channel_id is not None
+        assert row.status == OutboxStatus.SENT
+        assert row.dedupe_key.endswith(f":channel:{row.channel_id}")
+        audit = session.scalars(
+            select(AuditLog).where(AuditLog.action == "announcement.send")
+        ).one()
+        assert audit.detail["channel"] == "#mentoring" and audit.detail["recipients"] == 1
+    chat.say(HR, "announcements")
+    assert "to the channel #mentoring: 1 sent, 0 failed, 0 waiting" in chat.last(HR)
+
+
+def test_a_channel_the_bot_left_after_the_preview_gets_nothing(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    onboard(chat, (HR,))
+    chat.console.join_channel("#mentoring")
+    chat.say(HR, "announce")
+    form = chat.console.last_form(HR)
+    audience = next(i for i in form.inputs if i.name == "audience")
+    channel = next(o.value for o in audience.options if "#mentoring" in o.label)
+    chat.submit(HR, audience=channel, text="Hello channel")
+    forget_channel(
+        factory, platform="console", channel_id="#mentoring", now=chat.console.clock.now()
+    )
+    chat.click(HR, "Send")
+    assert "no longer in that channel" in chat.last(HR)
+    with factory() as session:
+        assert session.scalars(select(Outbox).where(Outbox.kind == "announcement")).all() == []
+    chat.console.join_channel("#mentoring")  # added back: the same draft can go now
+    chat.click(HR, "Send")
+    assert "Hello channel" in chat.last("#mentoring")
 
 
 def test_mentors_sign_up_for_a_workshop_within_its_capacity_and_are_reminded(
