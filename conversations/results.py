@@ -12,7 +12,7 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from html import escape
 from statistics import mean
 
@@ -21,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from conversations.outreach import NEW_EMPLOYEE_WINDOW, RETURN_AHEAD
 from conversations.texts import Texts, translations
 from storage.models import (
     ACTIVE_PHASES,
@@ -43,7 +44,6 @@ from storage.models import (
 )
 
 MIN_GROUP = 5
-NEW_EMPLOYEE_WINDOW = timedelta(days=92)
 
 
 @dataclass(frozen=True)
@@ -168,19 +168,7 @@ def programme_results(session: Session, programme: Programme, now: datetime) -> 
         if len(writers) >= MIN_GROUP
         else None
     )
-    today = now.date()
-    eligible = list(
-        session.scalars(
-            select(Person.id).where(
-                Person.erased_at.is_(None),
-                or_(
-                    Person.employment_start >= today - NEW_EMPLOYEE_WINDOW,
-                    Person.returning_from_leave.is_not(None),
-                ),
-            )
-        )
-    )
-    invitations = dict(session.execute(select(Invitation.person_id, Invitation.answer)).all())
+    eligibility = _eligibility(session, now.date(), actors)
     alert_rows = list(session.execute(select(Alert.handled_at).where(Alert.programme_id == pid)))
     return Results(
         programme=programme.name,
@@ -210,17 +198,43 @@ def programme_results(session: Session, programme: Programme, now: datetime) -> 
         },
         continuation=continuation,
         free_text=free_text,
-        eligibility={
-            "eligible": len(eligible),
-            "invited": len(invitations),
-            "opted_in": sum(1 for a in invitations.values() if a == "yes"),
-            "joined": len((set(eligible) | set(invitations)) & actors),
-        },
+        eligibility=eligibility,
         alerts={
             "raised": len(alert_rows),
             "handled": sum(1 for (h,) in alert_rows if h is not None),
         },
     )
+
+
+def _eligibility(session: Session, today: date, programme_actors: set[int]) -> dict[str, int]:
+    """Invitation uptake. Invitations go to the whole organisation (nobody is invited to one
+    programme), so the first four figures are organisation-wide; the last is this programme's
+    share: invited or eligible people who are actors in it."""
+    eligible = set(
+        session.scalars(
+            select(Person.id).where(
+                Person.erased_at.is_(None),
+                or_(
+                    Person.employment_start.between(today - NEW_EMPLOYEE_WINDOW, today),
+                    Person.returning_from_leave.between(
+                        today - NEW_EMPLOYEE_WINDOW, today + RETURN_AHEAD
+                    ),
+                ),
+            )
+        )
+    )
+    invitations = dict(session.execute(select(Invitation.person_id, Invitation.answer)).all())
+    opted_in = {p for p, answer in invitations.items() if answer == "yes"}
+    paired_anywhere = set(
+        session.scalars(select(Mentorship.actor_id).where(Mentorship.actor_id.in_(opted_in)))
+    )
+    return {
+        "eligible": len(eligible),
+        "invited": len(invitations),
+        "opted_in": len(opted_in),
+        "opted_in_waiting": len(opted_in - paired_anywhere),
+        "joined_programme": len((eligible | set(invitations)) & programme_actors),
+    }
 
 
 def active_pairs(results: Results) -> int:

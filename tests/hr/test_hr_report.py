@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import cli
 from conversations.results import MIN_GROUP, programme_results, render_csv, render_html
 from storage.db import transaction
-from storage.models import AuditLog, Programme
+from storage.models import AuditLog, Invitation, Mentorship, Person, Phase, Programme
 from tests.chat import HR, Chat, onboard
 from tests.hr.seed_results import SECRET_COMMENT, SECRET_NOTE, SECRET_REFLECTION, seed_programme
 
@@ -64,6 +65,53 @@ def test_the_report_counts_participants_pairs_meetings_tasks_goals_and_ratings(
     assert rows[("interim_relationship_rating", "average")] == "4.5"
     assert rows[("meetings", "held")] == "35"
     assert not any(s in render_csv(r) for s in SECRETS)
+
+
+def test_invitation_uptake_is_counted_for_the_organisation_and_per_programme(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    now = chat.console.clock.now()
+    today = now.date()
+    with transaction(factory) as session:
+        north = seed_programme(session, now, "North", 1)
+        south = seed_programme(session, now, "South", 1)
+        mentor = session.scalars(select(Person).where(Person.email == "m0@North.fi")).one()
+
+        def newcomer(name: str, answer: str | None, started_days_ago: int = 30) -> Person:
+            person = Person(
+                email=f"{name}@example.fi",
+                name=name,
+                employment_start=today - timedelta(days=started_days_ago),
+                created_at=now,
+            )
+            session.add(person)
+            session.flush()
+            session.add(
+                Invitation(
+                    person_id=person.id, reason="new_employee", invited_at=now, answer=answer
+                )
+            )
+            return person
+
+        paired = newcomer("Paired", "yes")
+        newcomer("Waiting", "yes")
+        newcomer("Declined", "no")
+        newcomer("Longago", None, started_days_ago=400)  # invited once, no longer eligible
+        session.add(
+            Mentorship(
+                programme=north,
+                mentor=mentor,
+                actor=paired,
+                phase=Phase.START,
+                created_at=now,
+            )
+        )
+        session.flush()
+        in_north = programme_results(session, north, now).eligibility
+        in_south = programme_results(session, south, now).eligibility
+    organisation = {"eligible": 3, "invited": 4, "opted_in": 2, "opted_in_waiting": 1}
+    assert in_north == {**organisation, "joined_programme": 1}
+    assert in_south == {**organisation, "joined_programme": 0}
 
 
 def test_ratings_continuation_and_free_text_counts_are_suppressed_below_five_people(
