@@ -53,6 +53,7 @@ def test_the_demo_relationship_runs_from_agreement_to_continuation_plan(
     demo.seed(factory, demo.DEMO_START, locale)
     lines: list[str] = []
     console = console_session(factory, demo.DEMO_START, out=lines.append)
+    console.join_channel("#mentoring")  # a shared channel: only HR's announcements go there
     run(console, parse(demo.scenario(locale), "Europe/Helsinki"))
     transcript = strip_user_marks("\n".join(lines))
     for reply in KEY_REPLIES[locale]:
@@ -76,3 +77,6 @@ def test_the_demo_relationship_runs_from_agreement_to_continuation_plan(
         assert continuation == {"continue_informally"}
         undelivered = session.scalar(select(func.count(Outbox.id)).where(Outbox.status != "sent"))
         assert undelivered == 0
+        to_channels = select(func.count(Outbox.id)).where(Outbox.channel_id.is_not(None))
+        assert session.scalar(to_channels) == 0
+    assert "#mentoring" not in console.shown  # six months of nudges, none in the channel
