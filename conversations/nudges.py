@@ -81,6 +81,8 @@ from storage.models import (
     CheckIn,
     Evaluation,
     EvaluationKind,
+    Goal,
+    GoalStatus,
     Meeting,
     MeetingStatus,
     Mentorship,
@@ -168,6 +170,7 @@ class Pair:
     supervisor_id: int | None
     discussed: bool
     accepted_at: datetime | None
+    share_goals: bool
     booked: int
     last_at: datetime | None
     max_seq: int
@@ -381,6 +384,7 @@ def _load_pairs(session: Session, now: datetime) -> dict[int, Pair]:
             AgreementModel.supervisor_goals_discussed_at,
             AgreementModel.actor_accepted_at,
             AgreementModel.mentor_accepted_at,
+            AgreementModel.share_goals_with_supervisor,
             Programme.booking_horizon_months,
             Programme.holiday_country,
             mentor.id.label("mentor_id"),
@@ -419,6 +423,7 @@ def _load_pairs(session: Session, now: datetime) -> dict[int, Pair]:
             supervisor_id=row["supervisor_id"],
             discussed=row["supervisor_goals_discussed_at"] is not None,
             accepted_at=_later(row["actor_accepted_at"], row["mentor_accepted_at"]),
+            share_goals=bool(row["share_goals_with_supervisor"]),
             booked=int(a.booked) if a else 0,
             last_at=a.last_at if a else None,
             max_seq=int(a.max_seq or 0) if a else 0,
@@ -732,6 +737,7 @@ def _supervisor_monthly(session: Session, plan: _Plan, pairs: dict[int, Pair]) -
     if not by_supervisor:
         return
     supervisors = _supervisors(session)
+    due: list[tuple[int, Recipient, list[Pair], str, datetime, str]] = []
     for sid, reports in by_supervisor.items():
         sup = supervisors.get(sid)
         if sup is None:
@@ -740,9 +746,20 @@ def _supervisor_monthly(session: Session, plan: _Plan, pairs: dict[int, Pair]) -
         country = reports[0].country
         first_day = first_working_day_on_or_after(local.date().replace(day=1), country)
         nominal = start_of_working_day(first_day, sup.tz)
-        if not nominal <= now < nominal + GRACE:
-            continue
-        month = local.strftime("%Y-%m")
+        if nominal <= now < nominal + GRACE:
+            due.append((sid, sup, reports, country, nominal, local.strftime("%Y-%m")))
+    if not due:
+        return
+    goals = _shared_goal_titles(
+        session,
+        [
+            p.id
+            for *_, reports, _c, _n, _m in due
+            for p in reports
+            if p.share_goals and p.accepted_at
+        ],
+    )
+    for sid, sup, reports, country, nominal, month in due:
         plan.add(
             key=f"supervisor.monthly:{sid}:{month}",
             kind="supervisor.monthly",
@@ -750,8 +767,26 @@ def _supervisor_monthly(session: Session, plan: _Plan, pairs: dict[int, Pair]) -
             country=country,
             nominal=nominal,
             expires_at=nominal + rules.CLOSING_WINDOW,
-            build=partial(_monthly, sup, reports, month),
+            build=partial(_monthly, sup, reports, month, goals),
         )
+
+
+def _shared_goal_titles(session: Session, mentorship_ids: list[int]) -> dict[int, list[str]]:
+    """Goal titles of pairs whose actor agreed to share them with the supervisor (one query)."""
+    titles: dict[int, list[str]] = defaultdict(list)
+    if not mentorship_ids:
+        return titles
+    for mid, title in session.execute(
+        select(Goal.mentorship_id, Goal.title)
+        .where(
+            Goal.mentorship_id.in_(mentorship_ids),
+            Goal.parent_id.is_(None),
+            Goal.status != GoalStatus.DROPPED.value,
+        )
+        .order_by(Goal.mentorship_id, Goal.position, Goal.id)
+    ):
+        titles[mid].append(title)
+    return titles
 
 
 def _supervisors(session: Session) -> dict[int, Recipient]:
@@ -951,7 +986,11 @@ def _block(person: Recipient, mentorship_id: int, dates: list[datetime]) -> Mess
     )
 
 
-def _monthly(sup: Recipient, reports: list[Pair], month: str) -> Message:
+def _monthly(
+    sup: Recipient, reports: list[Pair], month: str, goals: dict[int, list[str]]
+) -> Message:
+    """Progress only (privacy rule 2): phase, meetings, next meeting, whether the agreement and
+    the goal discussion happened, and goal titles only where the actor agreed to share them."""
     from conversations.flows.common import phase_label
 
     tx = sup.texts()
@@ -970,7 +1009,13 @@ def _monthly(sup: Recipient, reports: list[Pair], month: str) -> Message:
         ]
         if pair.next_at is not None:
             lines.append(tx.t("nudges.monthly_next", when=sup.when(pair.next_at)))
-        if not pair.discussed:
+        lines.append(tx.t("nudges.monthly_agreement", accepted=pair.accepted_at is not None))
+        if pair.id in goals:
+            titles = "; ".join(user_text(t) for t in goals[pair.id])
+            lines.append(tx.t("nudges.monthly_goals", goals=titles))
+        if pair.discussed:
+            lines.append(tx.t("nudges.monthly_discussion_done"))
+        else:
             lines.append(tx.t("nudges.monthly_discussion_missing"))
             buttons.append(
                 Button(

@@ -17,7 +17,7 @@ from bot.clock import run_sweep
 from conversations import rules
 from conversations.messages import Message
 from conversations.worktime import next_working_moment, previous_working_day
-from storage.models import CheckIn, Meeting, Mentorship, Outbox, Person
+from storage.models import CheckIn, Goal, Meeting, Mentorship, Outbox, Person
 from tests.chat import Chat
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -248,12 +248,22 @@ def test_the_supervisors_monthly_summary_carries_progress_only(
                 created_at=at(12, 11),
             )
         )
+        sharing, private = s.scalars(select(Mentorship).order_by(Mentorship.id)).all()
+        sharing.agreement.share_goals_with_supervisor = True
+        for m, title in ((sharing, "Shared goal title"), (private, "Private goal title")):
+            s.add(
+                Goal(mentorship_id=m.id, title=title, success="secret success", created_at=MONDAY)
+            )
     run_sweep(factory, datetime(2027, 2, 1, 9, 0, tzinfo=HELSINKI))
     monthly = rows(factory, "supervisor.monthly")
     assert len(monthly) == 1
     assert monthly[0].dedupe_key.endswith(":2027-02")
     text = text_of(monthly[0])
     assert "Actor 0" in text and "Actor 1" in text and "1 of" in text
+    assert text.count("The mentoring agreement is accepted.") == 2
+    assert text.count("Your discussion with them about the goals is not recorded yet.") == 2
+    assert "Shared goal title" in text  # the actor agreed to share the goal titles
+    assert "Private goal title" not in text and "secret success" not in text
     assert "confidential" not in text and "rapport" not in text.lower()
     run_sweep(factory, datetime(2027, 2, 15, 9, 0, tzinfo=HELSINKI))
     assert len(rows(factory, "supervisor.monthly")) == 1
