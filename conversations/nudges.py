@@ -342,8 +342,11 @@ def _recipient(row: Any, prefix: str) -> Recipient:
     )
 
 
-def _load_pairs(session: Session, now: datetime) -> dict[int, Pair]:
-    """Every active mentorship with its people, frame and meeting aggregates (two queries)."""
+def _load_pairs(
+    session: Session, now: datetime, phases: tuple[str, ...] = ACTIVE
+) -> dict[int, Pair]:
+    """Every mentorship in ``phases`` (by default those that meet) with its people, frame and
+    meeting aggregates (two queries)."""
     agg = (
         select(
             Meeting.mentorship_id.label("mid"),
@@ -366,7 +369,7 @@ def _load_pairs(session: Session, now: datetime) -> dict[int, Pair]:
         )
         .where(Meeting.status != MeetingStatus.CANCELLED.value)
         .join(Mentorship, Mentorship.id == Meeting.mentorship_id)
-        .where(Mentorship.phase.in_(ACTIVE))
+        .where(Mentorship.phase.in_(phases))
         .group_by(Meeting.mentorship_id)
     )
     # two plain queries merged in Python: SQLite plans an outer join to a grouped subquery
@@ -402,7 +405,7 @@ def _load_pairs(session: Session, now: datetime) -> dict[int, Pair]:
         .join(mentor, mentor.id == Mentorship.mentor_id)
         .join(actor, actor.id == Mentorship.actor_id)
         .where(
-            Mentorship.phase.in_(ACTIVE),
+            Mentorship.phase.in_(phases),
             mentor.erased_at.is_(None),
             actor.erased_at.is_(None),
         )
@@ -726,12 +729,14 @@ def _book_next_blocks(session: Session, plan: _Plan, pairs: dict[int, Pair]) -> 
 
 
 def _supervisor_monthly(session: Session, plan: _Plan, pairs: dict[int, Pair]) -> None:
-    """On the first working days of a month: each supervisor's progress-only summary."""
+    """On the first working days of a month: each supervisor's progress-only summary, which
+    also covers reports still agreeing (phase start): that is when support matters most."""
     now = plan.now
     if now.day > 12:  # the first working day plus GRACE is never later than the 12th
         return
+    starting = _load_pairs(session, now, (Phase.START.value,))
     by_supervisor: dict[int, list[Pair]] = defaultdict(list)
-    for pair in pairs.values():
+    for pair in [*pairs.values(), *starting.values()]:
         if pair.supervisor_id is not None:
             by_supervisor[pair.supervisor_id].append(pair)
     if not by_supervisor:
@@ -790,11 +795,14 @@ def _shared_goal_titles(session: Session, mentorship_ids: list[int]) -> dict[int
 
 
 def _supervisors(session: Session) -> dict[int, Recipient]:
-    """Every person who supervises an actor of an active mentorship: one query."""
+    """Every person who supervises an actor of a mentorship in progress: one query."""
     sup_ids = (
         select(Person.supervisor_id)
         .join(Mentorship, Mentorship.actor_id == Person.id)
-        .where(Mentorship.phase.in_(ACTIVE), Person.supervisor_id.is_not(None))
+        .where(
+            Mentorship.phase.in_((Phase.START.value, *ACTIVE)),
+            Person.supervisor_id.is_not(None),
+        )
     )
     stmt = select(Person.id, Person.name, Person.locale, Person.timezone).where(
         Person.id.in_(sup_ids), Person.erased_at.is_(None)

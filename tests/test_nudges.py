@@ -250,6 +250,8 @@ def test_the_supervisors_monthly_summary_carries_progress_only(
         )
         sharing, private = s.scalars(select(Mentorship).order_by(Mentorship.id)).all()
         sharing.agreement.share_goals_with_supervisor = True
+        private.phase = "start"  # still agreeing: the supervisor hears about it too
+        private.agreement.actor_accepted_at = None
         for m, title in ((sharing, "Shared goal title"), (private, "Private goal title")):
             s.add(
                 Goal(mentorship_id=m.id, title=title, success="secret success", created_at=MONDAY)
@@ -260,7 +262,8 @@ def test_the_supervisors_monthly_summary_carries_progress_only(
     assert monthly[0].dedupe_key.endswith(":2027-02")
     text = text_of(monthly[0])
     assert "Actor 0" in text and "Actor 1" in text and "1 of" in text
-    assert text.count("The mentoring agreement is accepted.") == 2
+    assert text.count("The mentoring agreement is accepted.") == 1
+    assert text.count("The mentoring agreement is not accepted yet.") == 1
     assert text.count("Your discussion with them about the goals is not recorded yet.") == 2
     assert "Shared goal title" in text  # the actor agreed to share the goal titles
     assert "Private goal title" not in text and "secret success" not in text
