@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -262,6 +262,19 @@ def alert_message(session: Session, tx: Texts, alert: Alert, immediate: bool = F
         + "\n"
         + tx.t(f"hr.action_{alert.signal}")
     ).buttons(Button(action_id="hr.alert_handled", label=tx._("Mark handled"), value=str(alert.id)))
+
+
+PAIR_ENDED = "(the pair ended)"
+
+
+def close_alerts_of(session: Session, mentorship_id: int, now: datetime) -> None:
+    """A pair that ends (completed or ended early) leaves no open alert to nag HR about."""
+    session.execute(
+        update(Alert)
+        .where(Alert.mentorship_id == mentorship_id, Alert.handled_at.is_(None))
+        .values(handled_at=now, handled_by=PAIR_ENDED)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def open_alerts(session: Session) -> list[Alert]:

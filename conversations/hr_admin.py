@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from conversations import rules
+from conversations.early_warnings import close_alerts_of
 from conversations.messages import Message
 from conversations.outbox import insert_ignoring_duplicates, outbox_row
 from conversations.texts import user_text
@@ -137,6 +138,7 @@ def end_mentorship(
     mentorship.phase = Phase.CANCELLED
     mentorship.closed_at = now
     mentorship.end_reason = reason[:END_REASON_MAX]
+    close_alerts_of(session, mentorship.id, now)
     session.execute(
         update(Meeting)
         .where(

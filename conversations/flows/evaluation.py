@@ -4,6 +4,7 @@ continuation plan, relationship closed."""
 from __future__ import annotations
 
 from conversations import forms, progress, rules
+from conversations.early_warnings import close_alerts_of
 from conversations.flows.common import goals_text, party_mentorship, pick_mentorship, require_phase
 from conversations.flows.supervisor import queue_closed_notice
 from conversations.messages import Button, Form, Input, Message, Option
@@ -405,6 +406,7 @@ def close_relationship(turn: Turn, m: Mentorship) -> None:
     """Both evaluated: the relationship closes; left-over meetings are cancelled."""
     m.phase = Phase.CLOSED
     m.closed_at = turn.now
+    close_alerts_of(turn.session, m.id, turn.now)
     for meeting in m.meetings:
         if meeting.status == MeetingStatus.PLANNED and meeting.scheduled_at > turn.now:
             meeting.status = MeetingStatus.CANCELLED

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from conversations.early_warnings import detect, digest_text, raise_alerts
+from conversations.early_warnings import PAIR_ENDED, detect, digest_text, raise_alerts
+from conversations.hr_admin import end_mentorship
 from conversations.messages import Message
 from conversations.outbox import insert_ignoring_duplicates
 from conversations.texts import Texts, strip_user_marks
@@ -270,6 +271,20 @@ def test_hr_lists_alerts_in_chat_and_marks_one_handled(
         assert alert is not None and alert.handled_by == HR and alert.handled_at is not None
         actions = [a.action for a in session.scalars(select(AuditLog).order_by(AuditLog.id))]
         assert "alert.handled" in actions and "alerts.list" in actions
+
+
+def test_ending_a_pair_early_closes_its_open_alerts(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:
+        m = _pair(session)
+        _meetings(session, m, [HELD, MISSED, MISSED, HELD])
+        insert_ignoring_duplicates(session, raise_alerts(session, NOW))
+        assert [a.handled_at for a in session.scalars(select(Alert))] == [None]
+        end_mentorship(session, NOW, HR, m, "moved to another unit")
+    with factory() as session:
+        alert = session.scalars(select(Alert)).one()
+        assert alert.handled_at is not None and alert.handled_by == PAIR_ENDED
+        assert digest_text(session, Texts("en")) is None  # HR is not nagged about it weekly
+        assert raise_alerts(session, NOW + timedelta(days=7)) == []
 
 
 def test_alerts_on_a_mentorship_go_away_with_it(factory: sessionmaker[Session]) -> None:
