@@ -5,7 +5,8 @@ route, so ``/healthz`` stays open). A valid activity is acknowledged at once wit
 Teams gives a bot 15 seconds — and handled in the background: member lookup (the email that
 links a Teams user to a Person on first contact), the engine in a worker thread, then the
 replies sent proactively with the conversation reference. Activities of one conversation are
-handled in arrival order.
+handled in arrival order. In a team the bot only notes where it was added (a channel HR can
+announce in, ``adapters.teams.channels``); it answers nothing said there.
 
 An invalid form submission comes back from the engine as the same form with errors and the
 typed values kept; it replaces the submitted card (``replyToId``) instead of adding a new one.
@@ -26,8 +27,9 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.teams.cards import card_attachment
+from adapters.teams.channels import apply, channel_event
 from adapters.teams.connector import TeamsConfig, TeamsConnector, TokenProviderFactory
-from adapters.teams.inbound import kind_of, reference_of, to_inbound
+from adapters.teams.inbound import is_shared, kind_of, reference_of, to_inbound
 from conversations import directory
 from conversations.clock import Clock
 from conversations.delivery import SendError
@@ -86,7 +88,16 @@ class TeamsBot:
                 del self.locks[key]
 
     async def handle(self, activity: Activity) -> None:
-        """One activity: look the person up, run the engine, send the replies."""
+        """One activity: look the person up, run the engine, send the replies.
+
+        In a team only membership counts (the channel HR can announce in); nothing said
+        there reaches the engine.
+        """
+        if is_shared(activity):
+            event = channel_event(activity)
+            if event is not None:
+                await asyncio.to_thread(apply, self.factory, event, self.clock.now())
+            return
         if kind_of(activity) is None or activity.from_property is None:
             return
         reference = reference_of(activity)["conversation_reference"]

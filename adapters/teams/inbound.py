@@ -16,6 +16,7 @@ from conversations.messages import Inbound, InboundKind
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 MAX_TEXT = 4000
+SHARED_CONVERSATION_TYPES = frozenset({"channel", "groupChat"})
 
 
 def reference_of(activity: Activity) -> dict[str, Any]:
@@ -24,6 +25,23 @@ def reference_of(activity: Activity) -> dict[str, Any]:
     dumped = reference.model_dump(mode="json", by_alias=True, exclude_none=True)
     # ``conversation`` at the top too: the delivery worker's per-conversation rate limit
     return {"conversation_reference": dumped, "conversation": {"id": reference.conversation.id}}
+
+
+def team_of(activity: Activity) -> dict[str, Any]:
+    """``channelData.team`` (id, name): present when the activity comes from a team."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    team = data.get("team")
+    return team if isinstance(team, dict) else {}
+
+
+def is_shared(activity: Activity) -> bool:
+    """Whether the activity comes from a team channel or a group chat, not a personal chat.
+
+    Mentoring happens only in personal chats: nothing said in a shared conversation reaches the
+    engine (its reference would otherwise become where a person's private messages go).
+    """
+    kind = activity.conversation.conversation_type if activity.conversation else None
+    return kind in SHARED_CONVERSATION_TYPES or bool(team_of(activity))
 
 
 def event_id(activity: Activity, kind: InboundKind) -> str | None:
@@ -40,7 +58,12 @@ def event_id(activity: Activity, kind: InboundKind) -> str | None:
 
 
 def kind_of(activity: Activity) -> InboundKind | None:
-    """What the person did, or None for activities the bot does not act on."""
+    """What the person did, or None for activities the bot does not act on.
+
+    Only personal chats: team membership is ``adapters.teams.channels``' business.
+    """
+    if is_shared(activity):
+        return None
     if activity.type == "message":
         value = activity.value if isinstance(activity.value, dict) else None
         if value and value.get(FORM_KEY):

@@ -3,8 +3,9 @@
 ``TeamsDriver`` implements ``adapters.console.script.Driver``: each person is a Teams user in
 a personal chat with the bot; ``say`` posts a message activity, ``click`` and ``submit``
 post the card submit Teams would send for a button or form in a card the Bot Connector
-double recorded for that person, and queued outbox messages are delivered after every step
-with the proactive ``TeamsSender`` — as ``bot.app.console_session`` does for the console.
+double recorded for that person, ``join_channel`` adds the app to a team (its General
+channel), and queued outbox messages are delivered after every step with the proactive
+``TeamsSender`` — as ``bot.app.console_session`` does for the console.
 """
 
 from __future__ import annotations
@@ -69,6 +70,28 @@ class TeamsUser:
     conversation_id: str
 
 
+@dataclass(frozen=True)
+class TeamsTeam:
+    """A team; its General channel's conversation id is the team's id."""
+
+    name: str
+    team_id: str
+    aad_group_id: str
+
+    @property
+    def general_id(self) -> str:
+        return self.team_id
+
+
+def teams_team(name: str) -> TeamsTeam:
+    digest = hashlib.sha256(name.casefold().encode()).hexdigest()
+    return TeamsTeam(
+        name=name,
+        team_id=f"19:{digest[:32]}@thread.tacv2",
+        aad_group_id=f"{digest[32:40]}-{digest[40:44]}-{digest[44:48]}-{digest[48:52]}-{digest[52:64]}",
+    )
+
+
 def teams_user(email: str, name: str) -> TeamsUser:
     digest = hashlib.sha256(email.lower().encode()).hexdigest()
     return TeamsUser(
@@ -78,6 +101,9 @@ def teams_user(email: str, name: str) -> TeamsUser:
         aad_object_id=f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}",
         conversation_id=f"a:1{digest[32:64]}",
     )
+
+
+TEAM_OWNER = teams_user("owner@demo.example", "Team Owner")  # adds the app to teams
 
 
 @dataclass(frozen=True)
@@ -114,6 +140,19 @@ def cards_of(posted: Posted) -> list[dict[str, Any]]:
     ]
 
 
+def texts_of(posts: list[Posted]) -> str:
+    """Every TextBlock and fact of every card in these posts, in order."""
+    parts: list[str] = []
+    for posted in posts:
+        for card in cards_of(posted):
+            for node in walk(card):
+                if node.get("type") == "TextBlock":
+                    parts.append(node["text"])
+                elif node.get("type") == "FactSet":
+                    parts.extend(f"{f['title']}: {f['value']}" for f in node["facts"])
+    return "\n".join(parts)
+
+
 class TeamsDriver:
     """A whole organisation on Teams, talking to the web app over HTTP."""
 
@@ -130,6 +169,7 @@ class TeamsDriver:
         self.clock = clock
         self.lines: list[str] = []
         self.users: dict[str, TeamsUser] = {}
+        self.teams: dict[str, TeamsTeam] = {}
         self._ids = itertools.count(1_600_000_000_001)
         self.loop = LoopThread()
         self.double = ConnectorDouble()
@@ -200,6 +240,20 @@ class TeamsDriver:
         self.clock.advance(delta)
         self.deliver()
 
+    def join_channel(self, name: str) -> None:
+        """A team owner adds the app to the team ``name`` (a leading ``#`` is dropped): Teams
+        sends installationUpdate and conversationUpdate (bot added) in its General channel."""
+        team = self.team(name)
+        self.post(self.team_activity(team, "installationUpdate", action="add"))
+        self.post(
+            self.team_activity(
+                team,
+                "conversationUpdate",
+                membersAdded=[{"id": BOT_ID}],
+                event_type="teamMemberAdded",
+            )
+        )
+
     # --- people and installation ------------------------------------------------------
 
     def user(self, email: str) -> TeamsUser:
@@ -234,6 +288,24 @@ class TeamsDriver:
                 self.install(email, name, deliver=False)
         self.deliver()
 
+    def team(self, name: str) -> TeamsTeam:
+        team_name = name.strip().lstrip("#").strip()
+        if not team_name:
+            raise ConsoleError("a team needs a name")
+        return self.teams.setdefault(team_name.casefold(), teams_team(team_name))
+
+    def remove_from_team(self, name: str) -> None:
+        """A team owner removes the app from the team: conversationUpdate (bot removed)."""
+        team = self.team(name)
+        self.post(
+            self.team_activity(
+                team,
+                "conversationUpdate",
+                membersRemoved=[{"id": BOT_ID}],
+                event_type="teamMemberRemoved",
+            )
+        )
+
     # --- what the person saw ----------------------------------------------------------
 
     def seen(self, email: str) -> list[Posted]:
@@ -241,15 +313,11 @@ class TeamsDriver:
 
     def texts_seen(self, email: str) -> str:
         """Every TextBlock and fact of every card the person was shown, in order."""
-        parts: list[str] = []
-        for posted in self.seen(email):
-            for card in cards_of(posted):
-                for node in walk(card):
-                    if node.get("type") == "TextBlock":
-                        parts.append(node["text"])
-                    elif node.get("type") == "FactSet":
-                        parts.extend(f"{f['title']}: {f['value']}" for f in node["facts"])
-        return "\n".join(parts)
+        return texts_of(self.seen(email))
+
+    def channel_posts(self, name: str) -> list[Posted]:
+        """What the bot posted in the team's General channel."""
+        return self.double.in_conversation(self.team(name).general_id)
 
     def find_button(self, email: str, target: str) -> CardButton:
         wanted = target.strip().casefold()
@@ -312,6 +380,39 @@ class TeamsDriver:
             "channelData": {"tenant": {"id": TENANT}},
             **fields,
         }
+
+    def team_activity(
+        self,
+        team: TeamsTeam,
+        kind: str,
+        event_type: str | None = None,
+        by: TeamsUser = TEAM_OWNER,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """An activity in the team's General channel, as Teams sends it."""
+        channel_data: dict[str, Any] = {
+            "team": {"aadGroupId": team.aad_group_id, "name": team.name, "id": team.team_id},
+            "tenant": {"id": TENANT},
+        }
+        if kind == "installationUpdate":  # names no team or channel name, only ids
+            channel_data = {
+                "settings": {"selectedChannel": {"id": team.general_id}},
+                "channel": {"id": team.general_id},
+                "team": {"id": team.team_id},
+                "tenant": {"id": TENANT},
+                "source": {"name": "message"},
+            }
+        if event_type:
+            channel_data["eventType"] = event_type
+        channel_data.update(fields.pop("channelData", {}))
+        activity = self.activity(by, kind, channelData=channel_data, **fields)
+        activity["conversation"] = {
+            "isGroup": True,
+            "conversationType": "channel",
+            "tenantId": TENANT,
+            "id": team.general_id,
+        }
+        return activity
 
     def submit_activity(
         self, user: TeamsUser, card: Posted, value: dict[str, Any]
