@@ -1,7 +1,9 @@
 """The Teams app package: ``manifest.json`` (schema 1.22) and the two icons, zipped.
 
 Upload the zip in Teams (Apps → Manage your apps → Upload an app) or through the Teams admin
-centre. The bot is personal-scope only; its command menu lists the free-text commands.
+centre. Mentoring happens in the personal scope, whose command menu lists the free-text
+commands. The team scope lets a team add the app so that HR can post announcements in its
+channel; the bot answers nothing said in a team.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def command_descriptions(tx: Texts) -> dict[str, str]:
 
 
 def manifest(info: AppInfo, tx: Texts | None = None) -> dict[str, Any]:
-    """The app manifest for a personal-scope bot with the given app id."""
+    """The app manifest for the bot with the given app id (personal and team scope)."""
     tx = tx or Texts("en")
     info.check()
     site = info.website.rstrip("/")
@@ -92,7 +94,7 @@ def manifest(info: AppInfo, tx: Texts | None = None) -> dict[str, Any]:
         "bots": [
             {
                 "botId": info.app_id,
-                "scopes": ["personal"],
+                "scopes": ["personal", "team"],
                 "supportsFiles": False,
                 "isNotificationOnly": False,
                 "commandLists": [

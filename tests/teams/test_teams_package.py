@@ -54,15 +54,15 @@ def test_teams_package_command_writes_manifest_and_both_icons(tmp_path: Path) ->
     assert all(p[3] == 0 or p[:3] == (255, 255, 255) for p in pixels), "white outline only"
 
 
-def test_teams_manifest_is_a_current_personal_scope_bot_with_the_command_list() -> None:
+def test_teams_manifest_is_a_current_personal_and_team_scope_bot_with_the_command_list() -> None:
     data = manifest(AppInfo(APP_ID, "https://mentorbot.example"))
 
     assert data["manifestVersion"] == "1.22"
     assert data["$schema"].endswith("/v1.22/MicrosoftTeams.schema.json")
     (bot,) = data["bots"]
-    assert bot["scopes"] == ["personal"]
+    assert bot["scopes"] == ["personal", "team"]  # a team adds it for HR's announcements
     (commands,) = bot["commandLists"]
-    assert commands["scopes"] == ["personal"]
+    assert commands["scopes"] == ["personal"]  # the commands are for personal chats only
     assert [c["title"] for c in commands["commands"]] == list(COMMANDS)
     assert list(COMMANDS) == ["help", "status", "goals", "tasks", "reflect", "schedule"]
     # the limits Teams enforces when the package is uploaded
