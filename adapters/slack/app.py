@@ -1,8 +1,10 @@
 """Mentorbot in Slack on slack-bolt's ``AsyncApp``: payload → ``Inbound``, replies → Block Kit.
 
-One request URL, ``POST /slack/events``, takes events (``message.im``, ``app_home_opened``), the
-``/mentor`` slash command and interactivity (``block_actions``, ``view_submission``). With an
-app-level token the same listeners run over Socket Mode instead.
+One request URL, ``POST /slack/events``, takes events (``message.im``, ``app_home_opened``, and
+the channel events of :mod:`adapters.slack.channels`: the bot added to or removed from a shared
+channel, where HR can announce), the ``/mentor`` slash command and interactivity
+(``block_actions``, ``view_submission``). With an app-level token the same listeners run over
+Socket Mode instead.
 
 Timing: Bolt acknowledges events itself before the listener runs; actions and commands call
 ``ack()`` first and work afterwards. A modal submission must carry its answer in the ack
@@ -28,10 +30,11 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.slack import channels
 from adapters.slack.render import (
     FORM_CALLBACK,
     MAX_MODAL_BLOCKS,
@@ -138,6 +141,8 @@ class SlackAdapter:
         self.client = client or make_client(config)
         self.sender = SlackSender(self.client)
         self._dm = self.sender.channels  # one memo of DM channels for replies and nudges
+        self.shared = channels.SlackChannels(self.client, factory, engine.clock)
+        """The shared channels the bot is in (announcements), kept from Slack's events."""
         self._busy = 0
         self.started = 0
         """How many listener works have begun (tests wait for the work a request starts)."""
@@ -203,6 +208,39 @@ class SlackAdapter:
                 "app_home_opened",
                 lambda: self.publish_home(user, event_id=body.get("event_id")),
             )
+
+        @bolt.event(channels.JOINED)
+        async def on_joined(event: dict[str, Any], context: AsyncBoltContext) -> None:
+            channel = channels.channel_of(event)
+            ours = bool(context.bot_user_id) and event.get("user") == context.bot_user_id
+            await self._channel_work(
+                channels.JOINED, channel, lambda: self.shared.joined(channel), ours
+            )
+
+        @bolt.event(channels.MEMBER_LEFT)
+        async def on_member_left(event: dict[str, Any], context: AsyncBoltContext) -> None:
+            channel = channels.channel_of(event)
+            ours = bool(context.bot_user_id) and event.get("user") == context.bot_user_id
+            await self._channel_work(
+                channels.MEMBER_LEFT, channel, lambda: self.shared.left(channel), ours
+            )
+
+        for gone in channels.GONE:
+
+            @bolt.event(gone)
+            async def on_gone(event: dict[str, Any]) -> None:
+                channel = channels.channel_of(event)
+                what = str(event.get("type"))
+                await self._channel_work(what, channel, lambda: self.shared.left(channel))
+
+        for renamed in channels.RENAMED:
+
+            @bolt.event(renamed)
+            async def on_renamed(event: dict[str, Any]) -> None:
+                channel = channels.channel_of(event)
+                name = channels.new_name(event)
+                what = str(event.get("type"))
+                await self._channel_work(what, channel, lambda: self.shared.renamed(channel, name))
 
         @bolt.command(SLASH_COMMAND)
         async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
@@ -494,6 +532,25 @@ class SlackAdapter:
         except Exception:
             log.exception("slack %s failed: user=%s channel=%s", what, user, channel)
             await self._apologise(user, channel)
+        finally:
+            self._busy -= 1
+
+    async def _channel_work(
+        self,
+        what: str,
+        channel: str,
+        work: Callable[[], Awaitable[None]],
+        applies: bool = True,
+    ) -> None:
+        """Run the work of a channel event (no person to apologise to: a failure is logged).
+        An event that is not about the bot, or has no channel, is counted as done."""
+        self._busy += 1
+        self.started += 1
+        try:
+            if applies and channel:
+                await work()
+        except Exception:
+            log.exception("slack %s failed: channel=%s", what, channel)
         finally:
             self._busy -= 1
 

@@ -8,11 +8,13 @@ from typing import Any
 import yaml
 
 from adapters.slack.app import SLASH_COMMAND
+from adapters.slack.channels import EVENTS as CHANNEL_EVENTS
 
 MANIFEST = Path(__file__).parents[2] / "adapters" / "slack" / "manifest.yml"
 
 SCOPE_OF_METHOD = {
     "chat.postMessage": "chat:write",
+    "conversations.info": "channels:read",  # and groups:read for a private channel
     "conversations.open": "im:write",
     "users.info": "users:read",
     "users.lookupByEmail": "users:read.email",
@@ -32,6 +34,8 @@ def test_manifest_asks_for_exactly_the_minimum_scopes() -> None:
     assert sorted(scopes) == sorted(
         [
             "chat:write",
+            "channels:read",
+            "groups:read",
             "im:write",
             "im:history",
             "users:read",
@@ -44,13 +48,12 @@ def test_manifest_asks_for_exactly_the_minimum_scopes() -> None:
     assert "user" not in manifest()["oauth_config"]["scopes"]
 
 
-def test_manifest_subscribes_to_dm_and_home_events_with_one_request_url() -> None:
+def test_manifest_subscribes_to_dm_home_and_channel_events_with_one_request_url() -> None:
     m = manifest()
     settings = m["settings"]
-    assert sorted(settings["event_subscriptions"]["bot_events"]) == [
-        "app_home_opened",
-        "message.im",
-    ]
+    assert sorted(settings["event_subscriptions"]["bot_events"]) == sorted(
+        ["app_home_opened", "message.im", *CHANNEL_EVENTS]
+    )
     assert settings["interactivity"]["is_enabled"] is True
     urls = {
         settings["event_subscriptions"]["request_url"],
