@@ -3,9 +3,9 @@
 ``SlackWorld`` runs ``bot.web.create_app`` (the same app ``mentorbot serve`` runs) on a free
 port of 127.0.0.1, next to a ``SlackApiDouble``; requests are signed exactly as Slack signs
 them. ``SlackDriver`` implements the transcript runner's ``Driver`` protocol with Slack
-payloads: DM text (``message.im``), ``/mentor`` commands, button clicks (``block_actions``)
-and modal submissions (``view_submission``), delivering the outbox after every step like the
-console does.
+payloads: DM text (``message.im``), ``/mentor`` commands, button clicks (``block_actions``),
+modal submissions (``view_submission``) and the bot invited to a channel
+(``member_joined_channel``), delivering the outbox after every step like the console does.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -243,6 +244,43 @@ def dm_event(user: str, text: str, event_id: str | None = None) -> dict[str, Any
     )
 
 
+def channel_event(kind: str, channel: str | dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A channel event as Slack sends it: ``member_joined_channel`` and ``member_left_channel``
+    (with ``user``, ``channel_type``, ``team``), ``channel_left`` (with ``actor_id``),
+    ``channel_archive`` (with ``user``), ``channel_rename`` (``channel`` is ``{"id", "name",
+    "created"}``)."""
+    return event_payload(
+        {"type": kind, "channel": channel, **fields, "event_ts": f"{time.time():.6f}"}
+    )
+
+
+def member_joined(user: str, channel: str, inviter: str | None = None) -> dict[str, Any]:
+    extra = {"inviter": inviter} if inviter else {}
+    return channel_event(
+        "member_joined_channel",
+        channel,
+        user=user,
+        channel_type="G" if channel.startswith("G") else "C",
+        team=TEAM_ID,
+        **extra,
+    )
+
+
+def member_left(user: str, channel: str) -> dict[str, Any]:
+    return channel_event(
+        "member_left_channel",
+        channel,
+        user=user,
+        channel_type="G" if channel.startswith("G") else "C",
+        team=TEAM_ID,
+    )
+
+
+def channel_id_for(name: str) -> str:
+    """A public channel's id in the test workspace: ``#mentoring`` → ``CMENTORING``."""
+    return "C" + re.sub(r"[^A-Z0-9]", "", name.upper())
+
+
 def slash_command(user: str, text: str) -> dict[str, str]:
     return {
         "token": "legacy-verification-token",
@@ -457,6 +495,18 @@ class SlackDriver:
     def advance(self, delta: timedelta) -> None:
         self.clock.advance(delta)
         self.out(f"⏱  {self.clock.now():%Y-%m-%d %H:%M} UTC")
+        self._settle()
+
+    def join_channel(self, name: str) -> None:
+        """Someone runs ``/invite @Mentorbot`` in the public channel ``name`` (``#mentoring``):
+        the bot becomes a member and Slack sends ``member_joined_channel`` for the bot user."""
+        channel_name = name.strip().lstrip("#")
+        if not channel_name:
+            raise ConsoleError("a channel needs a name, e.g. #mentoring")
+        channel = channel_id_for(channel_name)
+        self.api.add_channel(channel, channel_name)
+        self._ok(self.world.post_json(member_joined(self.api.bot_user_id, channel)))
+        self.out(f"➕ Mentorbot was added to #{channel_name} ({channel})")
         self._settle()
 
     # --- what people saw -----------------------------------------------------------------

@@ -57,6 +57,16 @@ class SlackUser:
     real_name: str
 
 
+@dataclass
+class SlackChannel:
+    """A public (``C…``) or private (``G…``) channel and whether the bot is in it."""
+
+    id: str
+    name: str
+    bot_is_member: bool = True
+    is_private: bool = False
+
+
 class SlackApiDouble:
     """Records calls in ``calls``; ``users`` is the workspace directory for ``users.info``."""
 
@@ -65,6 +75,7 @@ class SlackApiDouble:
         self.bot_user_id = bot_user_id
         self.calls: list[Call] = []
         self.users: dict[str, SlackUser] = {}
+        self.channels: dict[str, SlackChannel] = {}
         self.uploads: dict[str, bytes] = {}
         self.failures: dict[str, deque[Failure]] = {}
         self.delays: dict[str, float] = {}
@@ -104,6 +115,13 @@ class SlackApiDouble:
 
     def add_user(self, user_id: str, email: str | None, real_name: str) -> None:
         self.users[user_id] = SlackUser(user_id, email, real_name)
+
+    def add_channel(self, channel_id: str, name: str, bot_is_member: bool = True) -> None:
+        """A channel of the workspace (``name`` without ``#``) for ``conversations.info``;
+        ``chat.postMessage`` there answers ``not_in_channel`` unless the bot is a member."""
+        self.channels[channel_id] = SlackChannel(
+            channel_id, name, bot_is_member, is_private=channel_id.startswith("G")
+        )
 
     def fail_next(self, method: str, status: int, error: str, **headers: str) -> None:
         """Make the next call of ``method`` fail with ``{"ok": false, "error": error}``."""
@@ -200,6 +218,9 @@ class SlackApiDouble:
             ws_url = self.base_url.replace("http://", "ws://")
             return {"ok": True, "url": f"{ws_url}/socket-mode"}
         if method == "chat.postMessage":
+            target = self.channels.get(str(args.get("channel")))
+            if target is not None and not target.bot_is_member:
+                return {"ok": False, "error": "not_in_channel"}
             ts = f"1790000000.{next(self._ts):06d}"
             return {
                 "ok": True,
@@ -210,6 +231,28 @@ class SlackApiDouble:
                     "user": self.bot_user_id,
                     "text": args.get("text", ""),
                     "ts": ts,
+                },
+            }
+        if method == "conversations.info":
+            channel = self.channels.get(str(args.get("channel")))
+            if channel is None or (channel.is_private and not channel.bot_is_member):
+                return {"ok": False, "error": "channel_not_found"}
+            return {
+                "ok": True,
+                "channel": {
+                    "id": channel.id,
+                    "name": channel.name,
+                    "is_channel": not channel.is_private,
+                    "is_group": False,
+                    "is_im": False,
+                    "is_private": channel.is_private,
+                    "is_archived": False,
+                    "is_general": False,
+                    "is_member": channel.bot_is_member,
+                    "created": 1790000000,
+                    "creator": "U0CREATOR",
+                    "name_normalized": channel.name,
+                    "context_team_id": self.team_id,
                 },
             }
         if method == "conversations.open":
