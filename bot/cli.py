@@ -113,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only create the demo people and pair; do not play the scenario",
     )
+    demo_p.add_argument(
+        "--hr",
+        action="store_true",
+        help="play the HR coordinator's and supervisor's scenario instead (English): a "
+        "programme and pairs set up in chat, announcements, a workshop, early warnings, an "
+        "invitation, the monthly summary and the report",
+    )
 
     programme = sub.add_parser("programme", help="mentoring programmes")
     programme_sub = programme.add_subparsers(
@@ -300,20 +307,25 @@ def _demo(args: argparse.Namespace) -> int:
     url = f"sqlite:///{args.db}"
     factory = open_database(url)
     start_wall = time.perf_counter()
-    demo.seed(factory, demo.DEMO_START, args.locale)
+    if args.hr:
+        demo.seed_people(factory, demo.DEMO_START, "en")
+        steps, person, then = demo.hr_scenario(), "helena@demo.example", "2027-03-01 10:00"
+    else:
+        demo.seed(factory, demo.DEMO_START, args.locale)
+        steps, person, then = demo.scenario(args.locale), "aino@demo.example", "2027-07-12 09:00"
     if args.seed_only:
-        print(f"demo programme '{demo.PROGRAMME}' seeded into {args.db}")
+        print(f"demo people seeded into {args.db}")
         return 0
     console = console_session(factory, demo.DEMO_START)
     try:
-        run(console, parse(demo.scenario(args.locale), "Europe/Helsinki"))
+        run(console, parse(steps, "Europe/Helsinki"))
     except ScriptError as err:
         print(f"mentorbot: demo scenario: {err}", file=sys.stderr)
         return 1
     print(
         f"\n(demo finished in {time.perf_counter() - start_wall:.1f} s; the data is in "
         f"{args.db} — try: DATABASE_URL=sqlite:///{args.db} mentorbot console "
-        f"--as aino@demo.example --now '2027-07-12 09:00')"
+        f"--as {person} --now '{then}')"
     )
     return 0
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -57,7 +57,44 @@ def seed(factory: sessionmaker[Session], now: datetime, locale: str) -> None:
         )
 
 
+HR_PEOPLE = (
+    # email, name, supervisor: the HR scenario starts with people only; HR does the rest in chat
+    ("helena@demo.example", "Helena Niemi", None),
+    ("sanna@demo.example", "Sanna Koskinen", None),
+    ("mikko@demo.example", "Mikko Laine", None),
+    ("ville@demo.example", "Ville Heikkinen", None),
+    ("aino@demo.example", "Aino Virtanen", "sanna@demo.example"),
+    ("leo@demo.example", "Leo Järvinen", "sanna@demo.example"),
+    ("emma@demo.example", "Emma Lehtonen", "sanna@demo.example"),  # started a month ago
+)
+NEW_EMPLOYEE = "emma@demo.example"
+
+
+def seed_people(factory: sessionmaker[Session], now: datetime, locale: str) -> None:
+    """The HR scenario's people: Helena (HR), Sanna supervising Aino, Leo and Emma (a new
+    employee the sweep invites), two mentors."""
+    with transaction(factory) as session:
+        for email, name, supervisor in HR_PEOPLE:
+            person = admin.add_person(
+                session,
+                now,
+                email,
+                name,
+                locale=locale,
+                supervisor_email=supervisor,
+                hr=email.startswith("helena@"),
+                actor="demo",
+            )
+            if email == NEW_EMPLOYEE:
+                person.employment_start = now.date() - timedelta(days=30)
+
+
 def scenario(locale: str) -> list[str]:
     """The demo's transcript, in the language of the demo."""
     name = f"lifecycle_{locale}.txt"
     return (SCENARIOS / name).read_text("utf-8").splitlines()
+
+
+def hr_scenario() -> list[str]:
+    """The HR coordinator's and supervisor's transcript (English)."""
+    return (SCENARIOS / "hr_en.txt").read_text("utf-8").splitlines()

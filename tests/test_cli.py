@@ -165,3 +165,10 @@ def test_demo_plays_a_whole_relationship(tmp_path: Path, locale: str) -> None:
     result = mentorbot("demo", "--locale", locale, "--db", str(tmp_path / "demo.db"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "demo finished" in result.stdout
+
+
+def test_demo_hr_plays_the_hr_coordinators_and_supervisors_scenario(tmp_path: Path) -> None:
+    result = mentorbot("demo", "--hr", "--db", str(tmp_path / "demo.db"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Results of Mentoring 2027" in result.stdout
+    assert "--as helena@demo.example" in result.stdout

@@ -1,0 +1,91 @@
+"""The HR scenario (``bot/scenarios/hr_en.txt``) and what it leaves in the database, shared by
+the console, Slack and Teams replays so that all three can be compared."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import demo
+from storage.models import (
+    Alert,
+    Announcement,
+    AuditLog,
+    Channel,
+    Invitation,
+    Mentorship,
+    Outbox,
+    Person,
+    Programme,
+    Workshop,
+    WorkshopSignup,
+)
+
+KEY_REPLIES = [
+    "Programme *Mentoring 2027* created: 6 months, a meeting every 14 days.",
+    "Paired: Mikko Laine mentors Aino Virtanen in *Mentoring 2027*.",
+    "*Preview* — to mentors (Mentoring 2027) (2 people):",
+    "Sent to the outbox for the channel #mentoring.",
+    "to mentors (Mentoring 2027): 2 sent, 0 failed, 0 waiting",
+    "to the channel #mentoring: 1 sent, 0 failed, 0 waiting",
+    "Workshop *Good questions* announced to 2 mentors.",
+    "Sorry, *Good questions* is full.",
+    "1 of 1 places taken",
+    "*The mentor's guide*",
+    "No meetings booked three weeks after pairing.",
+    "Marked handled.",
+    "The mentoring of Leo Järvinen by Ville Heikkinen has ended.",
+    "Emma Lehtonen, a new employee, would like a mentor.",
+    "Paired: Ville Heikkinen mentors Emma Lehtonen in *Mentoring 2027*.",
+    "Goals (shared with you by the actor): Lead our team's weekly planning.",
+    "*Results of Mentoring 2027*",
+    "Early-warning alerts: 4 raised, 2 handled",
+]
+
+
+def steps() -> list[str]:
+    return demo.hr_scenario()
+
+
+def hr_summary(factory: sessionmaker[Session]) -> dict[str, Any]:
+    """Everything HR's and the supervisor's work left in the database, platform-independent."""
+    with factory() as s:
+        email = {p.id: p.email for p in s.scalars(select(Person))}
+        return {
+            "programmes": [
+                (p.name, p.duration_months, p.meeting_interval_days, p.max_actors_per_mentor)
+                for p in s.scalars(select(Programme))
+            ],
+            "pairs": sorted(
+                (email[m.mentor_id], email[m.actor_id], m.phase, m.end_reason)
+                for m in s.scalars(select(Mentorship))
+            ),
+            "channels": [(c.name, c.removed_at is None) for c in s.scalars(select(Channel))],
+            "announcements": [
+                (a.audience, a.recipients, a.sent_at is not None, a.text)
+                for a in s.scalars(select(Announcement).order_by(Announcement.id))
+            ],
+            "delivered": Counter(
+                (o.kind, o.status, email.get(o.person_id or 0, "channel"))
+                for o in s.scalars(
+                    select(Outbox).where(
+                        Outbox.kind.in_(("announcement", "workshop", "supervisor.monthly"))
+                    )
+                )
+            ),
+            "workshops": [(w.title, w.capacity, w.place) for w in s.scalars(select(Workshop))],
+            "signups": sorted(
+                (email[x.person_id], x.cancelled_at is None)
+                for x in s.scalars(select(WorkshopSignup))
+            ),
+            "alerts": sorted(
+                (a.signal, a.handled_at is not None, a.handled_by) for a in s.scalars(select(Alert))
+            ),
+            "invitations": [
+                (email[i.person_id], i.reason, i.answer) for i in s.scalars(select(Invitation))
+            ],
+            "audit": Counter(a.action for a in s.scalars(select(AuditLog))),
+        }
