@@ -83,3 +83,18 @@ def test_every_template_macro_renders_in_both_languages(locale: str) -> None:
 def test_user_text_is_marked_so_adapters_can_escape_it() -> None:
     text = f"Goal: {user_text('<!channel> & co')}!"
     assert split_user_spans(text) == [(False, "Goal: "), (True, "<!channel> & co"), (False, "!")]
+
+
+@pytest.mark.parametrize(
+    ("locale", "one", "many"),
+    [
+        ("en", "1 pair", "2 pairs"),
+        ("fi", "1 pari", "pareja 2"),
+    ],
+)
+def test_counts_read_naturally_for_one_and_for_many(locale: str, one: str, many: str) -> None:
+    tx = Texts(locale)
+    assert tx.t("hr.programme_line", name="P", months=6, days=14, pairs=1).endswith(one)
+    assert tx.t("hr.programme_line", name="P", months=6, days=14, pairs=2).endswith(many)
+    single = tx.t("nudges.block_booked", count=1, first="Tue 2 Mar", last="Tue 2 Mar")
+    assert "1 meetings" not in single and "1 tapaamista" not in single
