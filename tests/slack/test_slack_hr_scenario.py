@@ -17,9 +17,6 @@ from tests.hr.scenario import KEY_REPLIES, hr_summary, steps
 from tests.slack.harness import Person as SlackPerson
 from tests.slack.harness import SlackDriver, SlackWorld, channel_id_for
 
-HR = "helena@demo.example"
-SUPERVISOR = "sanna@demo.example"
-
 
 def slack_people() -> dict[str, SlackPerson]:
     return {
