@@ -16,8 +16,9 @@ import itertools
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
@@ -30,6 +31,8 @@ from adapters.teams.app import TEAMS_KEY, mount
 from adapters.teams.cards import ACTION_KEY, FORM_KEY
 from adapters.teams.connector import TeamsConfig, TokenProviderFactory
 from adapters.teams.sender import TeamsSender
+from bot.app import sweep_moments
+from bot.clock import run_sweep
 from bot.delivery import DeliveryReport, deliver_due
 from bot.settings import Settings
 from bot.web import create_app
@@ -40,6 +43,7 @@ from tests.teams.connector_double import ConnectorDouble, Member, Posted
 
 T = TypeVar("T")
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+HELSINKI = ZoneInfo("Europe/Helsinki")  # where the console, and so the scenarios, sweep
 BOT_ID = "28:mentorbot-local"
 ANONYMOUS = {"CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED": "true"}
 
@@ -162,11 +166,16 @@ class TeamsDriver:
         clock: SettableClock,
         settings: Settings | None = None,
         token_provider_factory: Callable[[ConnectorDouble], TokenProviderFactory] | None = None,
+        sweeps: bool = False,
     ) -> None:
         """Anonymous (local testing) by default; with ``settings`` naming an app id, pass
-        ``token_provider_factory`` to get outbound tokens from the double's token endpoint."""
+        ``token_provider_factory`` to get outbound tokens from the double's token endpoint.
+        With ``sweeps``, every delivery first runs the clock's sweep, like the console: at each
+        moment a running clock would have swept since the last step, and now."""
         self.factory = factory
         self.clock = clock
+        self.sweeps = sweeps
+        self.swept_until = clock.now()
         self.lines: list[str] = []
         self.users: dict[str, TeamsUser] = {}
         self.teams: dict[str, TeamsTeam] = {}
@@ -452,10 +461,18 @@ class TeamsDriver:
         return status
 
     def deliver(self) -> DeliveryReport:
+        now = self.clock.now()
+        if self.sweeps:
+            for moment in sweep_moments(self.swept_until, now, HELSINKI):
+                self._tick(moment)
+            self.swept_until = max(self.swept_until, now)
+        return self._tick(now)
+
+    def _tick(self, now: datetime) -> DeliveryReport:
+        if self.sweeps:
+            run_sweep(self.factory, now)
         report = self.loop.run(
-            deliver_due(
-                self.factory, {PLATFORM: self.sender}, self.clock.now(), default_platform=PLATFORM
-            )
+            deliver_due(self.factory, {PLATFORM: self.sender}, now, default_platform=PLATFORM)
         )
         self.reports.append(report)
         return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from adapters.console.script import parse, run
 from bot import demo
 from conversations.clock import SettableClock
 from storage.models import Outbox, OutboxStatus, PlatformIdentity
+from tests.lifecycle import play_console, summary
 from tests.teams.driver import TeamsDriver
 
 TIMEZONE = "Europe/Helsinki"
@@ -19,13 +21,13 @@ TIMEZONE = "Europe/Helsinki"
 
 @pytest.fixture
 def teams(factory: sessionmaker[Session], clock: SettableClock) -> Iterator[TeamsDriver]:
-    driver = TeamsDriver(factory, clock)
+    driver = TeamsDriver(factory, clock, sweeps=True)  # nudges arrive as in the console
     yield driver
     driver.close()
 
 
 def test_teams_plays_the_whole_lifecycle_scenario_over_http(
-    teams: TeamsDriver, factory: sessionmaker[Session], clock: SettableClock
+    teams: TeamsDriver, factory: sessionmaker[Session], clock: SettableClock, tmp_path: Path
 ) -> None:
     demo.seed(factory, clock.now(), "en")
     teams.install_everyone()
@@ -39,6 +41,7 @@ def test_teams_plays_the_whole_lifecycle_scenario_over_http(
     assert {i.platform for i in identities} == {"teams"}
     assert all("conversation_reference" in i.address for i in identities)
     assert outbox and all(row.status == OutboxStatus.SENT for row in outbox)
+    assert summary(factory) == play_console(tmp_path)  # the same relationship as the console
     assert "Something went wrong" not in "\n".join(teams.texts_seen(email) for email in teams.users)
     # the relationship ended clearly, and everyone heard it in Teams
     aino, mikko, sanna = (teams.texts_seen(f"{n}@demo.example") for n in ("aino", "mikko", "sanna"))
