@@ -8,6 +8,7 @@ go there.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,11 +47,7 @@ def _remember(
     now: datetime,
 ) -> None:
     with transaction(factory) as session:
-        found = session.scalars(
-            select(Channel).where(
-                Channel.platform == platform, Channel.platform_channel_id == channel_id
-            )
-        ).first()
+        found = _find(session, platform, channel_id)
         if found is None:
             session.add(
                 Channel(
@@ -72,15 +69,34 @@ def forget_channel(
 ) -> None:
     """Record that the bot left (or was removed from) this channel; nothing new goes there."""
     with transaction(factory) as session:
-        found = session.scalars(
-            select(Channel).where(
-                Channel.platform == platform,
-                Channel.platform_channel_id == channel_id,
-                Channel.removed_at.is_(None),
-            )
-        ).first()
-        if found is not None:
+        found = _find(session, platform, channel_id)
+        if found is not None and found.removed_at is None:
             found.removed_at = now
+
+
+def _find(session: Session, platform: str, channel_id: str) -> Channel | None:
+    same = (Channel.platform == platform) & (Channel.platform_channel_id == channel_id)
+    return session.scalars(select(Channel).where(same)).first()
+
+
+@dataclass(frozen=True)
+class KnownChannel:
+    """A channel the bot is in, as an adapter sees it."""
+
+    channel_id: str
+    name: str
+    address: dict[str, Any]
+
+
+def channels_on(factory: sessionmaker[Session], platform: str) -> list[KnownChannel]:
+    """The channels the bot is in on one platform (for adapters that rename or forget several,
+    e.g. every channel of a Teams team)."""
+    with factory() as session:
+        return [
+            KnownChannel(c.platform_channel_id, c.name, dict(c.address))
+            for c in known_channels(session)
+            if c.platform == platform
+        ]
 
 
 def known_channels(session: Session) -> list[Channel]:

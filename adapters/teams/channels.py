@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.teams import PLATFORM
 from adapters.teams.inbound import reference_of, team_of
-from conversations.channels import forget_channel, known_channels, remember_channel
+from conversations.channels import channels_on, forget_channel, remember_channel
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,8 @@ def _address(activity: Activity, channel_id: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Known:
+    """A team channel the bot is in, with the team and channel names kept in its address."""
+
     channel_id: str
     name: str
     address: dict[str, Any]
@@ -142,12 +144,7 @@ class Known:
 
 
 def _known(factory: sessionmaker[Session]) -> list[Known]:
-    with factory() as session:
-        return [
-            Known(c.platform_channel_id, c.name, dict(c.address))
-            for c in known_channels(session)
-            if c.platform == PLATFORM
-        ]
+    return [Known(c.channel_id, c.name, c.address) for c in channels_on(factory, PLATFORM)]
 
 
 def label(team_name: str, channel_name: str) -> str:

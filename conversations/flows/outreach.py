@@ -4,6 +4,7 @@ new mentors, the mentor guide, and the answers to eligibility invitations."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -201,6 +202,12 @@ def send(turn: Turn, value: str) -> None:
                 now=turn.now,
             )
         )
+    _queue(turn, item, rows)
+    turn.say(turn.tx.t("outreach.queued", n=item.recipients))
+
+
+def _queue(turn: Turn, item: Announcement, rows: list[dict[str, Any]], **detail: Any) -> None:
+    """Write the announcement's outbox rows once, mark it sent and audit who sent it where."""
     item.recipients = insert_ignoring_duplicates(turn.session, rows)
     item.sent_at = turn.now
     audit(
@@ -212,8 +219,8 @@ def send(turn: Turn, value: str) -> None:
         announcement_id=item.id,
         audience=item.audience,
         recipients=item.recipients,
+        **detail,
     )
-    turn.say(turn.tx.t("outreach.queued", n=item.recipients))
 
 
 def _send_to_channel(turn: Turn, item: Announcement) -> None:
@@ -232,19 +239,7 @@ def _send_to_channel(turn: Turn, item: Announcement) -> None:
         due_at=next_working_moment(turn.now, zone(turn.person.timezone), "FI"),
         now=turn.now,
     )
-    item.recipients = insert_ignoring_duplicates(turn.session, [row])
-    item.sent_at = turn.now
-    audit(
-        turn.session,
-        turn.now,
-        actor_label(turn.person),
-        "announcement.send",
-        None,
-        announcement_id=item.id,
-        audience=item.audience,
-        channel=channel.name,
-        recipients=item.recipients,
-    )
+    _queue(turn, item, [row], channel=channel.name)
     turn.say(turn.tx.t("outreach.queued_channel", channel=user_text(channel.name)))
 
 
