@@ -323,7 +323,10 @@ class DeliveryWorker:
 
     async def _send(self, row: Claimed, now: datetime) -> _Outcome:
         if row.expires_at is not None and row.expires_at <= now:
-            return _Outcome(row, OutboxStatus.CANCELLED, error="its moment passed before sending")
+            reason = "its moment passed before sending"
+            if row.attempts > 1:  # an earlier attempt died or timed out: it may have arrived
+                reason += "; an earlier attempt may have reached the platform"
+            return _Outcome(row, OutboxStatus.CANCELLED, error=reason)
         recipient = row.recipient
         platform = recipient.platform or self.default_platform
         sender = self.senders.get(platform) if platform else None

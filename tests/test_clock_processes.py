@@ -271,7 +271,22 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_only_rows_mid_se
     assert kills >= 10
     sent = world.sent()
     assert sent, "the processes delivered nothing"
-    assert set(world.double.keys()) == set(sent)  # nothing lost between post and record
+    # nothing lost between post and record, except the documented crash window: a row a
+    # killed process had posted, or one whose send timed out after the platform took it, is
+    # tried again; when its moment has passed by then, it is cancelled, not sent twice
+    unrecorded = set(world.double.keys()) - set(sent)
+    with Session(world.engine) as s:
+        retried = set(
+            s.scalars(
+                select(Outbox.dedupe_key).where(
+                    Outbox.dedupe_key.in_(unrecorded),
+                    Outbox.status == OutboxStatus.CANCELLED.value,
+                    Outbox.attempts > 1,
+                )
+            )
+        )
+    assert unrecorded <= mid_send | retried
+    assert set(sent) <= set(world.double.keys())  # everything recorded sent was posted
     assert world.double.duplicates() <= mid_send  # the documented crash window only
     assert (
         world.count(Outbox.status == OutboxStatus.PENDING.value, Outbox.next_attempt_at <= now) == 0
