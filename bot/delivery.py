@@ -9,7 +9,9 @@
    meeting).
 2. **Send** outside any transaction, concurrently, each send waiting for the per-platform
    ``RateLimiter``. The row's dedupe key is available to senders in ``OUTBOX_KEY``.
-3. **Record** (one transaction per batch): ``sent`` with the platform message id; or, on
+3. **Record** (one transaction per batch): ``sent`` with the platform message id (and what
+   the sender had to find out to reach someone, e.g. a Slack user found by email and the DM it
+   opened, stored as their platform identity so no process looks again); or, on
    ``SendError``, ``pending`` again after exponential backoff with full jitter (never sooner
    than ``Retry-After``); or ``dead`` with the error kept after a permanent error or the last
    attempt.
@@ -35,10 +37,11 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ratelimit import RateLimiter
-from conversations.delivery import Recipient, Sender, SendError
+from conversations.delivery import Recipient, Sender, SendError, Sent
 from conversations.messages import Message
 from storage.db import transaction
 from storage.models import Channel, Outbox, OutboxStatus, Person, PlatformIdentity
+from storage.queries import link_identity
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +155,7 @@ class _Outcome:
     message_id: str | None = None
     error: str | None = None
     next_attempt_at: datetime | None = None
+    learned: Sent | None = None
 
 
 @dataclass
@@ -338,7 +342,7 @@ class DeliveryWorker:
             await self.limiter.acquire(platform, channel)
             token = OUTBOX_KEY.set(row.key)
             try:
-                message_id = await sender.send(recipient, Message.model_validate(row.payload))
+                sent = await sender.send(recipient, Message.model_validate(row.payload))
             finally:
                 OUTBOX_KEY.reset(token)
         except SendError as err:
@@ -348,7 +352,13 @@ class DeliveryWorker:
         except Exception as err:  # a sender bug must not stop the worker: retry, then dead
             log.exception("sender failed unexpectedly for outbox %s", row.id)
             return self._failed(row, SendError(f"{type(err).__name__}: {err}"), now)
-        return _Outcome(row, OutboxStatus.SENT, platform=platform, message_id=message_id)
+        return _Outcome(
+            row,
+            OutboxStatus.SENT,
+            platform=platform,
+            message_id=sent.message_id,
+            learned=sent if sent.learned else None,
+        )
 
     def _failed(self, row: Claimed, err: SendError, now: datetime) -> _Outcome:
         if err.permanent or row.attempts >= self.config.max_attempts:
@@ -377,6 +387,37 @@ class DeliveryWorker:
             values.append(item)
         with transaction(self.factory) as session:
             session.execute(update(Outbox), values)
+            self._remember_addresses(session, outcomes, now)
+
+    @staticmethod
+    def _remember_addresses(session: Session, outcomes: Sequence[_Outcome], now: datetime) -> None:
+        """Store how a sender found someone (their platform user id, the DM it opened) as the
+        person's identity on that platform, so no process has to look it up again."""
+        learned: dict[tuple[int, str, str], dict[str, Any]] = {}
+        for o in outcomes:
+            person_id, found = o.row.recipient.person_id, o.learned
+            user_id = (found.user_id or o.row.recipient.platform_user_id) if found else None
+            if person_id is None or found is None or o.platform is None or not user_id:
+                continue
+            learned[(person_id, o.platform, user_id)] = dict(found.address or {})
+        for (person_id, platform, user_id), address in learned.items():
+            known = session.scalars(
+                select(PlatformIdentity).where(
+                    PlatformIdentity.platform == platform,
+                    PlatformIdentity.platform_user_id == user_id,
+                )
+            ).first()
+            if known is None:
+                link_identity(
+                    session,
+                    person_id=person_id,
+                    platform=platform,
+                    platform_user_id=user_id,
+                    address=address,
+                    now=now,
+                )
+            elif known.person_id == person_id and {**known.address, **address} != known.address:
+                known.address = {**known.address, **address}
 
 
 async def deliver_due(

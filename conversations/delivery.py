@@ -23,6 +23,21 @@ class Recipient:
     channel_id: int | None = None
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A delivered message: the platform's message id and, when the sender had to find the
+    person itself (a user looked up by email, a DM it opened), how it reached them, so that
+    the delivery worker stores it and no process has to look again."""
+
+    message_id: str
+    user_id: str | None = None
+    address: dict[str, Any] | None = None
+
+    @property
+    def learned(self) -> bool:
+        return self.user_id is not None or bool(self.address)
+
+
 class SendError(Exception):
     """A failed send. ``retry_after`` (seconds) when the platform said when to try again;
     ``permanent`` when trying again cannot help (e.g. the user left the workspace)."""
@@ -37,8 +52,8 @@ class SendError(Exception):
 
 
 class Sender(Protocol):
-    """One platform's way of delivering a message; returns the platform's message id."""
+    """One platform's way of delivering a message; raises ``SendError`` when it cannot."""
 
     platform: str
 
-    async def send(self, recipient: Recipient, message: Message) -> str: ...
+    async def send(self, recipient: Recipient, message: Message) -> Sent: ...

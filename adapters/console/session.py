@@ -13,7 +13,7 @@ from adapters.console.render import render
 from conversations import directory
 from conversations.channels import remember_channel
 from conversations.clock import SettableClock
-from conversations.delivery import Recipient
+from conversations.delivery import Recipient, Sent
 from conversations.engine import Engine
 from conversations.messages import Button, Form, Inbound, InboundKind, Message, Outbound
 
@@ -40,11 +40,11 @@ class ConsoleSender:
     platform: str = PLATFORM
     sent: int = field(default=0)
 
-    async def send(self, recipient: Recipient, message: Message) -> str:
+    async def send(self, recipient: Recipient, message: Message) -> Sent:
         if recipient.channel_id is not None:  # an announcement in a shared channel
             self.console.show(recipient.name, recipient.name, message, proactive=True)
             self.sent += 1
-            return f"console-{self.sent}"
+            return Sent(f"console-{self.sent}")
         self.console.show(
             recipient.email or f"person-{recipient.person_id}",
             recipient.name,
@@ -52,7 +52,7 @@ class ConsoleSender:
             proactive=True,
         )
         self.sent += 1
-        return f"console-{self.sent}"
+        return Sent(f"console-{self.sent}")
 
 
 class ConsoleSession:

@@ -6,11 +6,12 @@ Where the DM channel comes from: the web adapter puts ``{"channel": "D…"}`` in
 command or a modal); the engine stores it in ``PlatformIdentity.address`` on every inbound. A
 nudge therefore finds the channel in ``Recipient.address`` and never calls
 ``conversations.open``. Only when no channel is stored (someone who never wrote to the bot)
-does the sender open the DM itself with ``conversations.open``; it cannot write the database,
-so the channel is stored on the next inbound from that person (until then this process
-remembers it, so ``conversations.open`` runs once per person and process). Someone added to
-a programme who has never written to the bot has no Slack user id yet: the sender finds them
-by email (``users.lookupByEmail``, scope ``users:read.email``) so the welcome reaches them.
+does the sender open the DM itself with ``conversations.open``. Someone added to a programme
+who has never written to the bot has no Slack user id yet: the sender finds them by email
+(``users.lookupByEmail``, scope ``users:read.email``) so the welcome reaches them. What it
+found (the user id, the DM channel) goes back in ``Sent``; the delivery worker stores it as the
+person's Slack identity, so no process looks it up again, and the person's first message is
+recognised without ``users.info``.
 
 The sender never retries: rate limits (HTTP 429, ``ratelimited``) and platform errors are
 reported as ``SendError`` (with ``retry_after`` from Slack's ``Retry-After`` header) to the
@@ -28,7 +29,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import Rendered, render_message
-from conversations.delivery import Recipient, SendError
+from conversations.delivery import Recipient, SendError, Sent
 from conversations.messages import Message
 
 log = logging.getLogger(__name__)
@@ -104,21 +105,27 @@ class SlackSender:
         self.user_ids: dict[str, str] = {}
         """This process's memo of Slack user ids by email, for people never seen in Slack."""
 
-    async def send(self, recipient: Recipient, message: Message) -> str:
-        """Post ``message`` to the recipient's DM; returns the ``ts`` of the first post."""
+    async def send(self, recipient: Recipient, message: Message) -> Sent:
+        """Post ``message`` to the recipient's DM (or a channel's stored address); ``Sent``
+        carries the ``ts`` of the first post and, if the sender had to find the person, how."""
         try:
-            channel = await self.dm_channel(recipient)
-            return await self.post(channel, render_message(message))
+            stored = _stored_channel(recipient)
+            channel = stored or await self.dm_channel(recipient)
+            ts = await self.post(channel, render_message(message))
         except SendError:
             raise
         except Exception as err:
             raise send_error(err) from err
+        if stored:
+            return Sent(ts)
+        user_id = recipient.platform_user_id or self.user_ids.get((recipient.email or "").lower())
+        return Sent(ts, user_id=user_id, address={"channel": channel})
 
     async def dm_channel(self, recipient: Recipient) -> str:
         """The stored DM channel, or (uncached) the one ``conversations.open`` gives; someone
         never seen in Slack is found by email first."""
-        channel = recipient.address.get("channel") if recipient.address else None
-        if isinstance(channel, str) and channel:
+        channel = _stored_channel(recipient)
+        if channel:
             return channel
         user_id = recipient.platform_user_id
         if not user_id and recipient.email:
@@ -166,6 +173,11 @@ class SlackSender:
         except Exception as err:
             raise send_error(err) from err
         return first_ts or "file"
+
+
+def _stored_channel(recipient: Recipient) -> str | None:
+    channel = recipient.address.get("channel") if recipient.address else None
+    return channel if isinstance(channel, str) and channel else None
 
 
 async def open_dm(client: AsyncWebClient, user_id: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from adapters.teams import PLATFORM
 from adapters.teams.cards import card_attachment
 from adapters.teams.connector import TeamsConfig, TeamsConnector, TokenProviderFactory
-from conversations.delivery import Recipient, SendError
+from conversations.delivery import Recipient, SendError, Sent
 from conversations.messages import Message
 from conversations.texts import Texts
 
@@ -25,10 +25,10 @@ class TeamsSender:
         """A sender that needs only the settings: usable from the ``clock`` process."""
         return cls(TeamsConnector(config, token_provider_factory))
 
-    async def send(self, recipient: Recipient, message: Message) -> str:
+    async def send(self, recipient: Recipient, message: Message) -> Sent:
         reference = recipient.address.get("conversation_reference")
         if not isinstance(reference, dict):
             # not permanent: the person may still install the app and become reachable
             raise SendError("no Teams conversation reference stored for this person yet")
         card = card_attachment(message, Texts(recipient.locale))
-        return await self.connector.send_card(reference, card)
+        return Sent(await self.connector.send_card(reference, card))

@@ -7,11 +7,20 @@ from collections.abc import AsyncIterator
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.slack.sender import SlackSender
+from bot.delivery import deliver_due
+from conversations.clock import SettableClock
 from conversations.delivery import Recipient, SendError
-from conversations.messages import Attachment, Message
+from conversations.engine import Engine
+from conversations.messages import Attachment, Inbound, InboundKind, Message
+from conversations.outbox import insert_ignoring_duplicates, outbox_row
 from conversations.texts import user_text
+from storage.db import transaction
+from storage.models import Person, PlatformIdentity
+from tests.conftest import START
 from tests.slack.slack_api_double import SlackApiDouble
 
 
@@ -42,7 +51,7 @@ def _recipient(address: dict[str, str] | None = None) -> Recipient:
 async def test_send_posts_to_the_cached_dm_channel_without_opening_it(
     slack: SlackApiDouble,
 ) -> None:
-    ts = await _sender(slack).send(
+    sent = await _sender(slack).send(
         _recipient({"channel": "DCACHED"}), Message().text("Your meeting is *tomorrow*.")
     )
     assert [c.method for c in slack.calls] == ["chat.postMessage"]
@@ -50,14 +59,16 @@ async def test_send_posts_to_the_cached_dm_channel_without_opening_it(
     assert call.args["channel"] == "DCACHED"
     assert call.token == "xoxb-test"
     assert call.blocks()[0]["text"]["text"] == "Your meeting is *tomorrow*."
-    assert ts.startswith("1790000000.")
+    assert sent.message_id.startswith("1790000000.")
+    assert not sent.learned  # it knew the way already: nothing new to store
 
 
 async def test_send_opens_the_dm_when_no_channel_is_stored(slack: SlackApiDouble) -> None:
-    await _sender(slack).send(_recipient(), Message().text("Hello"))
+    sent = await _sender(slack).send(_recipient(), Message().text("Hello"))
     assert [c.method for c in slack.calls] == ["conversations.open", "chat.postMessage"]
     assert slack.calls[0].args["users"] == "UAINO"
     assert slack.calls[1].args["channel"] == "DUAINO"
+    assert (sent.user_id, sent.address) == ("UAINO", {"channel": "DUAINO"})  # to be stored
 
 
 async def test_rate_limit_is_reported_with_retry_after_and_not_retried(
@@ -164,3 +175,53 @@ async def test_an_email_unknown_to_slack_is_a_permanent_failure(slack: SlackApiD
     with pytest.raises(SendError) as caught:
         await _sender(slack).send(stranger, Message().text("Welcome"))
     assert caught.value.permanent
+
+
+def _queue_for(factory: sessionmaker[Session], person_id: int, key: str) -> None:
+    with transaction(factory) as s:
+        row = outbox_row(
+            person_id=person_id,
+            kind="test",
+            message=Message().text(f"message {key}"),
+            dedupe_key=key,
+            due_at=START,
+            now=START,
+        )
+        insert_ignoring_duplicates(s, [row])
+
+
+async def test_a_person_found_by_email_is_stored_so_no_process_looks_them_up_again(
+    slack: SlackApiDouble, factory: sessionmaker[Session]
+) -> None:
+    slack.add_user("UMIKKO", "mikko@example.com", "Mikko Laine")
+    with transaction(factory) as s:
+        mikko = Person(email="mikko@example.com", name="Mikko Laine", created_at=START)
+        s.add(mikko)
+        s.flush()
+        person_id = mikko.id
+    _queue_for(factory, person_id, "welcome")
+    await deliver_due(factory, {"slack": _sender(slack)}, START, default_platform="slack")
+    assert [c.method for c in slack.calls] == [
+        "users.lookupByEmail",
+        "conversations.open",
+        "chat.postMessage",
+    ]
+    with factory() as s:
+        identity = s.scalars(select(PlatformIdentity)).one()
+        assert (identity.person_id, identity.platform, identity.platform_user_id) == (
+            person_id,
+            "slack",
+            "UMIKKO",
+        )
+        assert identity.address == {"channel": "DUMIKKO"}
+    slack.calls.clear()
+    _queue_for(factory, person_id, "reminder")  # a fresh process: its sender remembers nothing
+    await deliver_due(factory, {"slack": _sender(slack)}, START, default_platform="slack")
+    assert [(c.method, c.args["channel"]) for c in slack.calls] == [("chat.postMessage", "DUMIKKO")]
+    # and when Mikko first writes, the engine knows him without asking Slack for his email
+    reply = Engine(factory, SettableClock(START)).handle(
+        Inbound(
+            platform="slack", user="UMIKKO", kind=InboundKind.TEXT, received_at=START, text="hi"
+        )
+    )
+    assert reply and reply[0].person_id == person_id
