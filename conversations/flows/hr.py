@@ -231,6 +231,21 @@ def pair(turn: Turn, _rest: str) -> None:
     forms.offer(turn, pair_form(turn))
 
 
+@action("hr.pair_person")
+def pair_person(turn: Turn, value: str) -> None:
+    """From HR's opt-in notice: the pair form with the person who wants a mentor filled in."""
+    is_hr_or_refuse(turn)
+    person = turn.session.get(Person, int(value)) if value.isdigit() else None
+    if person is None or person.erased_at is not None or not person.email:
+        turn.refuse(turn.tx.t("common.stale_button"))
+    assert person is not None and person.email
+    if turn.session.scalar(select(func.count(Programme.id))) == 0:
+        turn.refuse(turn.tx.t("hr.no_programmes"))
+    form = pair_form(turn)
+    form.values["actor"] = person.email
+    forms.offer(turn, form)
+
+
 def _person_field(turn: Turn, v: forms.Validator, name: str) -> Person | None:
     email = v.text(name, 254)
     if email is None:

@@ -601,11 +601,19 @@ def invitation_yes(turn: Turn, value: str) -> None:
     for hr in turn.session.scalars(
         select(Person).where(Person.is_hr.is_(True), Person.erased_at.is_(None))
     ):
+        tx = texts_for(hr)
         turn.send(
             hr,
-            Message().text(
-                texts_for(hr).t(
-                    "outreach.opt_in", name=user_text(turn.person.name), reason=invitation.reason
+            Message()
+            .text(
+                tx.t("outreach.opt_in", name=user_text(turn.person.name), reason=invitation.reason)
+            )
+            .buttons(
+                Button(
+                    action_id="hr.pair_person",
+                    label=tx._("Find them a mentor"),
+                    value=str(turn.person.id),
+                    style="primary",
                 )
             ),
             kind="hr.opt_in",

@@ -237,6 +237,13 @@ def test_new_employees_and_returners_are_invited_once_and_an_opt_in_tells_hr(
     chat.click("uusi@example.com", "Yes, I'd like a mentor")
     assert "I've told the HR coordinator" in chat.last("uusi@example.com")
     assert "Uusi Työntekijä, a new employee, would like a mentor." in chat.text_seen_by(HR)
+    opt_in = next(b for b in chat.console.last_buttons(HR) if b.action_id == "hr.pair_person")
+    chat.press(ACTOR, "hr.pair_person", opt_in.value)  # HR's button pressed by someone else
+    assert "Only the programme's HR" in chat.last(ACTOR)
+    chat.press(HR, "hr.pair_person", "999")
+    assert "That button is no longer valid" in chat.last(HR)
+    chat.click(HR, "Find them a mentor")
+    assert chat.console.last_form(HR).values["actor"] == "uusi@example.com"
     chat.click("uusi@example.com", "No, thank you")
     assert "already answered" in chat.last("uusi@example.com")
     chat.click("palaaja@example.com", "No, thank you")
