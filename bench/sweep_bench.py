@@ -28,7 +28,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 
 from bench.seed import seed_pairs
-from conversations.nudges import sweep
+from conversations.sweep.orchestration import sweep
 from storage.db import make_engine, make_session_factory, normalise_url, transaction, upgrade
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         counter.reset()
         started = time.perf_counter()
         with transaction(factory) as session:
-            report = sweep(session, SWEEP_AT)
+            report = sweep(session, SWEEP_AT, retention_days=365)
         elapsed = time.perf_counter() - started
         rows.append((label, elapsed, counter.logical, counter.roundtrips, report.inserted))
     print(f"sweep benchmark: {args.pairs} active pairs on {engine.dialect.name}")

@@ -25,12 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.delivery import DeliveryConfig, DeliveryReport, DeliveryWorker
 from bot.ratelimit import PlatformLimit, RateLimiter
 from bot.settings import Settings, get_settings
-from conversations import outreach
 from conversations.clock import Clock, SystemClock
 from conversations.delivery import Sender
-from conversations.hr_admin import purge_closed_content
-from conversations.nudges import SweepReport, sweep
-from conversations.outbox import insert_ignoring_duplicates
+from conversations.sweep.orchestration import sweep
+from conversations.sweep.plan import SweepReport
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -105,17 +103,15 @@ def worker_from_settings(
 
 
 def run_sweep(factory: sessionmaker[Session], now: datetime, wait: bool = True) -> SweepReport:
-    """One sweep in one transaction; it also applies the content retention (docs/privacy.md).
+    """One sweep (``conversations.sweep.orchestration.sweep``) in one transaction, with the
+    content retention of the settings (docs/privacy.md).
 
     ``wait``: when another process is sweeping, wait for it (console, tests) instead of
     skipping this round (the clock passes False).
     """
+    retention_days = get_settings().content_retention_days
     with transaction(factory) as session:
-        report = sweep(session, now, wait_for_lock=wait)
-        if not report.locked:
-            insert_ignoring_duplicates(session, outreach.sweep_rows(session, now))
-            purge_closed_content(session, now, get_settings().content_retention_days)
-        return report
+        return sweep(session, now, retention_days=retention_days, wait_for_lock=wait)
 
 
 def build_senders(settings: Settings) -> dict[str, Sender]:

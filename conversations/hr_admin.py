@@ -13,9 +13,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from conversations import rules
-from conversations.early_warnings import close_alerts_of
 from conversations.messages import Message
 from conversations.outbox import insert_ignoring_duplicates, outbox_row
+from conversations.sweep.alerts import close_alerts_of
 from conversations.texts import user_text
 from conversations.turn import texts_for
 from storage.models import (

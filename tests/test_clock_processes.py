@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from bench.seed import seed_pairs
 from bench.slack_double import DoubleConfig, SlackPostDouble
-from conversations.nudges import GRACE
+from conversations.sweep.plan import GRACE
 from storage.db import make_engine, normalise_url, upgrade
 from storage.models import Meeting, Mentorship, Outbox, OutboxStatus
 from tests.conftest import PG_SKIP, pg_url

@@ -4,11 +4,11 @@ continuation plan, relationship closed."""
 from __future__ import annotations
 
 from conversations import forms, progress, rules
-from conversations.early_warnings import close_alerts_of
 from conversations.flows.common import goals_text, party_mentorship, pick_mentorship, require_phase
 from conversations.flows.supervisor import queue_closed_notice
 from conversations.messages import Button, Form, Input, Message, Option
 from conversations.registry import action, command, form
+from conversations.sweep.alerts import close_alerts_of
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
 from storage.models import (

@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from conversations import forms, rules
-from conversations.early_warnings import alert_message, open_alerts
 from conversations.flows.common import is_hr_or_refuse, phase_label
 from conversations.hr_admin import (
     ProgrammeFrame,
@@ -23,6 +22,7 @@ from conversations.messages import Button, Form, Input, Message, Option
 from conversations.pairing import create_mentorship
 from conversations.registry import action, command, form
 from conversations.results import chat_summary, programme_results
+from conversations.sweep.alerts import alert_message, open_alerts
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
 from storage.models import ACTIVE_PHASES, Alert, Mentorship, Person, Programme

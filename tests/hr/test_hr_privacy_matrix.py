@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from conversations.early_warnings import raise_alerts
 from conversations.outbox import insert_ignoring_duplicates
 from conversations.results import programme_results, render_csv, render_html
+from conversations.sweep.alerts import raise_alerts
 from storage.db import transaction
 from storage.queries import programme_by_name
 from tests.chat import ACTOR, HR, MENTOR, OTHER_ACTOR, OTHER_MENTOR, PROGRAMME, SUPERVISOR, Chat

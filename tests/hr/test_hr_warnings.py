@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from conversations.early_warnings import PAIR_ENDED, detect, digest_text, raise_alerts
 from conversations.hr_admin import end_mentorship
 from conversations.messages import Message
 from conversations.outbox import insert_ignoring_duplicates
+from conversations.sweep.alerts import PAIR_ENDED, detect, digest_text, raise_alerts
 from conversations.texts import Texts, strip_user_marks
 from storage.db import transaction
 from storage.models import (

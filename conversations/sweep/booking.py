@@ -1,0 +1,109 @@
+"""Booking the next block of meetings before the booking horizon runs out, in one insert,
+and telling both parties."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+
+from conversations import rules
+from conversations.messages import Button, Message
+from conversations.sweep.plan import BOOK_AHEAD, Pair, Plan, Recipient
+from conversations.sweep.rows import to_json
+from storage.models import Meeting, MeetingStatus
+
+# RETURNING counts what was really inserted (rowcount is unreliable for executemany)
+_SQLITE_INSERT = (
+    sqlite.insert(Meeting)
+    .on_conflict_do_nothing(index_elements=["mentorship_id", "seq"])
+    .returning(Meeting.id)
+)
+_PG_INSERT = text(
+    """
+    INSERT INTO meeting (mentorship_id, seq, uid, scheduled_at, duration_minutes, status,
+                         ics_sequence)
+    SELECT mentorship_id, seq, uid, scheduled_at, duration_minutes, status, ics_sequence
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
+        mentorship_id integer, seq integer, uid text, scheduled_at timestamptz,
+        duration_minutes integer, status text, ics_sequence integer)
+    ON CONFLICT (mentorship_id, seq) DO NOTHING
+    RETURNING id
+    """
+)
+
+
+def book_next_blocks(session: Session, plan: Plan, pairs: dict[int, Pair]) -> int:
+    """Book each pair's next block when its last booked meeting is less than ``BOOK_AHEAD``
+    away (up to the horizon, never past the planned end); returns how many were booked."""
+    now = plan.now
+    new_meetings: list[dict[str, Any]] = []
+    for pair in pairs.values():
+        if not pair.booked or pair.last_at is None or pair.planned_end is None:
+            continue
+        if pair.last_at > now + BOOK_AHEAD:
+            continue
+        tz = pair.actor.tz
+        last_local = pair.last_at.astimezone(tz)
+        first = last_local + timedelta(days=pair.interval_days)
+        if first.date() > pair.planned_end:
+            continue
+        horizon = rules.horizon_months(pair.duration_months, pair.horizon_months)
+        until = min(pair.planned_end, rules.add_months(now.astimezone(tz).date(), horizon))
+        dates = rules.series(first.replace(tzinfo=tz), pair.interval_days, until)
+        if not dates:
+            continue
+        for i, when in enumerate(dates, 1):
+            new_meetings.append(
+                {
+                    "mentorship_id": pair.id,
+                    "seq": pair.max_seq + i,
+                    "uid": f"{uuid.uuid4()}@mentorbot",
+                    "scheduled_at": when,
+                    "duration_minutes": 60,
+                    "status": MeetingStatus.PLANNED.value,
+                    "ics_sequence": 0,
+                }
+            )
+        for person in pair.parties():
+            plan.add(
+                key=f"block:{pair.id}:{pair.max_seq + 1}:{person.id}",
+                kind="block",
+                person=person,
+                country=pair.country,
+                nominal=now,
+                build=partial(_block, person, pair.id, dates),
+            )
+    return _insert(session, new_meetings)
+
+
+def _insert(session: Session, meetings: list[dict[str, Any]]) -> int:
+    """One statement: on PostgreSQL the rows travel as one JSON parameter."""
+    if not meetings:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        return len(session.execute(_PG_INSERT, {"rows": to_json(meetings)}).all())
+    return len(session.connection().execute(_SQLITE_INSERT, meetings).all())
+
+
+def _block(person: Recipient, mentorship_id: int, dates: list[datetime]) -> Message:
+    tx = person.texts()
+    return (
+        Message()
+        .text(
+            tx.t(
+                "nudges.block_booked",
+                count=len(dates),
+                first=person.when(dates[0]),
+                last=person.when(dates[-1]),
+            )
+        )
+        .buttons(
+            Button(action_id="schedule.ics", label=tx._("Calendar file"), value=str(mentorship_id))
+        )
+    )

@@ -1,0 +1,76 @@
+"""HR's weekly digest: aggregates only (privacy rule 3) and the open early-warning alerts, on
+the first working day of each ISO week, sent during that week only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
+from functools import partial
+
+from sqlalchemy.orm import Session
+
+from conversations.messages import Message
+from conversations.sweep import alerts
+from conversations.sweep.plan import Plan, Recipient
+from conversations.sweep.reads import SweepData
+from conversations.worktime import first_working_day_on_or_after, start_of_working_day
+from storage.models import MeetingStatus, Phase
+
+
+def hr_digest(
+    session: Session, plan: Plan, data: SweepData, hr_people: Sequence[Recipient]
+) -> None:
+    """Each HR person's digest of the week; the figures are counted only when one is due."""
+    now = plan.now
+    due: list[tuple[Recipient, str, datetime, datetime]] = []
+    for person in hr_people:
+        local = now.astimezone(person.tz)
+        monday = local.date() - timedelta(days=local.weekday())
+        first_day = first_working_day_on_or_after(monday, "FI")
+        nominal = start_of_working_day(first_day, person.tz)
+        week_end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=person.tz)
+        year, week, _ = local.isocalendar()
+        iso_week = f"{year}-W{week:02d}"
+        if nominal <= now < week_end and f"hr.digest:{person.id}:{iso_week}" not in plan.existing:
+            due.append((person, iso_week, nominal, week_end))
+    if not due:
+        return
+    week_ago = now - timedelta(days=7)
+    four_weeks_ago = now - timedelta(days=28)
+    meetings = data.meetings
+    figures = {
+        "active": len(data.pairs),
+        "held": sum(
+            1 for m in meetings if m.status == MeetingStatus.HELD and week_ago <= m.at <= now
+        ),
+        "missed_pairs": len(
+            {
+                m.mentorship_id
+                for m in meetings
+                if m.status == MeetingStatus.MISSED and four_weeks_ago <= m.at <= now
+            }
+        ),
+        "unbooked": sum(
+            1 for p in data.pairs.values() if p.phase == Phase.DEVELOPMENT and not p.booked
+        ),
+    }
+    open_alerts = alerts.open_alert_counts(session)
+    for person, iso_week, nominal, week_end in due:
+        plan.add(
+            key=f"hr.digest:{person.id}:{iso_week}",
+            kind="hr.digest",
+            person=person,
+            country="FI",
+            nominal=nominal,
+            expires_at=week_end.astimezone(UTC),
+            build=partial(_digest, person, iso_week, figures, open_alerts),
+        )
+
+
+def _digest(
+    person: Recipient, iso_week: str, figures: dict[str, int], open_alerts: dict[str, int]
+) -> Message:
+    tx = person.texts()
+    message = Message().text(tx.t("nudges.hr_digest", week=iso_week, **figures))
+    extra = alerts.digest_lines(tx, open_alerts)
+    return message.text(extra) if extra else message

@@ -1,0 +1,52 @@
+"""Everything one sweep does, in one function (the rules: ``conversations.sweep``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from conversations import outreach
+from conversations.hr_admin import purge_closed_content
+from conversations.sweep import alerts, reads
+from conversations.sweep.booking import book_next_blocks
+from conversations.sweep.closing import closing_nudges
+from conversations.sweep.hr_digest import hr_digest
+from conversations.sweep.meetings import meeting_nudges
+from conversations.sweep.plan import Plan, SweepReport
+from conversations.sweep.rows import insert_rows, try_sweep_lock
+from conversations.sweep.supervisor import supervisor_monthly
+from storage import sweep_reads
+
+
+def sweep(
+    session: Session, now: datetime, *, retention_days: int, wait_for_lock: bool = False
+) -> SweepReport:
+    """Create every nudge, alert, invitation and reminder due at ``now``, book the next blocks
+    of meetings and delete the content of relationships closed ``retention_days`` ago.
+
+    A fixed number of statements whatever the number of pairs; in the caller's transaction.
+    ``wait_for_lock``: wait for a sweep in another process (console, tests) rather than skip.
+    """
+    if not try_sweep_lock(session, wait_for_lock):
+        return SweepReport(locked=True)
+    data = reads.read(session, now)
+    plan = Plan(now=now, existing=reads.existing_keys(session, now))
+    hr_people = [reads.recipient(row) for row in sweep_reads.hr_people(session)]
+
+    meeting_nudges(plan, data)  # reminders, check-ins, task and reflection prompts, interim
+    closing_nudges(plan, data)  # "plan your meetings", and the closing flow
+    booked = book_next_blocks(session, plan, data.pairs)
+    supervisor_monthly(session, plan, data.pairs)
+    plan.extend(alerts.raise_alerts(session, now, hr_people))  # early warnings to HR
+    hr_digest(session, plan, data, hr_people)
+    plan.extend(outreach.sweep_rows(session, now))  # invitations, workshop reminders
+
+    inserted = insert_rows(session, plan.rows)
+    purge_closed_content(session, now, retention_days)
+    return SweepReport(
+        inserted=inserted,
+        candidates=len(plan.rows),
+        meetings_booked=booked,
+        by_kind=dict(plan.by_kind),
+    )

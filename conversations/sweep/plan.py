@@ -1,0 +1,193 @@
+"""The sweep's vocabulary: its time constants, the people and pairs it reads, and the plan of
+outbox rows one sweep builds (``Plan.add`` times, dedupes and renders each nudge lazily)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from conversations import rules
+from conversations.messages import Message
+from conversations.outbox import outbox_row
+from conversations.texts import Texts
+from conversations.worktime import next_working_moment, zone
+
+GRACE = timedelta(days=4)
+CHECKIN_DELAY = timedelta(hours=2)
+BOOK_AHEAD = timedelta(days=28)
+PLAN_AFTER = timedelta(days=2)
+MAX_INTERVAL_DAYS = 31
+WINDOW_BACK = timedelta(days=MAX_INTERVAL_DAYS / 2) + GRACE + timedelta(days=5)
+WINDOW_AHEAD = timedelta(days=8)
+KEY_LOOKBACK = GRACE + timedelta(days=6)
+CLOSING_KEY_LOOKBACK = rules.CLOSING_WINDOW + timedelta(days=6)
+
+NUDGE_KINDS = (
+    "reminder",
+    "checkin",
+    "task_reminder",
+    "reflect",
+    "interim",
+    "closing",
+    "plan",
+    "block",
+    "supervisor.monthly",
+    "hr.digest",
+)
+
+
+@dataclass(slots=True)
+class Recipient:
+    """The columns of a person the sweep needs to render and time a nudge."""
+
+    id: int
+    name: str
+    locale: str
+    timezone: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return zone(self.timezone)
+
+    def texts(self) -> Texts:
+        return texts_for(self.locale, self.timezone)
+
+    def when(self, value: datetime) -> str:
+        """A date and time in this person's language and timezone (cached: many repeat)."""
+        return _when(self.locale, self.timezone, value)
+
+
+@lru_cache(maxsize=256)
+def texts_for(locale: str, timezone: str) -> Texts:
+    """One ``Texts`` per language and timezone for the life of the process."""
+    return Texts(locale, zone(timezone).key)
+
+
+@lru_cache(maxsize=65536)
+def _when(locale: str, timezone: str, value: datetime) -> str:
+    return texts_for(locale, timezone).datetime(value)
+
+
+@dataclass(slots=True)
+class Pair:
+    """One mentorship with what the rules need about it (one row of one query)."""
+
+    id: int
+    phase: str
+    planned_end: date | None
+    interval_days: int
+    duration_months: int
+    horizon_months: int | None
+    country: str
+    mentor: Recipient
+    actor: Recipient
+    supervisor_id: int | None
+    discussed: bool
+    accepted_at: datetime | None
+    share_goals: bool
+    booked: int
+    last_at: datetime | None
+    max_seq: int
+    held: int
+    next_at: datetime | None
+
+    def parties(self) -> tuple[Recipient, Recipient]:
+        return (self.actor, self.mentor)
+
+    def partner_of(self, person: Recipient) -> Recipient:
+        return self.mentor if person.id == self.actor.id else self.actor
+
+    def total_meetings(self) -> int:
+        """As ``conversations.progress.total_meetings``: booked plus those still to book."""
+        if not self.booked or self.last_at is None or self.planned_end is None:
+            return self.booked
+        remaining = 0
+        day = self.last_at.date()
+        while True:
+            day = day.fromordinal(day.toordinal() + self.interval_days)
+            if day > self.planned_end:
+                break
+            remaining += 1
+        return self.booked + remaining
+
+
+@dataclass(slots=True)
+class SweepMeeting:
+    """A meeting in the sweep's window."""
+
+    id: int
+    mentorship_id: int
+    seq: int
+    at: datetime
+    minutes: int
+    status: str
+    version: int  # the ICS SEQUENCE: a moved meeting gets new reminder keys
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did; ``locked`` when another process was sweeping."""
+
+    inserted: int = 0
+    candidates: int = 0
+    meetings_booked: int = 0
+    locked: bool = False
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    """The outbox rows one sweep will insert, and the keys that exist already."""
+
+    now: datetime
+    existing: set[str]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    by_kind: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(
+        self,
+        *,
+        key: str,
+        kind: str,
+        person: Recipient,
+        country: str,
+        nominal: datetime,
+        message: Message | None = None,
+        build: Callable[[], Message] | None = None,
+        expires_at: datetime | None = None,
+    ) -> None:
+        """Queue one nudge at the first working moment from its nominal moment (or now)."""
+        if key in self.existing:
+            return
+        if message is None and build is None:
+            raise ValueError("a nudge needs a message or a way to build one")
+        send_at = next_working_moment(max(nominal, self.now), person.tz, country)
+        if expires_at is not None and send_at >= expires_at:
+            return
+        if message is None:
+            assert build is not None
+            message = build()
+        self.existing.add(key)
+        self.rows.append(
+            outbox_row(
+                person_id=person.id,
+                kind=kind,
+                message=message,
+                dedupe_key=key,
+                due_at=send_at,
+                now=self.now,
+                expires_at=expires_at,
+            )
+        )
+        self.by_kind[kind] += 1
+
+    def extend(self, rows: list[dict[str, Any]]) -> None:
+        """Rows built elsewhere (alerts, invitations, workshop reminders), counted by kind."""
+        for row in rows:
+            self.by_kind[row["kind"]] += 1
+        self.rows.extend(rows)

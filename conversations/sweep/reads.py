@@ -1,0 +1,102 @@
+"""What a sweep reads, as the rules' objects: the windows are chosen here, the statements
+live in ``storage.sweep_reads`` (built once, cached compiled)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from conversations.sweep.plan import (
+    CLOSING_KEY_LOOKBACK,
+    KEY_LOOKBACK,
+    WINDOW_AHEAD,
+    WINDOW_BACK,
+    Pair,
+    Recipient,
+    SweepMeeting,
+)
+from storage import sweep_reads
+from storage.sweep_reads import MEETING_PHASES
+
+
+@dataclass(slots=True)
+class SweepData:
+    """The result sets one sweep decides from."""
+
+    pairs: dict[int, Pair]
+    meetings: list[SweepMeeting]
+    checked_in: set[tuple[int, int]]
+    open_tasks: dict[int, list[tuple[int, str]]]
+    evaluated: set[tuple[int, int, str]]
+
+
+def read(session: Session, now: datetime) -> SweepData:
+    """The pairs that meet, and their meetings, check-ins, open tasks and evaluations in the
+    window around ``now`` (five queries, whatever the number of pairs)."""
+    start, end = now - WINDOW_BACK, now + WINDOW_AHEAD
+    return SweepData(
+        pairs=load_pairs(session, now),
+        meetings=[SweepMeeting(*row) for row in sweep_reads.meetings(session, start, end)],
+        checked_in=sweep_reads.checkins(session, start, end),
+        open_tasks=sweep_reads.open_tasks(session, start, end),
+        evaluated=sweep_reads.evaluations(session),
+    )
+
+
+def existing_keys(session: Session, now: datetime) -> set[str]:
+    """Nudge keys created recently enough that the rules could produce them again."""
+    return sweep_reads.recent_keys(session, now - KEY_LOOKBACK, now - CLOSING_KEY_LOOKBACK)
+
+
+def recipient(row: Any, prefix: str = "") -> Recipient:
+    if not prefix:
+        return Recipient(id=row[0], name=row[1], locale=row[2], timezone=row[3])
+    return Recipient(
+        id=row[f"{prefix}_id"],
+        name=row[f"{prefix}_name"],
+        locale=row[f"{prefix}_locale"],
+        timezone=row[f"{prefix}_tz"],
+    )
+
+
+def load_pairs(
+    session: Session, now: datetime, phases: Sequence[str] = MEETING_PHASES
+) -> dict[int, Pair]:
+    """Every mentorship in ``phases`` (by default those that meet) with its people, frame and
+    meeting aggregates (two queries merged here: SQLite plans an outer join to a grouped
+    subquery badly, seconds at 100,000 pairs)."""
+    aggregates = sweep_reads.pair_aggregates(session, phases, now)
+    pairs: dict[int, Pair] = {}
+    for row in sweep_reads.pairs(session, phases):
+        a = aggregates.get(row["id"])
+        pairs[row["id"]] = Pair(
+            id=row["id"],
+            phase=row["phase"],
+            planned_end=row["planned_end"],
+            interval_days=row["meeting_interval_days"],
+            duration_months=row["duration_months"],
+            horizon_months=row["booking_horizon_months"],
+            country=row["holiday_country"] or "FI",
+            mentor=recipient(row, "mentor"),
+            actor=recipient(row, "actor"),
+            supervisor_id=row["supervisor_id"],
+            discussed=row["supervisor_goals_discussed_at"] is not None,
+            accepted_at=_later(row["actor_accepted_at"], row["mentor_accepted_at"]),
+            share_goals=bool(row["share_goals_with_supervisor"]),
+            booked=int(a.booked) if a else 0,
+            last_at=a.last_at if a else None,
+            max_seq=int(a.max_seq or 0) if a else 0,
+            held=int(a.held or 0) if a else 0,
+            next_at=a.next_at if a else None,
+        )
+    return pairs
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None or b is None:
+        return None
+    return max(a, b)

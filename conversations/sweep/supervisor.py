@@ -1,0 +1,109 @@
+"""The supervisor's monthly summary: progress only (privacy rule 2), on the first working
+days of a month, covering reports still agreeing (phase start) too."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from functools import partial
+
+from sqlalchemy.orm import Session
+
+from conversations import rules
+from conversations.messages import Button, Message
+from conversations.sweep.plan import GRACE, Pair, Plan, Recipient
+from conversations.sweep.reads import load_pairs, recipient
+from conversations.texts import user_text
+from conversations.worktime import first_working_day_on_or_after, start_of_working_day
+from storage import sweep_reads
+from storage.models import Phase
+
+LAST_DAY = 12  # the first working day plus GRACE is never later than the 12th
+STARTING = (Phase.START.value,)
+
+
+def supervisor_monthly(session: Session, plan: Plan, pairs: dict[int, Pair]) -> None:
+    """Each supervisor's summary of their reports' pairs, once a month (three queries on the
+    days it can be due, none on the others)."""
+    now = plan.now
+    if now.day > LAST_DAY:
+        return
+    by_supervisor: dict[int, list[Pair]] = defaultdict(list)
+    for pair in [*pairs.values(), *load_pairs(session, now, STARTING).values()]:
+        if pair.supervisor_id is not None:
+            by_supervisor[pair.supervisor_id].append(pair)
+    if not by_supervisor:
+        return
+    supervisors = {row[0]: recipient(row) for row in sweep_reads.supervisors(session)}
+    due: list[tuple[int, Recipient, list[Pair], str, datetime, str]] = []
+    for sid, reports in by_supervisor.items():
+        sup = supervisors.get(sid)
+        if sup is None:
+            continue
+        local = now.astimezone(sup.tz)
+        country = reports[0].country
+        first_day = first_working_day_on_or_after(local.date().replace(day=1), country)
+        nominal = start_of_working_day(first_day, sup.tz)
+        month = local.strftime("%Y-%m")
+        if nominal <= now < nominal + GRACE and f"supervisor.monthly:{sid}:{month}" not in (
+            plan.existing
+        ):
+            due.append((sid, sup, reports, country, nominal, month))
+    if not due:
+        return
+    shared = [
+        p.id for *_, reports, _c, _n, _m in due for p in reports if p.share_goals and p.accepted_at
+    ]
+    goals = sweep_reads.shared_goal_titles(session, shared)
+    for sid, sup, reports, country, nominal, month in due:
+        plan.add(
+            key=f"supervisor.monthly:{sid}:{month}",
+            kind="supervisor.monthly",
+            person=sup,
+            country=country,
+            nominal=nominal,
+            expires_at=nominal + rules.CLOSING_WINDOW,
+            build=partial(_monthly, sup, reports, month, goals),
+        )
+
+
+def _monthly(
+    sup: Recipient, reports: list[Pair], month: str, goals: dict[int, list[str]]
+) -> Message:
+    """Progress only (privacy rule 2): phase, meetings, next meeting, whether the agreement and
+    the goal discussion happened, and goal titles only where the actor agreed to share them."""
+    from conversations.flows.common import phase_label
+
+    tx = sup.texts()
+    message = Message().text(tx.t("nudges.monthly_heading", month=month))
+    buttons: list[Button] = []
+    for pair in sorted(reports, key=lambda p: p.actor.name):
+        lines = [
+            tx.t(
+                "nudges.monthly_report",
+                actor=user_text(pair.actor.name),
+                mentor=user_text(pair.mentor.name),
+                phase=phase_label(tx, pair.phase),
+                held=pair.held,
+                planned=pair.total_meetings(),
+            )
+        ]
+        if pair.next_at is not None:
+            lines.append(tx.t("nudges.monthly_next", when=sup.when(pair.next_at)))
+        lines.append(tx.t("nudges.monthly_agreement", accepted=pair.accepted_at is not None))
+        if pair.id in goals:
+            titles = "; ".join(user_text(t) for t in goals[pair.id])
+            lines.append(tx.t("nudges.monthly_goals", goals=titles))
+        if pair.discussed:
+            lines.append(tx.t("nudges.monthly_discussion_done"))
+        else:
+            lines.append(tx.t("nudges.monthly_discussion_missing"))
+            buttons.append(
+                Button(
+                    action_id="supervisor.discussed",
+                    value=str(pair.id),
+                    label=f"{tx._('We discussed the goals')} ({pair.actor.name})",
+                )
+            )
+        message.text(" ".join(lines))
+    return message.buttons(*buttons)

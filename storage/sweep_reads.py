@@ -1,0 +1,230 @@
+"""The sweep's reads: a fixed number of set-based statements, built once at import.
+
+Each statement is a module-level ``select()`` whose varying values are ``bindparam``s, so a
+sweep builds no SQL: SQLAlchemy finds every statement in the engine's compiled cache and only
+binds the values. Time windows are parameters (the rules that choose them live in
+``conversations.sweep``); phase lists are expanding parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, case, func, select, type_coerce
+from sqlalchemy.orm import Session, aliased
+
+from storage.models import (
+    Agreement,
+    CheckIn,
+    Evaluation,
+    Goal,
+    GoalStatus,
+    Meeting,
+    MeetingStatus,
+    Mentorship,
+    Outbox,
+    Person,
+    Phase,
+    Programme,
+    Task,
+    TaskStatus,
+)
+from storage.types import UTCDateTime
+
+MEETING_PHASES = (Phase.DEVELOPMENT.value, Phase.CLOSING.value)
+IN_PROGRESS = (Phase.START.value, *MEETING_PHASES)
+COUNTED = (MeetingStatus.PLANNED.value, MeetingStatus.HELD.value, MeetingStatus.MISSED.value)
+
+_phases: Any = bindparam("phases", expanding=True)
+
+PAIR_AGGREGATES = (
+    select(
+        Meeting.mentorship_id.label("mid"),
+        func.count(Meeting.id).label("booked"),
+        type_coerce(func.max(Meeting.scheduled_at), UTCDateTime()).label("last_at"),
+        func.max(Meeting.seq).label("max_seq"),
+        func.sum(case((Meeting.status == MeetingStatus.HELD.value, 1), else_=0)).label("held"),
+        type_coerce(
+            func.min(
+                case(
+                    (
+                        (Meeting.status == MeetingStatus.PLANNED.value)
+                        & (Meeting.scheduled_at >= bindparam("now")),
+                        Meeting.scheduled_at,
+                    ),
+                )
+            ),
+            UTCDateTime(),
+        ).label("next_at"),
+    )
+    .where(Meeting.status != MeetingStatus.CANCELLED.value)
+    .join(Mentorship, Mentorship.id == Meeting.mentorship_id)
+    .where(Mentorship.phase.in_(_phases))
+    .group_by(Meeting.mentorship_id)
+)
+
+_mentor = aliased(Person, name="mentor")
+_actor = aliased(Person, name="actor")
+PAIRS = (
+    select(
+        Mentorship.id,
+        Mentorship.phase,
+        Mentorship.planned_end,
+        Agreement.meeting_interval_days,
+        Agreement.duration_months,
+        Agreement.supervisor_goals_discussed_at,
+        Agreement.actor_accepted_at,
+        Agreement.mentor_accepted_at,
+        Agreement.share_goals_with_supervisor,
+        Programme.booking_horizon_months,
+        Programme.holiday_country,
+        _mentor.id.label("mentor_id"),
+        _mentor.name.label("mentor_name"),
+        _mentor.locale.label("mentor_locale"),
+        _mentor.timezone.label("mentor_tz"),
+        _actor.id.label("actor_id"),
+        _actor.name.label("actor_name"),
+        _actor.locale.label("actor_locale"),
+        _actor.timezone.label("actor_tz"),
+        _actor.supervisor_id,
+    )
+    .join(Agreement, Agreement.mentorship_id == Mentorship.id)
+    .join(Programme, Programme.id == Mentorship.programme_id)
+    .join(_mentor, _mentor.id == Mentorship.mentor_id)
+    .join(_actor, _actor.id == Mentorship.actor_id)
+    .where(Mentorship.phase.in_(_phases), _mentor.erased_at.is_(None), _actor.erased_at.is_(None))
+)
+
+_in_window = Meeting.scheduled_at.between(bindparam("start"), bindparam("end"))
+
+MEETINGS = (
+    select(
+        Meeting.id,
+        Meeting.mentorship_id,
+        Meeting.seq,
+        Meeting.scheduled_at,
+        Meeting.duration_minutes,
+        Meeting.status,
+        Meeting.ics_sequence,
+    )
+    .join(Mentorship, Mentorship.id == Meeting.mentorship_id)
+    .where(_in_window, Meeting.status.in_(COUNTED), Mentorship.phase.in_(MEETING_PHASES))
+    .order_by(Meeting.mentorship_id, Meeting.seq)
+)
+
+CHECKINS = (
+    select(CheckIn.meeting_id, CheckIn.person_id)
+    .join(Meeting, Meeting.id == CheckIn.meeting_id)
+    .where(_in_window)
+)
+
+OPEN_TASKS = (
+    select(Task.mentorship_id, Task.id, Task.text)
+    .where(
+        Task.status == TaskStatus.OPEN.value,
+        Task.mentorship_id.in_(select(Meeting.mentorship_id).where(_in_window)),
+    )
+    .order_by(Task.id)
+)
+
+EVALUATIONS = (
+    select(Evaluation.mentorship_id, Evaluation.person_id, Evaluation.kind)
+    .join(Mentorship, Mentorship.id == Evaluation.mentorship_id)
+    .where(Mentorship.phase.in_(MEETING_PHASES))
+)
+
+RECENT_KEYS = select(Outbox.dedupe_key).where(
+    (Outbox.created_at >= bindparam("since"))
+    | ((Outbox.kind == "closing") & (Outbox.created_at >= bindparam("closing_since")))
+)
+
+SUPERVISORS = select(Person.id, Person.name, Person.locale, Person.timezone).where(
+    Person.id.in_(
+        select(Person.supervisor_id)
+        .join(Mentorship, Mentorship.actor_id == Person.id)
+        .where(Mentorship.phase.in_(IN_PROGRESS), Person.supervisor_id.is_not(None))
+    ),
+    Person.erased_at.is_(None),
+)
+
+HR_PEOPLE = (
+    select(Person.id, Person.name, Person.locale, Person.timezone)
+    .where(Person.is_hr.is_(True), Person.erased_at.is_(None))
+    .order_by(Person.id)
+)
+
+SHARED_GOAL_TITLES = (
+    select(Goal.mentorship_id, Goal.title)
+    .where(
+        Goal.mentorship_id.in_(bindparam("ids", expanding=True)),
+        Goal.parent_id.is_(None),
+        Goal.status != GoalStatus.DROPPED.value,
+    )
+    .order_by(Goal.mentorship_id, Goal.position, Goal.id)
+)
+
+
+def pair_aggregates(session: Session, phases: Sequence[str], now: datetime) -> dict[int, Any]:
+    """Per mentorship in ``phases``: meetings booked, the last and next, the highest sequence
+    number and how many were held (meetings not cancelled)."""
+    return {
+        row.mid: row for row in session.execute(PAIR_AGGREGATES, {"phases": phases, "now": now})
+    }
+
+
+def pairs(session: Session, phases: Sequence[str]) -> Iterable[Any]:
+    """Mentorships in ``phases`` with agreement, programme frame, mentor and actor columns."""
+    return session.execute(PAIRS, {"phases": list(phases)}).mappings()
+
+
+def meetings(session: Session, start: datetime, end: datetime) -> Sequence[Any]:
+    """Counted meetings (planned, held, missed) of meeting pairs scheduled in the window."""
+    return session.execute(MEETINGS, {"start": start, "end": end}).all()
+
+
+def checkins(session: Session, start: datetime, end: datetime) -> set[tuple[int, int]]:
+    """(meeting, person) of every check-in for a meeting scheduled in the window."""
+    return {(m, p) for m, p in session.execute(CHECKINS, {"start": start, "end": end})}
+
+
+def open_tasks(
+    session: Session, start: datetime, end: datetime
+) -> dict[int, list[tuple[int, str]]]:
+    """Open intermediate tasks of pairs with a meeting in the window, by mentorship."""
+    out: dict[int, list[tuple[int, str]]] = {}
+    for mid, tid, body in session.execute(OPEN_TASKS, {"start": start, "end": end}):
+        out.setdefault(mid, []).append((tid, body))
+    return out
+
+
+def evaluations(session: Session) -> set[tuple[int, int, str]]:
+    """(mentorship, person, kind) of every evaluation of a pair that meets."""
+    return {(m, p, k) for m, p, k in session.execute(EVALUATIONS)}
+
+
+def recent_keys(session: Session, since: datetime, closing_since: datetime) -> set[str]:
+    """Outbox dedupe keys created since ``since`` (closing nudges: since ``closing_since``)."""
+    params = {"since": since, "closing_since": closing_since}
+    return set(session.scalars(RECENT_KEYS, params))
+
+
+def supervisors(session: Session) -> list[Any]:
+    """(id, name, locale, timezone) of everyone supervising an actor of a pair in progress."""
+    return list(session.execute(SUPERVISORS).all())
+
+
+def hr_people(session: Session) -> list[Any]:
+    """(id, name, locale, timezone) of every HR person not erased."""
+    return list(session.execute(HR_PEOPLE).all())
+
+
+def shared_goal_titles(session: Session, mentorship_ids: list[int]) -> dict[int, list[str]]:
+    """Top-level goal titles (not dropped) of the given mentorships, in the pair's order."""
+    titles: dict[int, list[str]] = {}
+    if not mentorship_ids:
+        return titles
+    for mid, title in session.execute(SHARED_GOAL_TITLES, {"ids": mentorship_ids}):
+        titles.setdefault(mid, []).append(title)
+    return titles
