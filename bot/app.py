@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -38,10 +39,14 @@ def console_session(
     """
     console = ConsoleSession(factory, SettableClock(start), out)  # type: ignore[arg-type]
     swept = {"until": start}
+    # one event loop for the session's deliveries: a loop (and its worker threads) per tick
+    # cost more than the delivery itself
+    runner = asyncio.Runner()
+    weakref.finalize(console, runner.close)
 
     def tick(now: datetime) -> None:
         run_sweep(factory, now)
-        asyncio.run(deliver_due(factory, {CONSOLE: console.sender}, now, default_platform=CONSOLE))
+        runner.run(deliver_due(factory, {CONSOLE: console.sender}, now, default_platform=CONSOLE))
 
     def after_step() -> None:
         now = console.clock.now()

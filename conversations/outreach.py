@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from conversations.messages import Button, Message
@@ -34,6 +34,28 @@ NEW_EMPLOYEE_WINDOW = timedelta(days=92)
 RETURN_AHEAD = timedelta(days=14)
 AUDIENCES = ("everyone", "mentors", "actors", "supervisors")
 ACTIVE = [p.value for p in ACTIVE_PHASES]
+
+# built once: the sweep runs these every few minutes
+_INVITATION_CANDIDATES = select(Person).where(
+    Person.erased_at.is_(None),
+    ~select(Mentorship.id).where(Mentorship.actor_id == Person.id).exists(),
+    ~select(Invitation.id).where(Invitation.person_id == Person.id).exists(),
+    or_(
+        Person.employment_start.between(bindparam("new_since"), bindparam("today")),
+        Person.returning_from_leave.between(bindparam("new_since"), bindparam("return_until")),
+    ),
+)
+_WORKSHOP_SIGNUPS = (
+    select(Workshop, Person)
+    .join(WorkshopSignup, WorkshopSignup.workshop_id == Workshop.id)
+    .join(Person, Person.id == WorkshopSignup.person_id)
+    .where(
+        Workshop.starts_at > bindparam("now"),
+        Workshop.starts_at <= bindparam("until"),
+        WorkshopSignup.cancelled_at.is_(None),
+        Person.erased_at.is_(None),
+    )
+)
 
 
 def audience(session: Session, programme_id: int | None, kind: str) -> list[Person]:
@@ -75,20 +97,13 @@ def sweep_rows(session: Session, now: datetime) -> list[dict[str, Any]]:
 
 def _invitations(session: Session, now: datetime) -> list[dict[str, Any]]:
     today = now.date()
-    is_actor = select(Mentorship.id).where(Mentorship.actor_id == Person.id).exists()
-    invited = select(Invitation.id).where(Invitation.person_id == Person.id).exists()
     candidates = session.scalars(
-        select(Person).where(
-            Person.erased_at.is_(None),
-            ~is_actor,
-            ~invited,
-            or_(
-                Person.employment_start.between(today - NEW_EMPLOYEE_WINDOW, today),
-                Person.returning_from_leave.between(
-                    today - NEW_EMPLOYEE_WINDOW, today + RETURN_AHEAD
-                ),
-            ),
-        )
+        _INVITATION_CANDIDATES,
+        {
+            "new_since": today - NEW_EMPLOYEE_WINDOW,
+            "today": today,
+            "return_until": today + RETURN_AHEAD,
+        },
     ).all()
     rows = []
     for person in candidates:
@@ -135,15 +150,7 @@ def _invitations(session: Session, now: datetime) -> list[dict[str, Any]]:
 def _workshop_reminders(session: Session, now: datetime) -> list[dict[str, Any]]:
     rows = []
     for workshop, person in session.execute(
-        select(Workshop, Person)
-        .join(WorkshopSignup, WorkshopSignup.workshop_id == Workshop.id)
-        .join(Person, Person.id == WorkshopSignup.person_id)
-        .where(
-            Workshop.starts_at > now,
-            Workshop.starts_at <= now + timedelta(days=5),
-            WorkshopSignup.cancelled_at.is_(None),
-            Person.erased_at.is_(None),
-        )
+        _WORKSHOP_SIGNUPS, {"now": now, "until": now + timedelta(days=5)}
     ):
         tz = zone(person.timezone)
         day_before = previous_working_day(workshop.starts_at.astimezone(tz).date(), "FI")
