@@ -367,3 +367,19 @@ def test_the_mid_interval_reminder_names_the_next_meeting_at_its_wall_clock_time
     halfway = [m.plain_text() for m in chat.messages(ACTOR) if "Halfway" in m.plain_text()]
     assert halfway, "the mid-interval nudges arrived"
     assert all("Tue 30 Mar 2027, 14:00" in text for text in halfway)
+
+
+def test_after_the_last_meeting_no_prompt_names_a_next_meeting_that_does_not_exist(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    # two meetings booked (Tue 12 and Tue 26 Jan 10:00) and the relationship ends on 28 Jan:
+    # meeting 2 is the last one, and nothing is left to book after it
+    seed_pairs(db_engine, 1, MONDAY - timedelta(minutes=1), booked_weeks=4)
+    with factory() as s, s.begin():
+        s.execute(update(Mentorship).values(planned_end=date(2027, 1, 28)))
+    run_sweep(factory, at(19, 11))  # halfway from meeting 1 to meeting 2: both prompts come
+    assert len(rows(factory, "reflect")) == 2 and len(rows(factory, "task_reminder")) == 1
+    report = run_sweep(factory, at(2, 11, month=2))  # where "halfway to meeting 3" would be
+    assert report.meetings_booked == 0
+    assert len(rows(factory, "reflect")) == 2 and len(rows(factory, "task_reminder")) == 1
+    assert not any("9 Feb" in text_of(r) for r in rows(factory))

@@ -10,7 +10,7 @@ from functools import partial
 
 from conversations import rules
 from conversations.messages import Button, Message
-from conversations.sweep.plan import CHECKIN_DELAY, GRACE, Plan, Recipient, SweepMeeting
+from conversations.sweep.plan import CHECKIN_DELAY, GRACE, Pair, Plan, Recipient, SweepMeeting
 from conversations.sweep.reads import SweepData
 from conversations.texts import user_text
 from conversations.worktime import previous_working_day, start_of_working_day
@@ -25,6 +25,16 @@ def following_meetings(meetings: list[SweepMeeting]) -> dict[int, datetime]:
         if current.mentorship_id == after.mentorship_id:
             following[current.id] = after.at
     return following
+
+
+def _unseen_next(
+    mt: SweepMeeting, last_at: datetime | None, interval: timedelta
+) -> datetime | None:
+    """A next meeting beyond the window: about one interval on. None after the pair's last
+    meeting: then there is no next meeting to be halfway to, nor to name."""
+    if last_at is None or mt.at >= last_at:
+        return None
+    return mt.at + interval
 
 
 def meeting_nudges(plan: Plan, data: SweepData) -> None:
@@ -69,28 +79,9 @@ def meeting_nudges(plan: Plan, data: SweepData) -> None:
                     nominal=nominal,
                     build=partial(_checkin, person, partner, mt),
                 )
-            next_at = following.get(mt.id, mt.at + interval)
-            midpoint = mt.at + (next_at - mt.at) / 2
-            if midpoint <= now < min(midpoint + GRACE, next_at):
-                if tasks and person.id == pair.actor.id:
-                    plan.add(
-                        key=f"task:{mt.id}:{person.id}",
-                        kind="task_reminder",
-                        person=person,
-                        country=pair.country,
-                        nominal=midpoint,
-                        expires_at=next_at,
-                        build=partial(_task, person, tasks, next_at),
-                    )
-                plan.add(
-                    key=f"reflect:{pair.id}:{mt.seq}:{person.id}",
-                    kind="reflect",
-                    person=person,
-                    country=pair.country,
-                    nominal=midpoint,
-                    expires_at=next_at,
-                    build=partial(_reflect, person, pair.id, next_at),
-                )
+            next_at = following.get(mt.id) or _unseen_next(mt, pair.last_at, interval)
+            if next_at is not None:
+                _halfway_prompts(plan, pair, person, mt, next_at, tasks)
             if (
                 pair.phase == Phase.DEVELOPMENT
                 and mt.seq == rules.middle_meeting_seq(total)
@@ -107,6 +98,39 @@ def meeting_nudges(plan: Plan, data: SweepData) -> None:
                         nominal=nominal,
                         build=partial(_interim, person, partner, pair.id),
                     )
+
+
+def _halfway_prompts(
+    plan: Plan,
+    pair: Pair,
+    person: Recipient,
+    mt: SweepMeeting,
+    next_at: datetime,
+    tasks: list[tuple[int, str]],
+) -> None:
+    """Halfway to the next meeting: the open task to the actor, a reflection prompt to both."""
+    midpoint = mt.at + (next_at - mt.at) / 2
+    if not midpoint <= plan.now < min(midpoint + GRACE, next_at):
+        return
+    if tasks and person.id == pair.actor.id:
+        plan.add(
+            key=f"task:{mt.id}:{person.id}",
+            kind="task_reminder",
+            person=person,
+            country=pair.country,
+            nominal=midpoint,
+            expires_at=next_at,
+            build=partial(_task, person, tasks, next_at),
+        )
+    plan.add(
+        key=f"reflect:{pair.id}:{mt.seq}:{person.id}",
+        kind="reflect",
+        person=person,
+        country=pair.country,
+        nominal=midpoint,
+        expires_at=next_at,
+        build=partial(_reflect, person, pair.id, next_at),
+    )
 
 
 def _tasks_text(tasks: list[tuple[int, str]]) -> str:
