@@ -223,3 +223,45 @@ def seed_pairs(
     return Seeded(
         pairs=pairs, people=len(people), meetings=len(meetings), first_meeting=first_meeting
     )
+
+
+TIMEZONES = ("Europe/Helsinki", "America/New_York", "Asia/Kolkata", "Europe/London")
+
+
+def make_realistic(engine: Engine, at: datetime) -> None:
+    """Turn seeded pairs into a programme a few weeks in, as a sweep at ``at`` finds it.
+
+    People live in four timezones; meetings before ``at`` are held, checked in by both with
+    usefulness and rapport 4, except every 20th pair, which missed its first two meetings,
+    and every 25th, whose check-ins rate rapport 2 (both: severe early warnings for HR);
+    every 7th pair started five weeks ago with no supervisor discussion (a digest warning);
+    every other pair shares a goal title with the supervisor. Set-based, a few statements.
+    """
+    moment = at.astimezone(UTC)
+    started = moment - timedelta(weeks=5)
+    zones = " ".join(f"WHEN {i} THEN '{tz}'" for i, tz in enumerate(TIMEZONES))
+    statements = [
+        f"UPDATE person SET timezone = CASE id % {len(TIMEZONES)} {zones} END",
+        "UPDATE meeting SET status = 'held' WHERE scheduled_at < :at",
+        "UPDATE meeting SET status = 'missed' WHERE scheduled_at < :at AND seq <= 2"
+        " AND mentorship_id % 20 = 0",
+        "INSERT INTO check_in (meeting_id, person_id, held, usefulness, rapport, created_at)"
+        " SELECT m.id, p.person_id, :true, 4,"
+        " CASE WHEN ms.id % 25 = 0 THEN 2 ELSE 4 END, :at"
+        " FROM meeting m JOIN mentorship ms ON ms.id = m.mentorship_id"
+        " JOIN (SELECT id AS mid, actor_id AS person_id FROM mentorship"
+        "       UNION ALL SELECT id, mentor_id FROM mentorship) p ON p.mid = ms.id"
+        " WHERE m.status = 'held'",
+        "UPDATE mentorship SET started_at = :started WHERE id % 7 = 0",
+        "UPDATE agreement SET share_goals_with_supervisor = :true WHERE mentorship_id % 2 = 0",
+        "INSERT INTO goal (mentorship_id, position, title, success, status, created_at)"
+        " SELECT id, 0, 'Lead the planning meeting', 'I run it alone', 'agreed', :at"
+        " FROM mentorship WHERE id % 2 = 0",
+    ]
+    params: dict[str, object] = {"at": moment, "started": started, "true": True}
+    if engine.dialect.name == "sqlite":  # naive UTC, as storage.types.UTCDateTime writes it
+        params["at"] = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+        params["started"] = started.strftime("%Y-%m-%d %H:%M:%S.%f")
+    with engine.begin() as conn:
+        for sql in statements:
+            conn.execute(text(sql), params)

@@ -1,24 +1,38 @@
-"""Sweep benchmark: seconds and SQL statements per sweep over N active pairs.
+"""Sweep benchmark: seconds and SQL statements per sweep over N pairs, realistic data.
 
+    .venv/bin/python -m bench.sweep_bench --pairs 1            # the fixed cost of a sweep
     .venv/bin/python -m bench.sweep_bench --pairs 10000 --db sqlite
-    .venv/bin/python -m bench.sweep_bench --pairs 100000 --db postgresql \
+    .venv/bin/python -m bench.sweep_bench --pairs 100000 --db postgresql \\
         --pg-url postgresql://postgres@127.0.0.1:5432/postgres
 
 Seeds a fresh database (a temporary SQLite file, or a PostgreSQL database ``mentorbot_bench``
-created next to ``--pg-url``), then times (1) the first sweep a week into the programme, when
-reminders, check-ins, task reminders and reflection prompts are due for a large share of the
-pairs, and (2) the same sweep again (nothing new: the steady state). Statements are counted
-twice: ``execute`` calls (logical statements) and DBAPI round trips (``before_cursor_execute``;
-SQLAlchemy sends a many-row INSERT … RETURNING in pages of up to 1,000 rows).
+created next to ``--pg-url``) with N pairs three weeks into their programme
+(``bench.seed.make_realistic``: four timezones, held and missed meetings, check-ins, pairs
+that raise early warnings, shared goals), then times the sweeps of the clock on Monday
+1 February 2027, the first working day of a month (supervisors' monthly summaries and HR's
+weekly digest are due):
+
+- cold: the first sweep at 09:30 Helsinki time — every nudge, alert and summary due;
+- steady: five minutes later — nothing new (what a clock does most of the day);
+- daily: a day later, at 09:30 on Tuesday — one day's reminders, check-ins and prompts.
+
+Times are wall clock and, in brackets, this process's CPU time (the machine may be shared).
+Statements are counted twice: ``execute`` calls (logical statements) and DBAPI round trips
+(``before_cursor_execute``; on SQLite a many-row INSERT goes in pages of up to 1,000 rows). The
+steady sweep is repeated ``--repeat`` times (default: 200 for one pair, else 3) and its median
+reported: for one pair, that median is the fixed cost of a sweep.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
+import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,14 +40,18 @@ from zoneinfo import ZoneInfo
 import psycopg
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
-from bench.seed import seed_pairs
+from bench.seed import make_realistic, seed_pairs
 from conversations.sweep.orchestration import sweep
 from storage.db import make_engine, make_session_factory, normalise_url, transaction, upgrade
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 START = datetime(2027, 1, 11, 8, 0, tzinfo=HELSINKI)
-SWEEP_AT = datetime(2027, 1, 20, 12, 0, tzinfo=HELSINKI)  # Wednesday of week 2
+COLD = datetime(2027, 2, 1, 9, 30, tzinfo=HELSINKI)  # first working day of February, a Monday
+STEADY = COLD + timedelta(minutes=5)
+DAILY = COLD + timedelta(days=1)
+RETENTION_DAYS = 365
 
 
 def database(kind: str, pg_url: str) -> str:
@@ -65,17 +83,52 @@ class Counter:
         self.logical = self.roundtrips = 0
 
 
+@dataclass
+class Measured:
+    label: str
+    seconds: float
+    cpu: float
+    logical: int
+    roundtrips: int
+    inserted: int
+    booked: int
+
+
+def measure(factory: sessionmaker[Session], counter: Counter, label: str, at: datetime) -> Measured:
+    counter.reset()
+    started, cpu = time.perf_counter(), time.process_time()
+    with transaction(factory) as session:
+        report = sweep(session, at, retention_days=RETENTION_DAYS, wait_for_lock=True)
+    elapsed = time.perf_counter() - started
+    return Measured(
+        label,
+        elapsed,
+        time.process_time() - cpu,
+        counter.logical,
+        counter.roundtrips,
+        report.inserted,
+        report.meetings_booked,
+    )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--pairs", type=int, default=10_000)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--repeat", type=int, default=0, help="steady sweeps to time")
     args = parser.parse_args(argv)
+    repeat = args.repeat or (200 if args.pairs == 1 else 3)
     url = database(args.db, args.pg_url)
     upgrade(url)
     engine = make_engine(url)
     started = time.perf_counter()
     seeded = seed_pairs(engine, args.pairs, START)
+    make_realistic(engine, COLD)
     seed_s = time.perf_counter() - started
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
@@ -83,21 +136,26 @@ def main(argv: list[str] | None = None) -> int:
             conn.commit()
     factory = make_session_factory(engine)
     counter = Counter(engine)
-    rows = []
-    for label in ("first sweep", "second sweep"):
-        counter.reset()
-        started = time.perf_counter()
-        with transaction(factory) as session:
-            report = sweep(session, SWEEP_AT, retention_days=365)
-        elapsed = time.perf_counter() - started
-        rows.append((label, elapsed, counter.logical, counter.roundtrips, report.inserted))
-    print(f"sweep benchmark: {args.pairs} active pairs on {engine.dialect.name}")
+    cold = measure(factory, counter, "cold", COLD)
+    steadies = [
+        measure(factory, counter, "steady", STEADY + timedelta(seconds=i)) for i in range(repeat)
+    ]
+    steady = steadies[len(steadies) // 2]
+    steady.seconds = statistics.median(m.seconds for m in steadies)
+    steady.cpu = statistics.median(m.cpu for m in steadies)
+    daily = measure(factory, counter, "daily", DAILY)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"sweep benchmark: {args.pairs} pairs on {engine.dialect.name}")
     print(f"  seeded {seeded.people} people, {seeded.meetings} meetings in {seed_s:.1f} s")
-    for label, elapsed, logical, roundtrips, inserted in rows:
+    for m in (cold, steady, daily):
+        timing = f"{_duration(m.seconds)} ({_duration(m.cpu)} CPU)"
+        if m is steady:
+            timing += f", median of {repeat}"
         print(
-            f"  {label}: {elapsed:.2f} s, {logical} statements "
-            f"({roundtrips} DBAPI round trips), {inserted} nudges queued"
+            f"  {m.label}: {timing}, {m.logical} statements ({m.roundtrips} DBAPI round trips), "
+            f"{m.inserted} outbox rows, {m.booked} meetings booked"
         )
+    print(f"  peak memory (RSS) of this process: {rss_mb:.0f} MB")
     print("reproduce: .venv/bin/python -m bench.sweep_bench " + " ".join(sys.argv[1:]))
     engine.dispose()
     return 0

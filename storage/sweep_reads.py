@@ -67,6 +67,7 @@ PAIR_AGGREGATES = (
 
 _mentor = aliased(Person, name="mentor")
 _actor = aliased(Person, name="actor")
+_supervisor = aliased(Person, name="supervisor")
 PAIRS = (
     select(
         Mentorship.id,
@@ -88,12 +89,18 @@ PAIRS = (
         _actor.name.label("actor_name"),
         _actor.locale.label("actor_locale"),
         _actor.timezone.label("actor_tz"),
-        _actor.supervisor_id,
+        _supervisor.id.label("supervisor_id"),
+        _supervisor.name.label("supervisor_name"),
+        _supervisor.locale.label("supervisor_locale"),
+        _supervisor.timezone.label("supervisor_tz"),
     )
     .join(Agreement, Agreement.mentorship_id == Mentorship.id)
     .join(Programme, Programme.id == Mentorship.programme_id)
     .join(_mentor, _mentor.id == Mentorship.mentor_id)
     .join(_actor, _actor.id == Mentorship.actor_id)
+    .outerjoin(
+        _supervisor, (_supervisor.id == _actor.supervisor_id) & _supervisor.erased_at.is_(None)
+    )
     .where(Mentorship.phase.in_(_phases), _mentor.erased_at.is_(None), _actor.erased_at.is_(None))
 )
 
@@ -140,15 +147,6 @@ RECENT_KEYS = select(Outbox.dedupe_key).where(
     | ((Outbox.kind == "closing") & (Outbox.created_at >= bindparam("closing_since")))
 )
 
-SUPERVISORS = select(Person.id, Person.name, Person.locale, Person.timezone).where(
-    Person.id.in_(
-        select(Person.supervisor_id)
-        .join(Mentorship, Mentorship.actor_id == Person.id)
-        .where(Mentorship.phase.in_(IN_PROGRESS), Person.supervisor_id.is_not(None))
-    ),
-    Person.erased_at.is_(None),
-)
-
 HR_PEOPLE = (
     select(Person.id, Person.name, Person.locale, Person.timezone)
     .where(Person.is_hr.is_(True), Person.erased_at.is_(None))
@@ -175,7 +173,8 @@ def pair_aggregates(session: Session, phases: Sequence[str], now: datetime) -> d
 
 
 def pairs(session: Session, phases: Sequence[str]) -> Iterable[Any]:
-    """Mentorships in ``phases`` with agreement, programme frame, mentor and actor columns."""
+    """Mentorships in ``phases`` with agreement, programme frame, mentor, actor and the actor's
+    supervisor (none when erased) columns."""
     return session.execute(PAIRS, {"phases": list(phases)}).mappings()
 
 
@@ -208,11 +207,6 @@ def recent_keys(session: Session, since: datetime, closing_since: datetime) -> s
     """Outbox dedupe keys created since ``since`` (closing nudges: since ``closing_since``)."""
     params = {"since": since, "closing_since": closing_since}
     return set(session.scalars(RECENT_KEYS, params))
-
-
-def supervisors(session: Session) -> list[Any]:
-    """(id, name, locale, timezone) of everyone supervising an actor of a pair in progress."""
-    return list(session.execute(SUPERVISORS).all())
 
 
 def hr_people(session: Session) -> list[Any]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, literal_column, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -75,13 +75,18 @@ SIGNALS = (
 ACTIVE = [p.value for p in ACTIVE_PHASES]
 MEETING_PHASES = [Phase.DEVELOPMENT.value, Phase.CLOSING.value]
 
-_NO_MEETINGS = select(Mentorship.id, Mentorship.programme_id).where(
+
+def _signal(name: str) -> Any:
+    return literal_column(f"'{name}'").label("signal")
+
+
+_NO_MEETINGS = select(_signal("no_meetings"), Mentorship.id, Mentorship.programme_id).where(
     Mentorship.phase.in_([Phase.START.value, Phase.DEVELOPMENT.value]),
     Mentorship.created_at <= bindparam("no_meetings_before"),
     ~select(Meeting.id).where(Meeting.mentorship_id == Mentorship.id).exists(),
 )
 _AGREEMENT_PENDING = (
-    select(Mentorship.id, Mentorship.programme_id)
+    select(_signal("agreement_pending"), Mentorship.id, Mentorship.programme_id)
     .join(Agreement, Agreement.mentorship_id == Mentorship.id)
     .where(
         Mentorship.phase == Phase.START.value,
@@ -99,7 +104,7 @@ _OUTCOMES = (
     .order_by(Mentorship.id, Meeting.seq)
 )
 _LOW_RAPPORT = (
-    select(Mentorship.id, Mentorship.programme_id)
+    select(_signal("low_rapport"), Mentorship.id, Mentorship.programme_id)
     .join(Meeting, Meeting.mentorship_id == Mentorship.id)
     .join(CheckIn, CheckIn.meeting_id == Meeting.id)
     .where(Mentorship.phase.in_(ACTIVE), CheckIn.rapport <= LOW_RAPPORT)
@@ -108,7 +113,7 @@ _LOW_RAPPORT = (
 )
 _actor = aliased(Person, name="actor")
 _SUPERVISOR_SILENT = (
-    select(Mentorship.id, Mentorship.programme_id)
+    select(_signal("supervisor_silent"), Mentorship.id, Mentorship.programme_id)
     .join(Agreement, Agreement.mentorship_id == Mentorship.id)
     .join(_actor, _actor.id == Mentorship.actor_id)
     .where(
@@ -119,15 +124,15 @@ _SUPERVISOR_SILENT = (
         Agreement.supervisor_goals_discussed_at.is_(None),
     )
 )
-_OVERLOAD = (
-    select(Mentorship.programme_id, Mentorship.mentor_id, func.count(Mentorship.id))
+_OVERLOAD = (  # the mentor in the mentorship column
+    select(_signal("mentor_overload"), Mentorship.mentor_id, Mentorship.programme_id)
     .join(Programme, Programme.id == Mentorship.programme_id)
     .where(Mentorship.phase.in_(ACTIVE))
     .group_by(Mentorship.programme_id, Mentorship.mentor_id, Programme.max_actors_per_mentor)
     .having(func.count(Mentorship.id) > Programme.max_actors_per_mentor)
 )
 _UNREALISTIC = (
-    select(Mentorship.id, Mentorship.programme_id)
+    select(_signal("unrealistic_goals"), Mentorship.id, Mentorship.programme_id)
     .join(Evaluation, Evaluation.mentorship_id == Mentorship.id)
     .where(
         Mentorship.phase.in_(ACTIVE),
@@ -135,6 +140,10 @@ _UNREALISTIC = (
         Evaluation.goals_realistic == "no",
     )
     .distinct()
+)
+# every signal but missed meetings (they need each pair's meetings in order) in one statement
+_SIGNALS = union_all(
+    _NO_MEETINGS, _AGREEMENT_PENDING, _LOW_RAPPORT, _SUPERVISOR_SILENT, _OVERLOAD, _UNREALISTIC
 )
 # every key detect() can produce already raised: pairs in progress, and mentor overloads
 _KNOWN_KEYS = select(Alert.key).where(
@@ -173,29 +182,25 @@ def detect(session: Session, now: datetime) -> list[Signal]:
     def pair(signal: str, mentorship_id: int, programme_id: int) -> None:
         found.append(Signal(f"{signal}:{mentorship_id}", signal, programme_id, mentorship_id))
 
-    for mid, pid in session.execute(_NO_MEETINGS, {"no_meetings_before": now - NO_MEETINGS_AFTER}):
-        pair("no_meetings", mid, pid)
-    for mid, pid in session.execute(
-        _AGREEMENT_PENDING, {"agreement_before": now - AGREEMENT_WITHIN}
-    ):
-        pair("agreement_pending", mid, pid)
+    params = {
+        "no_meetings_before": now - NO_MEETINGS_AFTER,
+        "agreement_before": now - AGREEMENT_WITHIN,
+        "started_before": now - SUPERVISOR_WITHIN,
+    }
+    for signal, mid, pid in session.execute(_SIGNALS, params):
+        if signal == "mentor_overload":
+            key = f"mentor_overload:{pid}:{mid}"
+            found.append(Signal(key, signal, pid, mentor_id=mid))
+        else:
+            pair(signal, mid, pid)
     statuses: dict[tuple[int, int], list[str]] = defaultdict(list)
     for mid, pid, status in session.execute(_OUTCOMES):
         statuses[(mid, pid)].append(status)
     for (mid, pid), seq in statuses.items():
         if any(a == b == MeetingStatus.MISSED for a, b in itertools.pairwise(seq)):
             pair("missed_twice", mid, pid)
-    for mid, pid in session.execute(_LOW_RAPPORT):
-        pair("low_rapport", mid, pid)
-    for mid, pid in session.execute(
-        _SUPERVISOR_SILENT, {"started_before": now - SUPERVISOR_WITHIN}
-    ):
-        pair("supervisor_silent", mid, pid)
-    for pid, mentor_id, _count in session.execute(_OVERLOAD):
-        key = f"mentor_overload:{pid}:{mentor_id}"
-        found.append(Signal(key, "mentor_overload", pid, mentor_id=mentor_id))
-    for mid, pid in session.execute(_UNREALISTIC):
-        pair("unrealistic_goals", mid, pid)
+    order = {signal: i for i, signal in enumerate(SIGNALS)}
+    found.sort(key=lambda s: (order[s.signal], s.mentorship_id or 0, s.mentor_id or 0))
     return found
 
 

@@ -37,7 +37,7 @@ def sweep(
     meeting_nudges(plan, data)  # reminders, check-ins, task and reflection prompts, interim
     closing_nudges(plan, data)  # "plan your meetings", and the closing flow
     booked = book_next_blocks(session, plan, data.pairs)
-    supervisor_monthly(session, plan, data.pairs)
+    supervisor_monthly(session, plan, data)
     plan.extend(alerts.raise_alerts(session, now, hr_people))  # early warnings to HR
     hr_digest(session, plan, data, hr_people)
     plan.extend(outreach.sweep_rows(session, now))  # invitations, workshop reminders

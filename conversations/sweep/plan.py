@@ -86,7 +86,7 @@ class Pair:
     country: str
     mentor: Recipient
     actor: Recipient
-    supervisor_id: int | None
+    supervisor: Recipient | None
     discussed: bool
     accepted_at: datetime | None
     share_goals: bool

@@ -20,14 +20,15 @@ from conversations.sweep.plan import (
     SweepMeeting,
 )
 from storage import sweep_reads
-from storage.sweep_reads import MEETING_PHASES
+from storage.sweep_reads import IN_PROGRESS, MEETING_PHASES
 
 
 @dataclass(slots=True)
 class SweepData:
     """The result sets one sweep decides from."""
 
-    pairs: dict[int, Pair]
+    pairs: dict[int, Pair]  # those that meet (development, closing)
+    starting: dict[int, Pair]  # still agreeing (start)
     meetings: list[SweepMeeting]
     checked_in: set[tuple[int, int]]
     open_tasks: dict[int, list[tuple[int, str]]]
@@ -35,11 +36,13 @@ class SweepData:
 
 
 def read(session: Session, now: datetime) -> SweepData:
-    """The pairs that meet, and their meetings, check-ins, open tasks and evaluations in the
+    """The pairs in progress, and the meetings, check-ins, open tasks and evaluations in the
     window around ``now`` (five queries, whatever the number of pairs)."""
     start, end = now - WINDOW_BACK, now + WINDOW_AHEAD
+    pairs = load_pairs(session, now, IN_PROGRESS)
     return SweepData(
-        pairs=load_pairs(session, now),
+        pairs={mid: p for mid, p in pairs.items() if p.phase in MEETING_PHASES},
+        starting={mid: p for mid, p in pairs.items() if p.phase not in MEETING_PHASES},
         meetings=[SweepMeeting(*row) for row in sweep_reads.meetings(session, start, end)],
         checked_in=sweep_reads.checkins(session, start, end),
         open_tasks=sweep_reads.open_tasks(session, start, end),
@@ -63,10 +66,8 @@ def recipient(row: Any, prefix: str = "") -> Recipient:
     )
 
 
-def load_pairs(
-    session: Session, now: datetime, phases: Sequence[str] = MEETING_PHASES
-) -> dict[int, Pair]:
-    """Every mentorship in ``phases`` (by default those that meet) with its people, frame and
+def load_pairs(session: Session, now: datetime, phases: Sequence[str]) -> dict[int, Pair]:
+    """Every mentorship in ``phases`` with its people, frame and
     meeting aggregates (two queries merged here: SQLite plans an outer join to a grouped
     subquery badly, seconds at 100,000 pairs)."""
     aggregates = sweep_reads.pair_aggregates(session, phases, now)
@@ -83,7 +84,7 @@ def load_pairs(
             country=row["holiday_country"] or "FI",
             mentor=recipient(row, "mentor"),
             actor=recipient(row, "actor"),
-            supervisor_id=row["supervisor_id"],
+            supervisor=recipient(row, "supervisor") if row["supervisor_id"] else None,
             discussed=row["supervisor_goals_discussed_at"] is not None,
             accepted_at=_later(row["actor_accepted_at"], row["mentor_accepted_at"]),
             share_goals=bool(row["share_goals_with_supervisor"]),

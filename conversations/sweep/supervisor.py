@@ -12,34 +12,29 @@ from sqlalchemy.orm import Session
 from conversations import rules
 from conversations.messages import Button, Message
 from conversations.sweep.plan import GRACE, Pair, Plan, Recipient
-from conversations.sweep.reads import load_pairs, recipient
+from conversations.sweep.reads import SweepData
 from conversations.texts import user_text
 from conversations.worktime import first_working_day_on_or_after, start_of_working_day
 from storage import sweep_reads
-from storage.models import Phase
 
 LAST_DAY = 12  # the first working day plus GRACE is never later than the 12th
-STARTING = (Phase.START.value,)
 
 
-def supervisor_monthly(session: Session, plan: Plan, pairs: dict[int, Pair]) -> None:
-    """Each supervisor's summary of their reports' pairs, once a month (three queries on the
-    days it can be due, none on the others)."""
+def supervisor_monthly(session: Session, plan: Plan, data: SweepData) -> None:
+    """Each supervisor's summary of their reports' pairs, once a month (one query for the
+    shared goal titles when one is due, none on the other days)."""
     now = plan.now
     if now.day > LAST_DAY:
         return
     by_supervisor: dict[int, list[Pair]] = defaultdict(list)
-    for pair in [*pairs.values(), *load_pairs(session, now, STARTING).values()]:
-        if pair.supervisor_id is not None:
-            by_supervisor[pair.supervisor_id].append(pair)
-    if not by_supervisor:
-        return
-    supervisors = {row[0]: recipient(row) for row in sweep_reads.supervisors(session)}
+    supervisors: dict[int, Recipient] = {}
+    for pair in [*data.pairs.values(), *data.starting.values()]:
+        if pair.supervisor is not None:
+            supervisors[pair.supervisor.id] = pair.supervisor
+            by_supervisor[pair.supervisor.id].append(pair)
     due: list[tuple[int, Recipient, list[Pair], str, datetime, str]] = []
     for sid, reports in by_supervisor.items():
-        sup = supervisors.get(sid)
-        if sup is None:
-            continue
+        sup = supervisors[sid]
         local = now.astimezone(sup.tz)
         country = reports[0].country
         first_day = first_working_day_on_or_after(local.date().replace(day=1), country)
