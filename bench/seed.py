@@ -235,7 +235,8 @@ def make_realistic(engine: Engine, at: datetime) -> None:
     usefulness and rapport 4, except every 20th pair, which missed its first two meetings,
     and every 25th, whose check-ins rate rapport 2 (both: severe early warnings for HR);
     every 7th pair started five weeks ago with no supervisor discussion (a digest warning);
-    every other pair shares a goal title with the supervisor. Set-based, a few statements.
+    every other pair shares a goal title with the supervisor. Set-based, a few statements;
+    a second call adds only what is missing.
     """
     moment = at.astimezone(UTC)
     started = moment - timedelta(weeks=5)
@@ -251,12 +252,14 @@ def make_realistic(engine: Engine, at: datetime) -> None:
         " FROM meeting m JOIN mentorship ms ON ms.id = m.mentorship_id"
         " JOIN (SELECT id AS mid, actor_id AS person_id FROM mentorship"
         "       UNION ALL SELECT id, mentor_id FROM mentorship) p ON p.mid = ms.id"
-        " WHERE m.status = 'held'",
+        " WHERE m.status = 'held' AND NOT EXISTS"
+        " (SELECT 1 FROM check_in c WHERE c.meeting_id = m.id)",
         "UPDATE mentorship SET started_at = :started WHERE id % 7 = 0",
         "UPDATE agreement SET share_goals_with_supervisor = :true WHERE mentorship_id % 2 = 0",
         "INSERT INTO goal (mentorship_id, position, title, success, status, created_at)"
         " SELECT id, 0, 'Lead the planning meeting', 'I run it alone', 'agreed', :at"
-        " FROM mentorship WHERE id % 2 = 0",
+        " FROM mentorship WHERE id % 2 = 0 AND NOT EXISTS"
+        " (SELECT 1 FROM goal g WHERE g.mentorship_id = mentorship.id)",
     ]
     params: dict[str, object] = {"at": moment, "started": started, "true": True}
     if engine.dialect.name == "sqlite":  # naive UTC, as storage.types.UTCDateTime writes it

@@ -12,7 +12,8 @@ that raise early warnings, shared goals), then times the sweeps of the clock on 
 1 February 2027, the first working day of a month (supervisors' monthly summaries and HR's
 weekly digest are due):
 
-- cold: the first sweep at 09:30 Helsinki time — every nudge, alert and summary due;
+- cold: the first sweep at 09:30 Helsinki time — every nudge, alert and summary due, and
+  every pair's next block of meetings booked (four meetings were booked);
 - steady: five minutes later — nothing new (what a clock does most of the day);
 - daily: a day later, at 09:30 on Tuesday — one day's reminders, check-ins and prompts.
 
@@ -52,6 +53,7 @@ COLD = datetime(2027, 2, 1, 9, 30, tzinfo=HELSINKI)  # first working day of Febr
 STEADY = COLD + timedelta(minutes=5)
 DAILY = COLD + timedelta(days=1)
 RETENTION_DAYS = 365
+BOOKED_WEEKS = 8  # four meetings: the cold sweep books every pair's next block
 
 
 def database(kind: str, pg_url: str) -> str:
@@ -127,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     upgrade(url)
     engine = make_engine(url)
     started = time.perf_counter()
-    seeded = seed_pairs(engine, args.pairs, START)
+    seeded = seed_pairs(engine, args.pairs, START, booked_weeks=BOOKED_WEEKS)
     make_realistic(engine, COLD)
     seed_s = time.perf_counter() - started
     if engine.dialect.name == "postgresql":

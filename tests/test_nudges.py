@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.seed import seed_pairs
+from bench.seed import make_realistic, seed_pairs
+from bench.sweep_bench import COLD, START
 from bot.clock import run_sweep
 from conversations import rules
 from conversations.messages import Message
 from conversations.worktime import next_working_moment, previous_working_day
-from storage.models import CheckIn, Goal, Meeting, Mentorship, Outbox, Person
+from storage.models import Alert, CheckIn, Goal, Meeting, Mentorship, Outbox, Person
 from tests.chat import Chat
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -100,7 +101,35 @@ def test_the_number_of_statements_per_sweep_does_not_grow_with_the_number_of_pai
         assert report.inserted > 0
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
-    assert counts[1] <= 25  # the reads of nudges.py and the early warnings, the inserts
+    assert counts[1] <= 18  # the reads of conversations.sweep and its alerts, the inserts
+
+
+def test_severe_alerts_cost_no_statement_each_and_a_later_sweep_inserts_none_again(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    counts, severe = [], []
+    for n in (25, 100):  # a few, then more severe alerts (missed twice, low rapport); 1, 2 HR
+        seed_pairs(db_engine, n, START, name_prefix=f"n{n}-")
+        make_realistic(db_engine, COLD)
+        with counting(db_engine) as statements:
+            run_sweep(factory, COLD + timedelta(minutes=n))
+        counts.append(len(statements))
+        with factory() as s:
+            severe.append(s.scalar(select(func.count(Alert.id)).where(Alert.severity == "severe")))
+    with factory() as s:
+        alerts = s.scalar(select(func.count(Alert.id)))
+        told = s.scalar(select(func.count(Outbox.id)).where(Outbox.kind == "hr.alert"))
+    assert 0 < severe[0] < severe[0] * 2 < severe[1]
+    assert told == severe[0] * 1 + (severe[1] - severe[0]) * 2  # each new one to each HR person
+    # the same reads and inserts whatever the number of alerts (the second sweep also reads
+    # the goal titles for the monthly summaries and the open alerts for a digest now due)
+    assert counts[1] <= counts[0] + 2 <= 19, counts
+    with counting(db_engine) as statements:
+        report = run_sweep(factory, COLD + timedelta(hours=1))
+    with factory() as s:
+        assert s.scalar(select(func.count(Alert.id))) == alerts
+    assert report.inserted == 0
+    assert not any(sql.startswith("INSERT") for sql in statements), statements
 
 
 def meeting_of(dedupe_key: str) -> int:
