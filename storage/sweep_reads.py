@@ -173,9 +173,9 @@ def pair_aggregates(session: Session, phases: Sequence[str], now: datetime) -> d
 
 
 def pairs(session: Session, phases: Sequence[str]) -> Iterable[Any]:
-    """Mentorships in ``phases`` with agreement, programme frame, mentor, actor and the actor's
-    supervisor (none when erased) columns."""
-    return session.execute(PAIRS, {"phases": list(phases)}).mappings()
+    """Mentorships in ``phases`` with agreement, programme frame, then (id, name, locale,
+    timezone) of the mentor, the actor and the actor's supervisor (None when erased)."""
+    return session.execute(PAIRS, {"phases": list(phases)})
 
 
 def meetings(session: Session, start: datetime, end: datetime) -> Sequence[Any]:

@@ -40,6 +40,7 @@ def _unseen_next(
 def meeting_nudges(plan: Plan, data: SweepData) -> None:
     now = plan.now
     following = following_meetings(data.meetings)
+    totals: dict[int, int] = {}
     existing = plan.existing
     for mt in data.meetings:
         pair = data.pairs.get(mt.mentorship_id)
@@ -48,7 +49,7 @@ def meeting_nudges(plan: Plan, data: SweepData) -> None:
         interval = timedelta(days=pair.interval_days)
         end = mt.at + timedelta(minutes=mt.minutes)
         tasks = data.open_tasks.get(pair.id, [])
-        total = pair.total_meetings()
+        total = totals.get(pair.id) or totals.setdefault(pair.id, pair.total_meetings())
         for person in pair.parties():
             partner = pair.partner_of(person)
             if mt.status == MeetingStatus.PLANNED and mt.at > now:

@@ -55,39 +55,63 @@ def existing_keys(session: Session, now: datetime) -> set[str]:
     return sweep_reads.recent_keys(session, now - KEY_LOOKBACK, now - CLOSING_KEY_LOOKBACK)
 
 
-def recipient(row: Any, prefix: str = "") -> Recipient:
-    if not prefix:
-        return Recipient(id=row[0], name=row[1], locale=row[2], timezone=row[3])
-    return Recipient(
-        id=row[f"{prefix}_id"],
-        name=row[f"{prefix}_name"],
-        locale=row[f"{prefix}_locale"],
-        timezone=row[f"{prefix}_tz"],
-    )
+def recipient(row: Any) -> Recipient:
+    """A recipient from (id, name, locale, timezone)."""
+    return Recipient(id=row[0], name=row[1], locale=row[2], timezone=row[3])
 
 
 def load_pairs(session: Session, now: datetime, phases: Sequence[str]) -> dict[int, Pair]:
-    """Every mentorship in ``phases`` with its people, frame and
-    meeting aggregates (two queries merged here: SQLite plans an outer join to a grouped
-    subquery badly, seconds at 100,000 pairs)."""
+    """Every mentorship in ``phases`` with its people, frame and meeting aggregates (two
+    queries merged here: SQLite plans an outer join to a grouped subquery badly, seconds at
+    100,000 pairs). Columns by position, and one ``Recipient`` per person: this is the
+    sweep's largest read."""
     aggregates = sweep_reads.pair_aggregates(session, phases, now)
+    people: dict[int, Recipient] = {}
+
+    def person(pid: int, name: str, locale: str, timezone: str) -> Recipient:
+        found = people.get(pid)
+        if found is None:
+            found = people[pid] = Recipient(pid, name, locale, timezone)
+        return found
+
     pairs: dict[int, Pair] = {}
-    for row in sweep_reads.pairs(session, phases):
-        a = aggregates.get(row["id"])
-        pairs[row["id"]] = Pair(
-            id=row["id"],
-            phase=row["phase"],
-            planned_end=row["planned_end"],
-            interval_days=row["meeting_interval_days"],
-            duration_months=row["duration_months"],
-            horizon_months=row["booking_horizon_months"],
-            country=row["holiday_country"] or "FI",
-            mentor=recipient(row, "mentor"),
-            actor=recipient(row, "actor"),
-            supervisor=recipient(row, "supervisor") if row["supervisor_id"] else None,
-            discussed=row["supervisor_goals_discussed_at"] is not None,
-            accepted_at=_later(row["actor_accepted_at"], row["mentor_accepted_at"]),
-            share_goals=bool(row["share_goals_with_supervisor"]),
+    for (
+        mid,
+        phase,
+        planned_end,
+        interval_days,
+        duration_months,
+        discussed_at,
+        actor_accepted_at,
+        mentor_accepted_at,
+        share_goals,
+        horizon_months,
+        country,
+        *mentor,
+        actor_id,
+        actor_name,
+        actor_locale,
+        actor_tz,
+        sup_id,
+        sup_name,
+        sup_locale,
+        sup_tz,
+    ) in sweep_reads.pairs(session, phases):
+        a = aggregates.get(mid)
+        pairs[mid] = Pair(
+            id=mid,
+            phase=phase,
+            planned_end=planned_end,
+            interval_days=interval_days,
+            duration_months=duration_months,
+            horizon_months=horizon_months,
+            country=country or "FI",
+            mentor=person(*mentor),
+            actor=person(actor_id, actor_name, actor_locale, actor_tz),
+            supervisor=person(sup_id, sup_name, sup_locale, sup_tz) if sup_id else None,
+            discussed=discussed_at is not None,
+            accepted_at=_later(actor_accepted_at, mentor_accepted_at),
+            share_goals=bool(share_goals),
             booked=int(a.booked) if a else 0,
             last_at=a.last_at if a else None,
             max_seq=int(a.max_seq or 0) if a else 0,
