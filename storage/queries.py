@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,20 +32,53 @@ from storage.models import (
     TaskStatus,
 )
 
+# The statements of every turn, built once (the compiled cache then only binds values)
+_PERSON_BY_EMAIL = select(Person).where(func.lower(Person.email) == bindparam("email"))
+_IDENTITY = select(PlatformIdentity).where(
+    PlatformIdentity.platform == bindparam("platform"),
+    PlatformIdentity.platform_user_id == bindparam("user"),
+)
+_ACTIVE_MENTORSHIPS = (
+    select(Mentorship)
+    .where(
+        or_(
+            Mentorship.mentor_id == bindparam("person"), Mentorship.actor_id == bindparam("person")
+        ),
+        Mentorship.phase.in_([p.value for p in ACTIVE_PHASES]),
+    )
+    .order_by(Mentorship.id)
+)
+_MENTORSHIPS_OF = (
+    select(Mentorship)
+    .where(
+        or_(Mentorship.mentor_id == bindparam("person"), Mentorship.actor_id == bindparam("person"))
+    )
+    .order_by(Mentorship.id)
+)
+_REPORTS_OF = (
+    select(Person).where(Person.supervisor_id == bindparam("person")).order_by(Person.name)
+)
+_TASKS = select(Task).where(Task.mentorship_id == bindparam("mentorship")).order_by(Task.id)
+_OWN_CHECKIN = select(CheckIn).where(
+    CheckIn.meeting_id == bindparam("meeting"), CheckIn.person_id == bindparam("person")
+)
+_OWN_EVALUATION = select(Evaluation).where(
+    Evaluation.mentorship_id == bindparam("mentorship"),
+    Evaluation.person_id == bindparam("person"),
+    Evaluation.kind == bindparam("kind"),
+)
+_EVALUATION_COUNT = select(func.count(Evaluation.id)).where(
+    Evaluation.mentorship_id == bindparam("mentorship"), Evaluation.kind == bindparam("kind")
+)
+
 
 def person_by_email(session: Session, email: str) -> Person | None:
-    return session.scalars(
-        select(Person).where(func.lower(Person.email) == email.strip().lower())
-    ).first()
+    return session.scalars(_PERSON_BY_EMAIL, {"email": email.strip().lower()}).first()
 
 
 def identity(session: Session, platform: str, platform_user_id: str) -> PlatformIdentity | None:
-    return session.scalars(
-        select(PlatformIdentity).where(
-            PlatformIdentity.platform == platform,
-            PlatformIdentity.platform_user_id == platform_user_id,
-        )
-    ).first()
+    params = {"platform": platform, "user": platform_user_id}
+    return session.scalars(_IDENTITY, params).first()
 
 
 def link_identity(
@@ -79,34 +112,15 @@ def programme_by_name(session: Session, name: str) -> Programme | None:
 
 def active_mentorships(session: Session, person: Person) -> list[Mentorship]:
     """Mentorships in which ``person`` is mentor or actor and which are not over."""
-    return list(
-        session.scalars(
-            select(Mentorship)
-            .where(
-                or_(Mentorship.mentor_id == person.id, Mentorship.actor_id == person.id),
-                Mentorship.phase.in_([p.value for p in ACTIVE_PHASES]),
-            )
-            .order_by(Mentorship.id)
-        )
-    )
+    return list(session.scalars(_ACTIVE_MENTORSHIPS, {"person": person.id}))
 
 
 def mentorships_of(session: Session, person: Person) -> list[Mentorship]:
-    return list(
-        session.scalars(
-            select(Mentorship)
-            .where(or_(Mentorship.mentor_id == person.id, Mentorship.actor_id == person.id))
-            .order_by(Mentorship.id)
-        )
-    )
+    return list(session.scalars(_MENTORSHIPS_OF, {"person": person.id}))
 
 
 def reports_of(session: Session, supervisor: Person) -> list[Person]:
-    return list(
-        session.scalars(
-            select(Person).where(Person.supervisor_id == supervisor.id).order_by(Person.name)
-        )
-    )
+    return list(session.scalars(_REPORTS_OF, {"person": supervisor.id}))
 
 
 def is_party(mentorship: Mentorship, person: Person) -> bool:
@@ -143,9 +157,7 @@ def meetings_held(mentorship: Mentorship) -> int:
 
 
 def tasks(session: Session, mentorship: Mentorship) -> list[Task]:
-    return list(
-        session.scalars(select(Task).where(Task.mentorship_id == mentorship.id).order_by(Task.id))
-    )
+    return list(session.scalars(_TASKS, {"mentorship": mentorship.id}))
 
 
 def open_tasks(session: Session, mentorship: Mentorship) -> list[Task]:
@@ -156,9 +168,7 @@ def open_tasks(session: Session, mentorship: Mentorship) -> list[Task]:
 
 
 def own_checkin(session: Session, viewer: Person, meeting: Meeting) -> CheckIn | None:
-    return session.scalars(
-        select(CheckIn).where(CheckIn.meeting_id == meeting.id, CheckIn.person_id == viewer.id)
-    ).first()
+    return session.scalars(_OWN_CHECKIN, {"meeting": meeting.id, "person": viewer.id}).first()
 
 
 def checkin_by_id_for_author(session: Session, viewer: Person, checkin_id: int) -> CheckIn | None:
@@ -195,25 +205,13 @@ def reflection_for_author(
 def own_evaluation(
     session: Session, viewer: Person, mentorship: Mentorship, kind: str
 ) -> Evaluation | None:
-    return session.scalars(
-        select(Evaluation).where(
-            Evaluation.mentorship_id == mentorship.id,
-            Evaluation.person_id == viewer.id,
-            Evaluation.kind == kind,
-        )
-    ).first()
+    params = {"mentorship": mentorship.id, "person": viewer.id, "kind": kind}
+    return session.scalars(_OWN_EVALUATION, params).first()
 
 
 def evaluation_count(session: Session, mentorship: Mentorship, kind: str) -> int:
     """How many parties have evaluated: a count, never whose or what."""
-    return int(
-        session.scalar(
-            select(func.count(Evaluation.id)).where(
-                Evaluation.mentorship_id == mentorship.id, Evaluation.kind == kind
-            )
-        )
-        or 0
-    )
+    return int(session.scalar(_EVALUATION_COUNT, {"mentorship": mentorship.id, "kind": kind}) or 0)
 
 
 @dataclass(frozen=True)
