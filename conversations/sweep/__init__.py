@@ -25,9 +25,10 @@ when the moment has passed.
 - ``checkin`` ``checkin:<meeting>:<person>``, both, unless already checked in — meeting end +
   2 h — still sent when late, up to ``GRACE`` after the moment; never expires.
 - ``task_reminder`` ``task:<meeting>:<actor>``, the actor, only with an open intermediate task —
-  halfway to the next meeting — up to ``GRACE`` late; expires at the next meeting.
+  halfway to the next meeting (none after the pair's last meeting) — up to ``GRACE`` late;
+  expires at the next meeting.
 - ``reflect`` ``reflect:<mentorship>:<n>:<person>``, both (``n`` = the meeting before) —
-  halfway to the next meeting — as ``task``.
+  halfway to the next meeting (none after the last) — as ``task``.
 - ``interim`` ``interim:<mentorship>:<person>``, both, phase development, unless already
   evaluated — 09:00 the day after the middle meeting (meeting ⌈total/2⌉) — up to ``GRACE``
   late.
