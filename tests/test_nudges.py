@@ -123,7 +123,7 @@ def test_severe_alerts_cost_no_statement_each_and_a_later_sweep_inserts_none_aga
     assert told == severe[0] * 1 + (severe[1] - severe[0]) * 2  # each new one to each HR person
     # the same reads and inserts whatever the number of alerts (the second sweep also reads
     # the goal titles for the monthly summaries and the open alerts for a digest now due)
-    assert counts[1] <= counts[0] + 2 <= 19, counts
+    assert counts[1] <= counts[0] + 2 <= 20, counts  # PostgreSQL: one more, the lock
     with counting(db_engine) as statements:
         report = run_sweep(factory, COLD + timedelta(hours=1))
     with factory() as s:
