@@ -62,10 +62,34 @@ class Recipient:
         return _when(self.locale, self.timezone, value)
 
 
+class SweepTexts(Texts):
+    """``Texts`` that remember their latest renderings: a sweep renders the same sentence
+    (the agenda, a monthly summary's lines, "halfway to your meeting on …") for many people."""
+
+    MEMORY = 4096
+
+    def __init__(self, locale: str | None, timezone: str = "Europe/Helsinki") -> None:
+        super().__init__(locale, timezone)
+        self._rendered: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {}
+
+    def t(self, key: str, **context: Any) -> str:
+        memo = (key, tuple(sorted(context.items())))
+        try:
+            return self._rendered[memo]
+        except KeyError:
+            pass
+        except TypeError:  # a value that cannot be a dict key: render it each time
+            return super().t(key, **context)
+        if len(self._rendered) >= self.MEMORY:
+            self._rendered.clear()
+        text = self._rendered[memo] = super().t(key, **context)
+        return text
+
+
 @lru_cache(maxsize=256)
 def texts_for(locale: str, timezone: str) -> Texts:
     """One ``Texts`` per language and timezone for the life of the process."""
-    return Texts(locale, zone(timezone).key)
+    return SweepTexts(locale, zone(timezone).key)
 
 
 @lru_cache(maxsize=65536)
