@@ -38,6 +38,18 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 START = datetime(2027, 1, 11, 9, 0, tzinfo=HELSINKI)
 ALL_ON_POSTGRES_ENV = "MENTORBOT_TEST_POSTGRES"
 _RUN_DIR = pytest.StashKey[Path]()
+LONG_MODULES = frozenset(  # tens of seconds each (``--durations`` shows them)
+    {
+        "tests/test_clock_processes.py",
+        "tests/slack/test_slack_lifecycle.py",
+        "tests/teams/test_teams_lifecycle.py",
+        "tests/slack/test_slack_hr_scenario.py",
+        "tests/teams/test_teams_hr_scenario.py",
+        "tests/test_lifecycle_transcripts.py",
+        "tests/hr/test_hr_scenario.py",
+        "tests/test_engine_random_inputs.py",
+    }
+)
 
 __all__ = ["PG_ENV", "PG_SKIP", "START", "pg_url"]
 
@@ -60,6 +72,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     folder = config.stash.get(_RUN_DIR, None)
     if folder is not None:
         end_run(folder)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first: with pytest-xdist's work stealing, a long test started last
+    would leave the other workers idle while it runs on alone."""
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONG_MODULES)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
