@@ -40,8 +40,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# In parallel (pytest-xdist): one worker per core; each has its own SQLite files and PostgreSQL
+# schema. Long tests start first and idle workers steal queued ones, so no worker ends alone.
+PYTEST_WORKERS ?= auto
 pytest: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist worksteal
 
 test: lint typecheck pytest
 

@@ -3,6 +3,7 @@ every message each person saw is kept for assertions."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -10,9 +11,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.console.session import PLATFORM as CONSOLE
 from adapters.console.session import ConsoleSession
 from bot import admin
 from bot.app import console_session
+from bot.delivery import deliver_due
+from conversations.clock import SettableClock
 from conversations.messages import InboundKind, Message
 from conversations.texts import strip_user_marks
 from storage.db import transaction
@@ -98,9 +102,22 @@ def seed_people(
             admin.add_pair(session, now, PROGRAMME, OTHER_MENTOR, OTHER_ACTOR)
 
 
-def make_chat(factory: sessionmaker[Session], now: datetime) -> Chat:
+def make_chat(factory: sessionmaker[Session], now: datetime, sweeps: bool = True) -> Chat:
+    """The console as ``mentorbot console`` wires it: after every step the clock's sweep runs
+    and the outbox is delivered. Without ``sweeps`` a step only delivers what the engine
+    queued: for tests that are not about timing or nudges, which then skip the sweep's cost."""
     chat_lines: list[str] = []
-    console = console_session(factory, now, out=chat_lines.append)
+    if sweeps:
+        console = console_session(factory, now, out=chat_lines.append)
+    else:
+        console = ConsoleSession(factory, SettableClock(now), out=chat_lines.append)
+
+        def deliver() -> None:
+            sender = console.sender
+            when = console.clock.now()
+            asyncio.run(deliver_due(factory, {CONSOLE: sender}, when, default_platform=CONSOLE))
+
+        console.after_step.append(deliver)
     return Chat(console=console, lines=chat_lines)
 
 

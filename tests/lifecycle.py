@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.console.script import parse, run
 from bot import demo
-from bot.app import console_session, open_database
+from bot.app import console_session
+from storage.db import make_engine, make_session_factory
 from storage.models import (
     Agreement,
     CheckIn,
@@ -24,6 +25,8 @@ from storage.models import (
     Reflection,
     Task,
 )
+from tests.databases import migrated_sqlite
+from tests.once import once_per_run
 
 SCENARIO = Path(demo.__file__).parent / "scenarios" / "lifecycle_en.txt"
 
@@ -67,9 +70,17 @@ def summary(factory: sessionmaker[Session]) -> dict[str, Any]:
         }
 
 
-def play_console(tmp_path: Path) -> dict[str, Any]:
-    factory = open_database(f"sqlite:///{tmp_path / 'console.db'}")
+def play_console() -> dict[str, Any]:
+    """What the console leaves after the scenario: played once per test run, then shared."""
+    return once_per_run("lifecycle-console", _play_console)
+
+
+def _play_console(folder: Path) -> dict[str, Any]:
+    engine = make_engine(migrated_sqlite(folder / "console.db"))
+    factory = make_session_factory(engine)
     demo.seed(factory, demo.DEMO_START, "en")
     console = console_session(factory, demo.DEMO_START, out=lambda _line: None)
     run(console, parse(SCENARIO.read_text("utf-8").splitlines(), "Europe/Helsinki"), echo=False)
-    return summary(factory)
+    result = summary(factory)
+    engine.dispose()
+    return result

@@ -2,7 +2,8 @@
 
 Time is simulated through ``MENTORBOT_CLOCK_FILE``; the sender is the real Slack sender
 posting over HTTP to a local double of ``chat.postMessage`` that records the outbox key of
-every post. Each test uses its own PostgreSQL database (created here), never the shared one.
+every post. Each test uses its own PostgreSQL database (created here, named after the test
+process, and dropped afterwards), never the shared one.
 """
 
 from __future__ import annotations
@@ -31,30 +32,48 @@ from bench.slack_double import DoubleConfig, SlackPostDouble
 from conversations.sweep.plan import GRACE
 from storage.db import make_engine, normalise_url, upgrade
 from storage.models import Meeting, Mentorship, Outbox, OutboxStatus
-from tests.conftest import PG_SKIP, pg_url
+from tests.databases import PG_SKIP, pg_url, worker_id
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 START = datetime(2027, 1, 11, 8, 0, tzinfo=HELSINKI)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def fresh_database(name: str) -> str:
-    """Create (or re-create) database ``name`` next to the test database; return its URL."""
+def admin_url() -> str:
+    """The server's maintenance database, for creating and dropping test databases."""
     base = pg_url()
     if base is None:
         pytest.skip(PG_SKIP)
     url = make_url(normalise_url(base))
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
-    with psycopg.connect(admin, autocommit=True) as conn:
+    return url.set(drivername="postgresql", database="postgres").render_as_string(False)
+
+
+def database_name(name: str) -> str:
+    """``name`` made this test process's own (xdist worker and pid): concurrent runs on one
+    server never drop each other's database."""
+    return f"{name}_{worker_id()}_{os.getpid()}"
+
+
+def fresh_database(name: str) -> str:
+    """Create (or re-create) database ``name`` next to the test database; return its URL."""
+    base = pg_url()
+    assert base is not None
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    target = url.set(database=name).render_as_string(False)
+    target = make_url(normalise_url(base)).set(database=name).render_as_string(False)
     upgrade(target)
     return target
 
 
+def drop_database(name: str) -> None:
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @dataclass
 class World:
+    name: str
     url: str
     engine: Engine
     double: SlackPostDouble
@@ -88,6 +107,11 @@ class World:
             == 0
         )
 
+    def swept_at(self) -> datetime | None:
+        """The latest moment a sweep has queued a nudge at (``created_at`` is the sweep's now)."""
+        with Session(self.engine) as s:
+            return s.scalar(select(func.max(Outbox.created_at)))
+
     def sent(self) -> dict[str, Outbox]:
         with Session(self.engine) as s:
             return {
@@ -103,9 +127,13 @@ def world_factory(tmp_path: Path) -> Iterator[list[World]]:
     for w in worlds:
         w.double.stop()
         w.engine.dispose()
+        drop_database(w.name)
 
 
 def make_world(worlds: list[World], tmp_path: Path, name: str, pairs: int) -> World:
+    if pg_url() is None:
+        pytest.skip(PG_SKIP)
+    name = database_name(name)
     url = fresh_database(name)
     engine = make_engine(url)
     seed_pairs(engine, pairs, START)
@@ -127,10 +155,13 @@ def make_world(worlds: list[World], tmp_path: Path, name: str, pairs: int) -> Wo
         "MENTORBOT_LOG_LEVEL": "WARNING",
     }
     env.pop("MENTORBOT_TEST_DATABASE_URL", None)
-    world = World(url, engine, double, clock_file, env)
+    world = World(name, url, engine, double, clock_file, env)
     world.set_time(START)
     worlds.append(world)
     return world
+
+
+POLL_SECONDS = 0.05
 
 
 def wait_drained(world: World, now: datetime, timeout: float = 60.0) -> None:
@@ -138,8 +169,30 @@ def wait_drained(world: World, now: datetime, timeout: float = 60.0) -> None:
     while time.monotonic() < deadline:
         if world.drained(now):
             return
-        time.sleep(0.3)
+        time.sleep(POLL_SECONDS)
     raise AssertionError("the outbox did not drain in time")
+
+
+def wait_swept(world: World, now: datetime, quiet: float) -> None:
+    """Until a sweep has seen ``now``: it queued a nudge then. A moment at which nothing falls
+    due leaves no trace, so after ``quiet`` seconds without one the test moves on (the rules
+    catch up a moment no sweep saw, as after downtime)."""
+    deadline = time.monotonic() + quiet
+    while time.monotonic() < deadline:
+        latest = world.swept_at()
+        if latest is not None and latest >= now:
+            return
+        time.sleep(POLL_SECONDS)
+
+
+def wait_posting(world: World, proc: subprocess.Popen[bytes], posted: int, timeout: float) -> None:
+    """Until the process posts its first message (it is up and delivering), at most
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if len(world.double.posts) > posted:
+            return
+        time.sleep(POLL_SECONDS)
 
 
 def stop(*procs: subprocess.Popen[bytes]) -> None:
@@ -154,7 +207,9 @@ def stop(*procs: subprocess.Popen[bytes]) -> None:
             p.wait(5)
 
 
-STEP_SECONDS = 0.8
+QUIET_SECONDS = 0.8
+"""How long a moment may pass without a nudge before the test moves on: time for at least two
+sweeps (every 0.3 s) to start after the clock file changed."""
 
 
 def working_day_moments(start: datetime, end: datetime) -> Iterator[datetime]:
@@ -203,7 +258,7 @@ def test_two_clock_processes_deliver_every_nudge_of_eight_weeks_exactly_once(
         # morning (a check-in due on a Friday evening, say) is due before we look
         for now in working_day_moments(START, end + timedelta(days=4)):
             world.set_time(now)
-            time.sleep(STEP_SECONDS)  # at least two sweeps see the new time
+            wait_swept(world, now, QUIET_SECONDS)
             wait_drained(world, now, timeout=15)  # let the two processes keep pace
             assert all(p.poll() is None for p in procs), "a clock process died"
         wait_drained(world, now)
@@ -242,8 +297,10 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_only_rows_mid_se
     ticker.start()
     try:
         for round_no in range(12):
+            posted = len(world.double.posts)
             proc = world.start_clock()
-            time.sleep(rng.uniform(1.5, 4.0))
+            wait_posting(world, proc, posted, timeout=30.0)  # killed at work, not starting
+            time.sleep(rng.uniform(0.0, 1.0))
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
             kills += 1

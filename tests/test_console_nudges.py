@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.seed import seed_pairs
 from bot.app import console_session
+
+pytestmark = pytest.mark.postgres
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 START = datetime(2027, 1, 11, 8, 0, tzinfo=HELSINKI)  # pair 0 meets Tue 12 Jan at 10:00

@@ -24,6 +24,8 @@ from conversations.outbox import insert_ignoring_duplicates, outbox_row
 from storage.db import transaction
 from storage.models import Outbox, OutboxStatus, Person
 
+pytestmark = pytest.mark.postgres
+
 NOW = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import Mentorship, Outbox, Person, Phase, PlatformIdentity
 from tests.chat import ACTOR, HR, MENTOR, OTHER_ACTOR, SUPERVISOR, Chat, agree, onboard
+
+pytestmark = pytest.mark.no_sweeps
 
 
 def _mentorship(factory: sessionmaker[Session], actor: str = ACTOR) -> Mentorship:

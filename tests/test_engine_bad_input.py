@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,8 @@ from storage.models import (
     Reflection,
 )
 from tests.chat import ACTOR, MENTOR, Chat, agree, book, onboard
+
+pytestmark = [pytest.mark.postgres, pytest.mark.no_sweeps]
 
 
 def _count(factory: sessionmaker[Session], model: type) -> int:

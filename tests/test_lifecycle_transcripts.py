@@ -23,6 +23,8 @@ from storage.models import (
     Task,
 )
 
+pytestmark = pytest.mark.postgres  # the one run of the whole engine and sweep on PostgreSQL
+
 KEY_REPLIES = {
     "en": [
         "Your mentor is *Mikko Laine*",

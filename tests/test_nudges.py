@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,8 @@ from conversations.messages import Message
 from conversations.worktime import next_working_moment, previous_working_day
 from storage.models import Alert, CheckIn, Goal, Meeting, Mentorship, Outbox, Person
 from tests.chat import Chat
+
+pytestmark = pytest.mark.postgres
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 MONDAY = datetime(2027, 1, 11, 9, 0, tzinfo=HELSINKI)  # pair 0 meets Tue 12 Jan 10:00

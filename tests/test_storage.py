@@ -17,6 +17,8 @@ from conversations.outbox import insert_ignoring_duplicates, outbox_row
 from storage.db import transaction
 from storage.models import Base, Mentorship, Outbox, Person, Phase
 
+pytestmark = pytest.mark.postgres
+
 NOW = datetime(2027, 1, 11, 7, 0, tzinfo=UTC)
 
 

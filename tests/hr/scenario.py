@@ -4,12 +4,16 @@ the console, Slack and Teams replays so that all three can be compared."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.console.script import parse, run
 from bot import demo
+from bot.app import console_session
+from storage.db import make_engine, make_session_factory
 from storage.models import (
     Alert,
     Announcement,
@@ -23,6 +27,8 @@ from storage.models import (
     Workshop,
     WorkshopSignup,
 )
+from tests.databases import migrated_sqlite
+from tests.once import once_per_run
 
 KEY_REPLIES = [
     "Programme *Mentoring 2027* created: 6 months, a meeting every 14 days.",
@@ -89,3 +95,20 @@ def hr_summary(factory: sessionmaker[Session]) -> dict[str, Any]:
             ],
             "audit": Counter(a.action for a in s.scalars(select(AuditLog))),
         }
+
+
+def play_console() -> dict[str, Any]:
+    """What the console leaves after the HR scenario: played once per test run, then shared
+    by the Slack and Teams replays."""
+    return once_per_run("hr-console", _play_console)
+
+
+def _play_console(folder: Path) -> dict[str, Any]:
+    engine = make_engine(migrated_sqlite(folder / "console.db"))
+    factory = make_session_factory(engine)
+    demo.seed_people(factory, demo.DEMO_START, "en")
+    console = console_session(factory, demo.DEMO_START, out=lambda _line: None)
+    run(console, parse(steps(), "Europe/Helsinki"), echo=False)
+    result = hr_summary(factory)
+    engine.dispose()
+    return result

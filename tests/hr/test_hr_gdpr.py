@@ -30,6 +30,8 @@ from storage.models import (
 from tests.chat import ACTOR, HR, MENTOR, Chat
 from tests.test_privacy_roles import PRIVATE, _play_a_relationship_with_private_content
 
+pytestmark = pytest.mark.postgres
+
 
 def _run(url: str, *args: str, stdin: str = "") -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()

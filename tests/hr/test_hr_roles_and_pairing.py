@@ -24,6 +24,8 @@ from tests.chat import (
     onboard,
 )
 
+pytestmark = pytest.mark.no_sweeps
+
 HR_COMMANDS = (
     "hr_help",
     "grant_hr",

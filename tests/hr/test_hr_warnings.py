@@ -34,6 +34,8 @@ from storage.models import (
 from tests.chat import ACTOR, HR, Chat, onboard
 from tests.conftest import START
 
+pytestmark = pytest.mark.postgres
+
 NOW = START + timedelta(days=60)
 _NUMBERS = itertools.count(100)
 

@@ -86,9 +86,16 @@ class SlackWorld:
     """The web app (with Slack mounted) and the Web API double, on a background event loop."""
 
     def __init__(
-        self, factory: sessionmaker[Session], clock: SettableClock, app_token: str = ""
+        self,
+        factory: sessionmaker[Session],
+        clock: SettableClock,
+        app_token: str = "",
+        sweeps: bool = True,
     ) -> None:
+        """With ``sweeps`` (scenario replays, anything about timing or nudges) every settle
+        runs the clock's sweep like the console; without, it only delivers the outbox."""
         self.app_token = app_token
+        self.sweeps = sweeps
         self.factory = factory
         self.clock = clock
         self.api = SlackApiDouble(team_id=TEAM_ID)
@@ -190,19 +197,22 @@ class SlackWorld:
     def settle(self) -> None:
         """Wait for the work that continues after each ack; then, like the console, run the
         sweep and the delivery at every moment a running clock would have run them since the
-        last step, and now."""
+        last step, and now (without ``sweeps``: deliver now)."""
         self.idle()
         now = self.clock.now()
-        for moment in sweep_moments(self.swept_until, now, HELSINKI):
-            self.tick(moment)
+        if self.sweeps:
+            for moment in sweep_moments(self.swept_until, now, HELSINKI):
+                self.tick(moment)
         self.tick(now)
         self.swept_until = max(self.swept_until, now)
 
     def tick(self, now: datetime) -> None:
-        """One sweep and one delivery of due outbox rows through the Slack sender."""
+        """One sweep (when the world sweeps) and one delivery of due outbox rows through the
+        Slack sender."""
         assert self.adapter is not None
         sender = self.adapter.sender
-        run_sweep(self.factory, now)
+        if self.sweeps:
+            run_sweep(self.factory, now)
         self.call(
             deliver_due(
                 self.factory, {sender.platform: sender}, now, default_platform=sender.platform

@@ -4,16 +4,12 @@ ends as the console leaves it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.console.script import parse, run
 from bot import demo
-from bot.app import console_session, open_database
 from conversations.clock import SettableClock
-from tests.hr.scenario import KEY_REPLIES, hr_summary, steps
+from tests.hr.scenario import KEY_REPLIES, hr_summary, play_console, steps
 from tests.slack.harness import Person as SlackPerson
 from tests.slack.harness import SlackDriver, SlackWorld, channel_id_for
 
@@ -25,16 +21,8 @@ def slack_people() -> dict[str, SlackPerson]:
     }
 
 
-def play_console(tmp_path: Path) -> dict[str, Any]:
-    factory = open_database(f"sqlite:///{tmp_path / 'console.db'}")
-    demo.seed_people(factory, demo.DEMO_START, "en")
-    console = console_session(factory, demo.DEMO_START, out=lambda _line: None)
-    run(console, parse(steps(), "Europe/Helsinki"), echo=False)
-    return hr_summary(factory)
-
-
 def test_hr_scenario_through_slack_http_matches_the_console(
-    factory: sessionmaker[Session], tmp_path: Path
+    factory: sessionmaker[Session],
 ) -> None:
     demo.seed_people(factory, demo.DEMO_START, "en")
     clock = SettableClock(demo.DEMO_START)
@@ -46,7 +34,7 @@ def test_hr_scenario_through_slack_http_matches_the_console(
         run(driver, parse(steps(), "Europe/Helsinki"))
         api = world.api
 
-        assert hr_summary(factory) == play_console(tmp_path)
+        assert hr_summary(factory) == play_console()
 
         seen = (
             "\n".join(text for email in people for text in driver.texts_to(email))

@@ -10,7 +10,6 @@ database must equal the console's.
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,7 +31,7 @@ def slack_people() -> dict[str, SlackPerson]:
 
 
 def test_lifecycle_scenario_through_slack_http_matches_the_console(
-    factory: sessionmaker[Session], tmp_path: Path
+    factory: sessionmaker[Session],
 ) -> None:
     demo.seed(factory, demo.DEMO_START, "en")
     clock = SettableClock(demo.DEMO_START)
@@ -46,7 +45,7 @@ def test_lifecycle_scenario_through_slack_http_matches_the_console(
         api = world.api
 
         # the same relationship, step by step, as the console leaves it
-        ours, console = summary(factory), play_console(tmp_path)
+        ours, console = summary(factory), play_console()
         slack_outbox, console_outbox = Counter(ours.pop("outbox")), Counter(console.pop("outbox"))
         only_slack, only_console = slack_outbox - console_outbox, console_outbox - slack_outbox
         assert (dict(only_slack), dict(only_console)) == ({}, {})

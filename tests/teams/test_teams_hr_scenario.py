@@ -6,17 +6,14 @@ leaves it. In Teams the script's ``channel #mentoring`` is the app added to the 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.console.script import parse, run
 from bot import demo
-from bot.app import console_session, open_database
 from conversations.clock import SettableClock
-from tests.hr.scenario import KEY_REPLIES, hr_summary, steps
+from tests.hr.scenario import KEY_REPLIES, hr_summary, play_console, steps
 from tests.teams.driver import TeamsDriver
 
 TIMEZONE = "Europe/Helsinki"
@@ -30,16 +27,8 @@ def teams(factory: sessionmaker[Session], clock: SettableClock) -> Iterator[Team
     driver.close()
 
 
-def play_console(tmp_path: Path) -> dict[str, Any]:
-    factory = open_database(f"sqlite:///{tmp_path / 'console.db'}")
-    demo.seed_people(factory, demo.DEMO_START, "en")
-    console = console_session(factory, demo.DEMO_START, out=lambda _line: None)
-    run(console, parse(steps(), TIMEZONE), echo=False)
-    return hr_summary(factory)
-
-
 def test_hr_scenario_through_teams_http_matches_the_console(
-    teams: TeamsDriver, factory: sessionmaker[Session], clock: SettableClock, tmp_path: Path
+    teams: TeamsDriver, factory: sessionmaker[Session], clock: SettableClock
 ) -> None:
     assert clock.now() == demo.DEMO_START
     demo.seed_people(factory, clock.now(), "en")
@@ -47,7 +36,7 @@ def test_hr_scenario_through_teams_http_matches_the_console(
 
     run(teams, parse(steps(), TIMEZONE), echo=True)
 
-    ours, console = hr_summary(factory), play_console(tmp_path)
+    ours, console = hr_summary(factory), play_console()
     assert ours.pop("channels") == [(TEAMS_CHANNEL, True)]
     assert console.pop("channels") == [(CONSOLE_CHANNEL, True)]
     assert ours == console

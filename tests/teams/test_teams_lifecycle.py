@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -27,7 +26,7 @@ def teams(factory: sessionmaker[Session], clock: SettableClock) -> Iterator[Team
 
 
 def test_teams_plays_the_whole_lifecycle_scenario_over_http(
-    teams: TeamsDriver, factory: sessionmaker[Session], clock: SettableClock, tmp_path: Path
+    teams: TeamsDriver, factory: sessionmaker[Session], clock: SettableClock
 ) -> None:
     demo.seed(factory, clock.now(), "en")
     teams.install_everyone()
@@ -41,7 +40,7 @@ def test_teams_plays_the_whole_lifecycle_scenario_over_http(
     assert {i.platform for i in identities} == {"teams"}
     assert all("conversation_reference" in i.address for i in identities)
     assert outbox and all(row.status == OutboxStatus.SENT for row in outbox)
-    assert summary(factory) == play_console(tmp_path)  # the same relationship as the console
+    assert summary(factory) == play_console()  # the same relationship as the console
     assert "Something went wrong" not in "\n".join(teams.texts_seen(email) for email in teams.users)
     # the relationship ended clearly, and everyone heard it in Teams
     aino, mikko, sanna = (teams.texts_seen(f"{n}@demo.example") for n in ("aino", "mikko", "sanna"))
