@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -64,8 +65,8 @@ def test_admin_commands_create_a_programme_people_and_a_pair(tmp_path: Path) -> 
     for step in steps:
         result = mentorbot(*step, db=db)
         assert result.returncode == 0, result.stderr
-    listing = mentorbot("programme", "list", db=db)
-    assert "Pilot" in listing.stdout and "1 pairs" in listing.stdout
+    listing = mentorbot("programme", "list", "--format", "json", db=db)
+    assert [(p["name"], p["pairs"]) for p in json.loads(listing.stdout)] == [("Pilot", 1)]
 
 
 @pytest.mark.parametrize(
