@@ -36,12 +36,14 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def open_database(url: str, migrate: bool = True) -> sessionmaker[Session]:
-    """Bring the schema up to date (alembic) and return a session factory."""
+    """Bring the schema up to date (alembic, only when it is behind) and return a factory."""
     from storage.db import make_engine, make_session_factory, upgrade
+    from storage.revisions import is_current
 
-    if migrate:
+    engine = make_engine(url)
+    if migrate and not is_current(engine):
         upgrade(url)
-    return make_session_factory(make_engine(url))
+    return make_session_factory(engine)
 
 
 def now() -> datetime:

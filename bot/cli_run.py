@@ -14,7 +14,6 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import admin
 from bot.errors import AdminError
 from bot.settings import Settings
 from storage.db import transaction
@@ -61,6 +60,8 @@ def teams_package(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def programme(args: argparse.Namespace, factory: sessionmaker[Session], now: datetime) -> int:
+    from bot import admin
+
     with transaction(factory) as session:
         if args.programme_command == "create":
             p = admin.create_programme(
@@ -91,6 +92,8 @@ def people(args: argparse.Namespace, factory: sessionmaker[Session], now: dateti
     by = getattr(args, "as_email", None) or "cli"
     with transaction(factory) as session:
         if args.people_command == "add":
+            from bot import admin
+
             person = admin.add_person(
                 session,
                 now,
@@ -139,6 +142,8 @@ def pairs(args: argparse.Namespace, factory: sessionmaker[Session], now: datetim
     by = getattr(args, "as_email", None) or "cli"
     with transaction(factory) as session:
         if args.pairs_command == "add":
+            from bot import admin
+
             m = admin.add_pair(session, now, args.programme, args.mentor, args.actor)
             print(
                 f"paired mentor {m.mentor.email} with actor {m.actor.email} in "

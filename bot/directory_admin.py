@@ -16,9 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.errors import AdminError
 from bot.listing import Cell, Listing
-from conversations import rules
-from conversations.hr_admin import END_REASON_MAX, audit, end_mentorship, set_hr
-from conversations.texts import LOCALES
+from storage.audit import audit
 from storage.models import (
     ACTIVE_PHASES,
     Meeting,
@@ -31,6 +29,8 @@ from storage.models import (
 from storage.queries import person_by_email, programme_by_name
 
 CLEAR = "none"
+# The engine's rules (conversations.hr_admin, rules, texts) are imported where a change
+# needs them, so listing people or pairs loads only the storage layer.
 
 
 def known_person(session: Session, email: str) -> Person:
@@ -170,6 +170,10 @@ def update_person(
     session: Session, now: datetime, by: str, email: str, changes: PersonChanges
 ) -> list[str]:
     """Apply the changes after checking all of them; returns the names of changed fields."""
+    from conversations import rules
+    from conversations.hr_admin import set_hr
+    from conversations.texts import LOCALES
+
     person = known_person(session, email)
     values: dict[str, Any] = {}
     if changes.name is not None:
@@ -280,6 +284,8 @@ def pairs_listing(
 
 def end_pair(session: Session, now: datetime, by: str, pair_id: int, reason: str) -> Mentorship:
     """End an active pair early, exactly as HR's *End the pair* form does."""
+    from conversations.hr_admin import END_REASON_MAX, end_mentorship
+
     mentorship = session.get(Mentorship, pair_id)
     if mentorship is None:
         raise AdminError(f"no pair {pair_id} (see mentorbot pairs list)")

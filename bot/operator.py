@@ -164,10 +164,6 @@ def run_operator_command(
     args: argparse.Namespace, factory: sessionmaker[Session], settings: Settings, now: datetime
 ) -> int:
     """``mentorbot outbox …`` and ``mentorbot calendar …``."""
-    from bot.errors import AdminError
-    from conversations.calendar_feed import issue_token, person_ics, revoke_tokens
-    from storage.queries import person_by_email
-
     with transaction(factory) as session:
         if args.command == "outbox" and args.outbox_command == "status":
             print("\n".join(outbox_status(session, now).lines()))
@@ -175,6 +171,17 @@ def run_operator_command(
         if args.command == "outbox":
             print(f"{retry_dead(session, now)} dead rows will be tried again")
             return 0
+    return _calendar_command(args, factory, settings, now)
+
+
+def _calendar_command(
+    args: argparse.Namespace, factory: sessionmaker[Session], settings: Settings, now: datetime
+) -> int:
+    from bot.errors import AdminError
+    from conversations.calendar_feed import issue_token, person_ics, revoke_tokens
+    from storage.queries import person_by_email
+
+    with transaction(factory) as session:
         person = person_by_email(session, args.email)
         if person is None:
             raise AdminError(f"no person with the email {args.email}")

@@ -1,0 +1,100 @@
+"""How long ``mentorbot`` commands take, as whole processes, from exec to exit.
+
+Each command runs ``--runs`` times after one warm-up run, on a migrated SQLite database with
+a programme, 40 people and 20 pairs; the median, min and max wall time are printed with
+the load average, so a figure can be read against how busy the machine was.
+
+    .venv/bin/python bench/cli_start.py --runs 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COMMANDS = [
+    ["--help"],
+    ["--version"],
+    ["outbox", "status"],
+    ["people", "list"],
+    ["pairs", "list", "--format", "json"],
+    ["programme", "list"],
+    ["doctor"],
+]
+TARGET_SECONDS = 0.6
+
+
+def mentorbot() -> list[str]:
+    """The installed console script next to this interpreter, else ``python -m bot.cli``."""
+    script = Path(sys.executable).parent / "mentorbot"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("mentorbot")
+    return [found] if found else [sys.executable, "-m", "bot.cli"]
+
+
+def run(command: list[str], env: dict[str, str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def seed(base: list[str], env: dict[str, str], cwd: Path) -> None:
+    steps = [["db", "upgrade"], ["programme", "create", "Bench"]]
+    for i in range(40):
+        steps.append(["people", "add", f"p{i}@bench.example", "--name", f"Person {i}"])
+    for i in range(0, 40, 2):
+        steps.append(
+            [
+                "pairs",
+                "add",
+                "--programme",
+                "Bench",
+                "--mentor",
+                f"p{i}@bench.example",
+                "--actor",
+                f"p{i + 1}@bench.example",
+            ]
+        )
+    for step in steps:
+        subprocess.run([*base, *step], env=env, cwd=cwd, stdout=subprocess.DEVNULL, check=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per command")
+    args = parser.parse_args()
+    base = mentorbot()
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = Path(tmp)
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{cwd / 'bench.db'}"}
+        seed(base, env, cwd)
+        print(f"mentorbot = {' '.join(base)}; {args.runs} runs per command after a warm-up")
+        print(f"{'command':<34} {'median':>8} {'min':>8} {'max':>8}")
+        worst = 0.0
+        for command in COMMANDS:
+            run([*base, *command], env, cwd)
+            times = [run([*base, *command], env, cwd) for _ in range(args.runs)]
+            median = statistics.median(times)
+            worst = max(worst, median)
+            label = "mentorbot " + " ".join(command)
+            print(f"{label:<34} {median:>7.2f}s {min(times):>7.2f}s {max(times):>7.2f}s")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"slowest median {worst:.2f} s (target ≤ {TARGET_SECONDS} s); "
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average {load}"
+    )
+    print(f"reproduce: {sys.executable} bench/cli_start.py --runs {args.runs}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
