@@ -7,7 +7,6 @@ once and every command pays only for what it runs.
 from __future__ import annotations
 
 import argparse
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,11 +18,21 @@ FORMATS = ("table", "csv", "json")
 PHASES = ("start", "development", "closing", "closed", "cancelled")
 
 
-def mentorbot_version() -> str:
-    try:
-        return version("mentorbot")
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return "unknown"
+class VersionAction(argparse.Action):
+    """``--version``: the installed version, looked up only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("mentorbot")
+        except PackageNotFoundError:  # a checkout that was never installed
+            found = "(not installed)"
+        print(f"mentorbot {found}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mentorbot",
         description="Mentorbot — a chat companion for workplace mentoring pairs.",
     )
-    parser.add_argument("--version", action="version", version=f"mentorbot {mentorbot_version()}")
+    parser.add_argument("--version", action=VersionAction, help="print the version and exit")
     parser.add_argument(
         "--database-url",
         metavar="URL",
