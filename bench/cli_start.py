@@ -1,8 +1,9 @@
 """How long ``mentorbot`` commands take, as whole processes, from exec to exit.
 
 Each command runs ``--runs`` times after one warm-up run, on a migrated SQLite database with
-a programme, 40 people and 20 pairs; the median, min and max wall time are printed with
-the load average, so a figure can be read against how busy the machine was.
+a programme, 40 people and 20 pairs. Printed: the median, min and max wall time, and the
+median CPU time (user + system) of the process, with the load average. On a busy machine the
+wall time includes waiting for a CPU; the CPU time is what the start itself costs.
 
     .venv/bin/python bench/cli_start.py --runs 7
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,10 +43,15 @@ def mentorbot() -> list[str]:
     return [found] if found else [sys.executable, "-m", "bot.cli"]
 
 
-def run(command: list[str], env: dict[str, str], cwd: Path) -> float:
+def run(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one whole process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def seed(base: list[str], env: dict[str, str], cwd: Path) -> None:
@@ -78,18 +85,23 @@ def main() -> int:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{cwd / 'bench.db'}"}
         seed(base, env, cwd)
         print(f"mentorbot = {' '.join(base)}; {args.runs} runs per command after a warm-up")
-        print(f"{'command':<34} {'median':>8} {'min':>8} {'max':>8}")
+        print(f"{'command':<34} {'median':>8} {'min':>8} {'max':>8} {'cpu':>8}", flush=True)
         worst = 0.0
         for command in COMMANDS:
             run([*base, *command], env, cwd)
-            times = [run([*base, *command], env, cwd) for _ in range(args.runs)]
+            runs = [run([*base, *command], env, cwd) for _ in range(args.runs)]
+            times = [wall for wall, _ in runs]
             median = statistics.median(times)
+            cpu = statistics.median(c for _, c in runs)
             worst = max(worst, median)
             label = "mentorbot " + " ".join(command)
-            print(f"{label:<34} {median:>7.2f}s {min(times):>7.2f}s {max(times):>7.2f}s")
+            print(
+                f"{label:<34} {median:>7.2f}s {min(times):>7.2f}s {max(times):>7.2f}s {cpu:>7.2f}s",
+                flush=True,
+            )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"slowest median {worst:.2f} s (target ≤ {TARGET_SECONDS} s); "
+        f"slowest median wall time {worst:.2f} s (target ≤ {TARGET_SECONDS} s); "
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average {load}"
     )
     print(f"reproduce: {sys.executable} bench/cli_start.py --runs {args.runs}")
