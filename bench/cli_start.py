@@ -6,6 +6,10 @@ median CPU time (user + system) of the process, with the load average. On a busy
 wall time includes waiting for a CPU; the CPU time is what the start itself costs.
 
     .venv/bin/python bench/cli_start.py --runs 7
+
+``--source DIR`` measures another tree of the code instead (``python -m bot.cli`` with
+``PYTHONPATH=DIR``), e.g. an earlier commit unpacked with ``git archive REV | tar -x -C DIR``,
+to compare before and after on the same machine at the same load.
 """
 
 from __future__ import annotations
@@ -78,11 +82,16 @@ def seed(base: list[str], env: dict[str, str], cwd: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="timed runs per command")
+    parser.add_argument(
+        "--source", type=Path, metavar="DIR", help="measure the code in DIR (PYTHONPATH)"
+    )
     args = parser.parse_args()
-    base = mentorbot()
+    base = [sys.executable, "-m", "bot.cli"] if args.source else mentorbot()
     with tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp)
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{cwd / 'bench.db'}"}
+        if args.source:
+            env["PYTHONPATH"] = str(args.source.resolve())
         seed(base, env, cwd)
         print(f"mentorbot = {' '.join(base)}; {args.runs} runs per command after a warm-up")
         print(f"{'command':<34} {'median':>8} {'min':>8} {'max':>8} {'cpu':>8}", flush=True)
@@ -104,7 +113,8 @@ def main() -> int:
         f"slowest median wall time {worst:.2f} s (target ≤ {TARGET_SECONDS} s); "
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average {load}"
     )
-    print(f"reproduce: {sys.executable} bench/cli_start.py --runs {args.runs}")
+    source = f" --source {args.source}" if args.source else ""
+    print(f"reproduce: {sys.executable} bench/cli_start.py --runs {args.runs}{source}")
     return 0
 
 
