@@ -47,12 +47,16 @@ def mentorbot() -> list[str]:
     return [found] if found else [sys.executable, "-m", "bot.cli"]
 
 
-def run(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
-    """Wall and CPU seconds of one whole process."""
+def run(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float] | None:
+    """Wall and CPU seconds of one whole process; None when the command failed."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, check=True)
+    done = subprocess.run(
+        command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     wall = time.perf_counter() - start
+    if done.returncode != 0:
+        return None
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu
@@ -97,13 +101,15 @@ def main() -> int:
         print(f"{'command':<34} {'median':>8} {'min':>8} {'max':>8} {'cpu':>8}", flush=True)
         worst = 0.0
         for command in COMMANDS:
-            run([*base, *command], env, cwd)
-            runs = [run([*base, *command], env, cwd) for _ in range(args.runs)]
+            label = "mentorbot " + " ".join(command)
+            if run([*base, *command], env, cwd) is None:
+                print(f"{label:<34} (fails or does not exist in this tree)", flush=True)
+                continue
+            runs = [r for r in (run([*base, *command], env, cwd) for _ in range(args.runs)) if r]
             times = [wall for wall, _ in runs]
             median = statistics.median(times)
             cpu = statistics.median(c for _, c in runs)
             worst = max(worst, median)
-            label = "mentorbot " + " ".join(command)
             print(
                 f"{label:<34} {median:>7.2f}s {min(times):>7.2f}s {max(times):>7.2f}s {cpu:>7.2f}s",
                 flush=True,

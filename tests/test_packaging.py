@@ -12,6 +12,7 @@ One virtualenv serves every test of this module.
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import socket
 import sqlite3
@@ -123,14 +124,41 @@ def test_the_wheel_ships_the_catalogue_source_and_no_compiled_catalogue(
     assert "bot/scenarios/lifecycle_fi.txt" in names
 
 
-def test_the_installed_finnish_demo_completes_without_an_apology(installed: Installed) -> None:
-    result = installed.run("demo", "--locale", "fi", "--db", "demo.db")
+@pytest.fixture(scope="module")
+def finnish_demo(installed: Installed) -> subprocess.CompletedProcess[str]:
+    return installed.run("demo", "--locale", "fi", "--db", "demo.db")
+
+
+def test_the_installed_finnish_demo_completes_without_an_apology(
+    finnish_demo: subprocess.CompletedProcess[str],
+) -> None:
+    result = finnish_demo
     assert result.returncode == 0, result.stderr[-2000:]
     for locale in ("en", "fi"):
         assert Texts(locale).t("common.apology") not in result.stdout
     assert "Traceback" not in result.stderr
     assert Texts("fi").t("onboarding.language_set") in result.stdout  # Finnish was spoken
     assert "demo finished" in result.stdout
+
+
+def test_the_demos_closing_hint_runs_as_written(
+    installed: Installed, finnish_demo: subprocess.CompletedProcess[str]
+) -> None:
+    hint = finnish_demo.stdout.rsplit("try: ", 1)[1].strip().removesuffix(")")
+    command = shlex.split(hint)
+    assert command[0] == "mentorbot"  # on the PATH of this environment
+    result = subprocess.run(
+        command,
+        cwd=installed.workdir,
+        env=installed.env(),
+        stdin=subprocess.DEVNULL,  # the person leaves the console at once
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Aino" in result.stdout
 
 
 def test_the_installed_cli_migrates_and_the_doctor_passes_on_sqlite(installed: Installed) -> None:
