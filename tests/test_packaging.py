@@ -6,11 +6,12 @@ the system's site-packages, so a missing dependency or package file shows. pip r
 dependencies through its usual configuration (index, cache, ``--find-links``). The
 installed ``mentorbot`` then runs from another directory, with no ``PYTHONPATH``: the
 Finnish demo, ``db upgrade``, ``doctor``, and ``serve`` and ``clock`` start and stop.
-One virtualenv serves every test of this module.
+One virtualenv serves the whole test session, also across pytest-xdist's workers.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shlex
 import signal
@@ -89,9 +90,14 @@ def _pip_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONPATH" and k != "VIRTUAL_ENV"}
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
-    base = tmp_path_factory.mktemp("wheel")
+def _session_dir(factory: pytest.TempPathFactory) -> Path:
+    """One directory per test session, shared by pytest-xdist's workers (their base
+    temporary directories are siblings), so the wheel and virtualenv are built once."""
+    base = factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _build_and_install(base: Path) -> Installed:
     source = _checkout_copy(base / "source")
     dist = base / "dist"
     subprocess.run(
@@ -111,7 +117,29 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     )
     workdir = base / "elsewhere"
     workdir.mkdir()
-    yield Installed(wheel, venv / "bin" / "mentorbot", workdir)
+    return Installed(wheel, venv / "bin" / "mentorbot", workdir)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+    base = _session_dir(tmp_path_factory) / "mentorbot-wheel"
+    base.mkdir(exist_ok=True)
+    with (base.parent / "mentorbot-wheel.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be building it right now
+        ready = base / "ready"
+        if ready.exists():
+            found = Installed(
+                next((base / "dist").glob("mentorbot-*.whl")),
+                base / "venv" / "bin" / "mentorbot",
+                base / "elsewhere",
+            )
+        else:
+            found = _build_and_install(base)
+            ready.touch()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    workdir = found.workdir / worker  # each worker's databases apart
+    workdir.mkdir(exist_ok=True)
+    yield Installed(found.wheel, found.mentorbot, workdir)
 
 
 def test_the_wheel_ships_the_catalogue_source_and_no_compiled_catalogue(
