@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shlex
+import shutil
 import signal
 import socket
 import sqlite3
@@ -259,3 +260,43 @@ def test_the_installed_clock_sweeps_and_stops_cleanly(installed: Installed) -> N
     assert swept, output
     assert code == 0, output
     assert "Traceback" not in output
+
+
+def _only(tmp_path: Path, pythons: dict[str, str]) -> dict[str, str]:
+    """A PATH with just these Python names (and the tools make's probe uses)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, target in pythons.items():
+        (bin_dir / name).symlink_to(target)
+    for tool in ("grep", "echo", "test"):
+        found = shutil.which(tool)
+        assert found is not None
+        (bin_dir / tool).symlink_to(found)
+    return {"PATH": str(bin_dir), "HOME": os.environ.get("HOME", "/")}
+
+
+def _make_venv(
+    tmp_path: Path, env: dict[str, str], *flags: str
+) -> subprocess.CompletedProcess[str]:
+    """The recipe that creates the virtualenv (``-n``: printed, not run)."""
+    make = shutil.which("make")
+    assert make is not None
+    venv = tmp_path / "v"
+    target = [f"VENV={venv}", f"{venv}/bin/mentorbot", "-W", "pyproject.toml"]
+    return subprocess.run(
+        [make, *flags, "-C", str(ROOT), *target],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_make_uses_python3_when_it_is_new_enough_and_no_python3_11_exists(tmp_path: Path) -> None:
+    result = _make_venv(tmp_path, _only(tmp_path, {"python3": sys.executable}), "-n")
+    assert result.returncode == 0, result.stderr
+    assert f"python3 -m venv {tmp_path / 'v'}" in result.stdout
+
+
+def test_make_says_which_python_it_needs_when_none_is_new_enough(tmp_path: Path) -> None:
+    result = _make_venv(tmp_path, _only(tmp_path, {}))  # run: the first line stops it
+    assert result.returncode != 0
+    assert "make: Python 3.11 or newer is needed" in result.stderr
+    assert not (tmp_path / "v").exists()
