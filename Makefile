@@ -1,26 +1,25 @@
-# Mentorbot — `make run` and `make test` work on a fresh machine with Python 3.11 and make.
-PYTHON ?= python3.11
+# Mentorbot — `make run` and `make test` work on a fresh machine with Python >= 3.11 and make.
+# The first of python3.13, python3.12, python3.11, python3 that runs and is >= 3.11 builds .venv
+# (a name that exists but does not run, e.g. a pyenv shim for a version not selected, is skipped).
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(firstword $(foreach p,python3.13 python3.12 python3.11 python3,\
+	$(shell $(p) -c 'import sys; print(sys.version_info >= (3, 11))' 2>/dev/null | grep -qx True && echo $(p))))
+endif
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 LOCALE := conversations/locale
-PO     := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
-MO     := $(PO:.po=.mo)
 
-.PHONY: run test install lint typecheck pytest catalogs extract demo clean
+.PHONY: run test install lint typecheck pytest extract demo clean
 
 $(BIN)/mentorbot: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "make: Python 3.11 or newer is needed (python3.13/3.12/3.11/python3)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/mentorbot catalogs
-
-# Compiled gettext catalogues (.mo) are build products: made from the .po files, never by hand.
-catalogs: $(MO)
-
-$(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po $(BIN)/mentorbot
-	$(BIN)/pybabel compile -d $(LOCALE) -D messages -l $* --statistics
+# The gettext catalogues need no build step: Mentorbot reads the .po files at run time.
+install: $(BIN)/mentorbot
 
 # Re-extract the English source strings and merge them into the Finnish catalogue.
 extract: $(BIN)/mentorbot
@@ -52,4 +51,5 @@ demo: install
 	$(BIN)/mentorbot demo
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(MO) mentorbot-demo.db*
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache mentorbot-demo.db* \
+		$(wildcard $(LOCALE)/*/LC_MESSAGES/*.mo)

@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.errors import AdminError
+from bot.listing import Cell, Listing
 from conversations import rules
 from conversations.hr_admin import ProgrammeFrame, add_programme, audit
 from conversations.pairing import PairingError, create_mentorship
@@ -21,11 +23,8 @@ __all__ = [
     "add_person",
     "create_programme",
     "list_programmes",
+    "programmes_listing",
 ]
-
-
-class AdminError(ValueError):
-    """An admin request that cannot be done; the message tells the operator why."""
 
 
 def create_programme(
@@ -52,6 +51,22 @@ def create_programme(
     ):
         raise AdminError("the booking horizon must be 3–12 months")
     return add_programme(session, now, actor, name, goals, frame)
+
+
+def programmes_listing(session: Session) -> Listing:
+    rows: list[list[Cell]] = [
+        [
+            p.name,
+            p.duration_months,
+            p.meeting_interval_days,
+            p.booking_horizon_months,
+            p.max_actors_per_mentor,
+            pairs,
+        ]
+        for p, pairs in list_programmes(session)
+    ]
+    columns = ("name", "months", "meeting_interval_days", "horizon_months", "max_actors", "pairs")
+    return Listing(columns, rows, empty="(no programmes yet: mentorbot programme create NAME)")
 
 
 def list_programmes(session: Session) -> list[tuple[Programme, int]]:

@@ -1,4 +1,8 @@
-"""Composition: a database, the engine's clock, and a console wired to the outbox delivery."""
+"""Composition: a database, the engine's clock, and a console wired to the outbox delivery.
+
+``open_database`` lives in ``bot.cli`` (whose light commands must not import this module)
+and is re-exported here for the tests and benchmarks that compose a console.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.console.session import PLATFORM as CONSOLE
 from adapters.console.session import ConsoleSession
+from bot.cli import open_database
 from bot.clock import run_sweep
 from bot.delivery import deliver_due
 from conversations.clock import SettableClock
-from storage.db import make_engine, make_session_factory, upgrade
 
-
-def open_database(url: str, migrate: bool = True) -> sessionmaker[Session]:
-    """Bring the schema up to date (alembic) and return a session factory."""
-    if migrate:
-        upgrade(url)
-    return make_session_factory(make_engine(url))
-
+__all__ = ["console_session", "open_database", "sweep_moments"]
 
 CONSOLE_SWEEP_HOURS = (9, 13)
 CONSOLE_CATCH_UP = timedelta(days=62)

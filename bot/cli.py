@@ -1,333 +1,170 @@
-"""The ``mentorbot`` command line."""
+"""The ``mentorbot`` command line: parse, run one command, and explain ordinary failures.
+
+Start-up stays light: this module and ``bot.cli_parser`` use only the standard library, and
+each command imports what it runs, so ``--help`` or ``outbox status`` never load slack_bolt,
+the Agents SDK, aiohttp or APScheduler (``serve``, ``clock``, ``console`` and ``demo`` do).
+An ordinary mistake (a missing file, an unreachable database, a bad setting, ``| head``,
+Ctrl-C) ends with one line on stderr and a non-zero exit; ``MENTORBOT_LOG_LEVEL=DEBUG``
+adds the traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import sys
-import time
+import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from bot.cli_parser import HR_COMMANDS, build_parser
+from bot.errors import AdminError
 
-from bot import admin, demo, hr_cli
-from bot.app import console_session, open_database
-from bot.settings import get_settings
-from storage.db import transaction, upgrade
-from storage.models import Person
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from bot.settings import Settings
+
+__all__ = ["build_parser", "main", "open_database"]
+
+EXIT_FAILED = 1
+EXIT_REFUSED = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a process ended by SIGPIPE
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-def _now() -> datetime:
+def open_database(url: str, migrate: bool = True) -> sessionmaker[Session]:
+    """Bring the schema up to date (alembic, only when it is behind) and return a factory."""
+    from storage.db import make_engine, make_session_factory, upgrade
+    from storage.revisions import is_current
+
+    engine = make_engine(url)
+    if migrate and not is_current(engine):
+        upgrade(url)
+    return make_session_factory(engine)
+
+
+def now() -> datetime:
     return datetime.now(UTC)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="mentorbot",
-        description="Mentorbot — a chat companion for workplace mentoring pairs.",
-    )
-    parser.add_argument(
-        "--database-url", help="overrides DATABASE_URL (default sqlite:///mentorbot.db)"
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    serve_p = sub.add_parser(
-        "serve", help="run the web process (Slack, Teams, calendar feed, /healthz)"
-    )
-    serve_p.add_argument(
-        "--with-clock",
-        action="store_true",
-        help="also run the clock (sweep + delivery) in this process (embedded default)",
-    )
-    sub.add_parser(
-        "clock",
-        help="run the clock: the sweep that queues nudges and the outbox delivery worker",
-    )
-
-    outbox = sub.add_parser("outbox", help="the outbox of proactive messages (operators)")
-    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
-    outbox_sub.add_parser(
-        "status", help="counts by status and kind, oldest pending, dead rows with errors"
-    )
-    retry = outbox_sub.add_parser("retry", help="send failed rows again")
-    retry.add_argument(
-        "--dead", action="store_true", required=True, help="every dead row, with fresh attempts"
-    )
-
-    calendar = sub.add_parser("calendar", help="a person's meeting calendar")
-    calendar_sub = calendar.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
-    export = calendar_sub.add_parser(
-        "export", help="print EMAIL's meetings as iCalendar and their secret feed URL"
-    )
-    export.add_argument("email")
-    export.add_argument(
-        "--output", type=Path, metavar="FILE", help="write the .ics here instead of stdout"
-    )
-    export.add_argument(
-        "--rotate", action="store_true", help="revoke the old feed URL and issue a new one"
-    )
-    revoke = calendar_sub.add_parser("revoke", help="revoke EMAIL's calendar feed URL")
-    revoke.add_argument("email")
-
-    teams = sub.add_parser("teams", help="Microsoft Teams")
-    teams_sub = teams.add_subparsers(dest="teams_command", required=True, metavar="ACTION")
-    package = teams_sub.add_parser(
-        "package", help="build the Teams app package (manifest.json + icons) to upload"
-    )
-    package.add_argument("--out", type=Path, default=Path("mentorbot-teams.zip"), metavar="ZIP")
-    package.add_argument(
-        "--website", help="https address for the developer links (default MENTORBOT_PUBLIC_URL)"
-    )
-
-    db = sub.add_parser("db", help="database schema (alembic migrations)")
-    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_sub.add_parser("upgrade", help="apply every migration up to the newest")
-
-    console = sub.add_parser("console", help="talk to Mentorbot in the terminal")
-    who = console.add_mutually_exclusive_group(required=True)
-    who.add_argument("--as", dest="as_email", metavar="EMAIL", help="chat interactively as EMAIL")
-    who.add_argument(
-        "--script",
-        type=Path,
-        metavar="FILE",
-        help="play a transcript file and print the conversation",
-    )
-    console.add_argument(
-        "--now",
-        metavar="'YYYY-MM-DD HH:MM'",
-        help="start the simulated clock here (console timezone)",
-    )
-
-    demo_p = sub.add_parser("demo", help="seed a demo programme and play a whole relationship")
-    demo_p.add_argument("--locale", choices=("en", "fi"), default="en")
-    demo_p.add_argument(
-        "--db",
-        type=Path,
-        default=Path("mentorbot-demo.db"),
-        help="SQLite file to create afresh (default mentorbot-demo.db)",
-    )
-    demo_p.add_argument(
-        "--seed-only",
-        action="store_true",
-        help="only create the demo people and pair; do not play the scenario",
-    )
-    demo_p.add_argument(
-        "--hr",
-        action="store_true",
-        help="play the HR coordinator's and supervisor's scenario instead (English): a "
-        "programme and pairs set up in chat, announcements, a workshop, early warnings, an "
-        "invitation, the monthly summary and the report",
-    )
-
-    programme = sub.add_parser("programme", help="mentoring programmes")
-    programme_sub = programme.add_subparsers(
-        dest="programme_command", required=True, metavar="ACTION"
-    )
-    create = programme_sub.add_parser("create", help="create a programme")
-    create.add_argument("name")
-    create.add_argument("--goals", default="", help="the organisation's goals for it")
-    create.add_argument("--duration", type=int, default=6, help="default months (3–12)")
-    create.add_argument("--interval", type=int, default=14, help="days between meetings")
-    create.add_argument(
-        "--horizon",
-        type=int,
-        help="months booked ahead (default 3, or 6 for relationships of 6+ months)",
-    )
-    create.add_argument(
-        "--max-actors", type=int, default=2, help="actors one mentor may have at once"
-    )
-    programme_sub.add_parser("list", help="list programmes")
-
-    people = sub.add_parser("people", help="participants")
-    people_sub = people.add_subparsers(dest="people_command", required=True, metavar="ACTION")
-    add = people_sub.add_parser("add", help="add a person")
-    add.add_argument("email")
-    add.add_argument("--name", required=True)
-    add.add_argument("--locale", choices=("en", "fi"), default="en")
-    add.add_argument("--timezone", default="Europe/Helsinki")
-    add.add_argument("--supervisor", metavar="EMAIL", help="the person's supervisor")
-    add.add_argument("--hr", action="store_true", help="an HR coordinator of the programme")
-
-    pairs = sub.add_parser("pairs", help="mentoring pairs")
-    pairs_sub = pairs.add_subparsers(dest="pairs_command", required=True, metavar="ACTION")
-    pair = pairs_sub.add_parser("add", help="pair a mentor with an actor; both are welcomed")
-    pair.add_argument("--programme", required=True)
-    pair.add_argument("--mentor", required=True, metavar="EMAIL")
-    pair.add_argument("--actor", required=True, metavar="EMAIL")
-    hr_cli.add_parsers(sub)  # import, report, gdpr, hr (issue 6)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    url = args.database_url or settings.database_url
+    url = ""
     try:
-        return _run(args, url)
-    except admin.AdminError as err:
-        print(f"mentorbot: {err}", file=sys.stderr)
-        return 2
+        args = build_parser().parse_args(argv)
+        settings = _settings()
+        url = args.database_url or settings.database_url
+        return run(args, settings, url)
+    except KeyboardInterrupt:
+        print("mentorbot: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`mentorbot people list | head`): stop quietly, and keep
+        # Python from complaining again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except Exception as err:
+        explained = explain(err, url)
+        if explained is None:
+            raise
+        message, code = explained
+        if os.environ.get("MENTORBOT_LOG_LEVEL", "").upper() == "DEBUG":
+            traceback.print_exc()
+        print(f"mentorbot: {message}", file=sys.stderr)
+        return code
 
 
-def _run(args: argparse.Namespace, url: str) -> int:
-    from adapters.console.script import ScriptError, parse, parse_when, run
+def _settings() -> Settings:
+    import logging
+
+    from bot.settings import get_settings
 
     settings = get_settings()
+    level = settings.log_level.upper()
+    if level not in LOG_LEVELS:
+        raise AdminError(f"MENTORBOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return settings
+
+
+def explain(err: Exception, url: str) -> tuple[str, int] | None:
+    """One line and an exit code for an ordinary failure; None for a bug (traceback)."""
+    if isinstance(err, AdminError):
+        return str(err), EXIT_REFUSED
+    if isinstance(err, UnicodeDecodeError):
+        return f"the file is not UTF-8 text ({err.reason} at byte {err.start})", EXIT_FAILED
+    if isinstance(err, OSError) and err.filename is not None:
+        return f"{err.filename}: {err.strerror or err}", EXIT_FAILED
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(err, pydantic.ValidationError):
+        problem = err.errors()[0]
+        name = ".".join(str(p) for p in problem["loc"]) or "a setting"
+        return f"setting {name} is invalid: {problem['msg']}", EXIT_FAILED
+    if "sqlalchemy" in sys.modules:
+        from sqlalchemy import exc
+
+        from bot.doctor import first_line, masked
+
+        if isinstance(err, exc.ArgumentError | exc.NoSuchModuleError):
+            return f"DATABASE_URL is not a database URL: {first_line(err)}", EXIT_FAILED
+        if isinstance(err, exc.OperationalError | exc.InterfaceError):
+            return f"cannot use the database {masked(url)}: {first_line(err)}", EXIT_FAILED
+    if "alembic" in sys.modules:
+        from alembic.util.exc import CommandError
+
+        if isinstance(err, CommandError):
+            return (
+                f"the database schema cannot be migrated: {err} (was it migrated by a newer "
+                "Mentorbot?)",
+                EXIT_FAILED,
+            )
+    if isinstance(err, OSError):
+        return str(err) or type(err).__name__, EXIT_FAILED
+    return None
+
+
+def run(args: argparse.Namespace, settings: Settings, url: str) -> int:
+    """Run one parsed command; commands that need no migrated database come first."""
     if args.command == "db":
+        from storage.db import upgrade
+
         upgrade(url)
         print("database is up to date")
         return 0
+    if args.command == "doctor":
+        from bot.doctor import report, run_checks
+
+        text, code = report(run_checks(settings, url))
+        print(text)
+        return code
     if args.command == "demo":
-        return _demo(args)
+        from bot.cli_run import demo
+
+        return demo(args)
     if args.command == "teams":
-        from adapters.teams.manifest import AppInfo, PackageError, build_package
+        from bot.cli_run import teams_package
 
-        website = args.website or str(getattr(settings, "public_url", ""))
-        try:
-            out = build_package(AppInfo(settings.teams_client_id, website), args.out)
-        except PackageError as err:
-            raise admin.AdminError(str(err)) from err
-        print(f"Teams app package written to {out}")
-        return 0
+        return teams_package(args, settings)
     factory = open_database(url)
-    hr_cli.startup(factory, settings, _now())  # MENTORBOT_HR_EMAILS → HR role
-    if args.command in hr_cli.COMMANDS:
-        return hr_cli.run(args, factory, settings, _now())
-    if args.command == "serve":
-        from bot.clock import build_senders, clock_cleanup_ctx, clock_from_settings
-        from bot.web import serve
+    if settings.hr_emails:
+        from bot.hr_cli import startup
 
-        clock = clock_from_settings(settings)
-        extra = (
-            [clock_cleanup_ctx(settings, factory, build_senders(settings), clock)]
-            if args.with_clock
-            else []
-        )
-        serve(settings, factory, clock, cleanup_ctx=extra)
-        return 0
-    if args.command == "clock":
-        from bot.clock import main_clock
+        startup(factory, settings, now())  # MENTORBOT_HR_EMAILS → HR role
+    if args.command in HR_COMMANDS:
+        from bot import hr_cli
 
-        return main_clock(settings, factory)
+        return hr_cli.run(args, factory, settings, now())
     if args.command in ("outbox", "calendar"):
         from bot.operator import run_operator_command
 
-        return run_operator_command(args, factory, settings, _now())
-    if args.command == "console":
-        start = _now()
-        if args.now:
-            parsed = parse_when(args.now, settings.console_timezone)
-            if parsed is None:
-                raise admin.AdminError("--now takes 'YYYY-MM-DD HH:MM'")
-            start = parsed
-        console = console_session(factory, start)
-        if args.script:
-            try:
-                steps = parse(
-                    args.script.read_text("utf-8").splitlines(), settings.console_timezone
-                )
-                run(console, steps)
-            except ScriptError as err:
-                print(f"mentorbot: {args.script}: {err}", file=sys.stderr)
-                return 1
-            return 0
-        from adapters.console.interactive import run_interactive
+        return run_operator_command(args, factory, settings, now())
+    from bot import cli_run
 
-        def people() -> list[tuple[str, str]]:
-            with factory() as session:
-                return [
-                    (p.email or "", p.name)
-                    for p in session.scalars(
-                        select(Person).where(Person.email.is_not(None)).order_by(Person.email)
-                    )
-                ]
-
-        console.say(args.as_email, "hello")
-        run_interactive(console, args.as_email, people, settings.console_timezone)
-        return 0
-    with transaction(factory) as session:
-        now = _now()
-        if args.command == "programme" and args.programme_command == "create":
-            p = admin.create_programme(
-                session,
-                now,
-                args.name,
-                args.goals,
-                admin.ProgrammeFrame(
-                    duration_months=args.duration,
-                    meeting_interval_days=args.interval,
-                    booking_horizon_months=args.horizon,
-                    max_actors_per_mentor=args.max_actors,
-                ),
-            )
-            print(
-                f"created programme '{p.name}' ({p.duration_months} months, meetings every "
-                f"{p.meeting_interval_days} days)"
-            )
-        elif args.command == "programme":
-            for p, pairs in admin.list_programmes(session):
-                print(
-                    f"{p.name}\t{p.duration_months} months\tevery {p.meeting_interval_days} "
-                    f"days\t{pairs} pairs"
-                )
-        elif args.command == "people":
-            person = admin.add_person(
-                session,
-                now,
-                args.email,
-                args.name,
-                args.locale,
-                args.timezone,
-                args.supervisor,
-                args.hr,
-            )
-            print(f"added {person.name} <{person.email}>")
-        elif args.command == "pairs":
-            m = admin.add_pair(session, now, args.programme, args.mentor, args.actor)
-            print(
-                f"paired mentor {m.mentor.email} with actor {m.actor.email} in "
-                f"'{m.programme.name}'; both will be welcomed"
-            )
-    return 0
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from adapters.console.script import ScriptError, parse, run
-
-    if args.db.exists():
-        args.db.unlink()
-    for suffix in ("-wal", "-shm"):
-        Path(f"{args.db}{suffix}").unlink(missing_ok=True)
-    url = f"sqlite:///{args.db}"
-    factory = open_database(url)
-    start_wall = time.perf_counter()
-    if args.hr:
-        demo.seed_people(factory, demo.DEMO_START, "en")
-        steps, person, then = demo.hr_scenario(), "helena@demo.example", "2027-03-01 10:00"
-    else:
-        demo.seed(factory, demo.DEMO_START, args.locale)
-        steps, person, then = demo.scenario(args.locale), "aino@demo.example", "2027-07-12 09:00"
-    if args.seed_only:
-        print(f"demo people seeded into {args.db}")
-        return 0
-    console = console_session(factory, demo.DEMO_START)
-    try:
-        run(console, parse(steps, "Europe/Helsinki"))
-    except ScriptError as err:
-        print(f"mentorbot: demo scenario: {err}", file=sys.stderr)
-        return 1
-    print(
-        f"\n(demo finished in {time.perf_counter() - start_wall:.1f} s; the data is in "
-        f"{args.db} — try: DATABASE_URL=sqlite:///{args.db} mentorbot console "
-        f"--as {person} --now '{then}')"
-    )
-    return 0
+    return cli_run.run(args, factory, settings, now())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,6 @@
 """HR and data-protection subcommands of ``mentorbot``: import, report, gdpr, hr roles.
 
-``add_parsers`` adds them to the main parser; ``run`` executes one. Every command that reads
+``bot.cli_parser`` declares them; ``run`` executes one. Every command that reads
 or changes someone else's data writes the audit log (actor ``cli``, or ``--as EMAIL``).
 """
 
@@ -15,6 +15,7 @@ from typing import TextIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.cli_parser import HR_COMMANDS
 from bot.hr_import import ImportFileError, ImportReport, import_pairs, import_people
 from bot.settings import Settings
 from conversations.hr_admin import (
@@ -31,68 +32,12 @@ from storage.export import person_data
 from storage.models import Person
 from storage.queries import person_by_email, programme_by_name
 
-COMMANDS = ("import", "report", "gdpr", "hr")
+COMMANDS = HR_COMMANDS
 PROGRESS_FROM = 1000
 
 
 class HrCliError(ValueError):
     """A request the CLI refuses; the message says why."""
-
-
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``import``, ``report``, ``gdpr`` and ``hr`` to the ``mentorbot`` parser."""
-    imp = sub.add_parser(
-        "import",
-        help="import people or pairs from a CSV file (validated as a whole first)",
-        description=(
-            "UTF-8 CSV (with or without BOM), separated by ',' or ';'. people: email*, name*, "
-            "locale, timezone, supervisor_email, employment_start, returning_from_leave, hr. "
-            "pairs: programme*, mentor_email*, actor_email*. Nothing is written unless every "
-            "row is valid (or --skip-invalid); re-importing a file changes nothing."
-        ),
-    )
-    imp.add_argument(
-        "target",
-        nargs="+",
-        metavar="[people|pairs] FILE",
-        help="what the file holds (default: told by its header, actor_email means pairs)",
-    )
-    imp.add_argument(
-        "--skip-invalid", action="store_true", help="write the valid rows, report the others"
-    )
-    imp.add_argument("--as", dest="as_email", metavar="EMAIL", help="audited as this person")
-
-    rep = sub.add_parser("report", help="a programme's results: HTML with charts and/or CSV")
-    rep.add_argument("--programme", required=True)
-    rep.add_argument("--html", type=Path, metavar="FILE", help="one self-contained HTML file")
-    rep.add_argument("--csv", type=Path, metavar="FILE", help="section,metric,value rows")
-    rep.add_argument("--locale", choices=("en", "fi"), default="en")
-    rep.add_argument("--as", dest="as_email", metavar="EMAIL", help="audited as this person")
-
-    gdpr = sub.add_parser("gdpr", help="data protection: export, erase, retention purge")
-    gdpr_sub = gdpr.add_subparsers(dest="gdpr_command", required=True, metavar="ACTION")
-    exp = gdpr_sub.add_parser("export", help="everything stored about EMAIL, as JSON")
-    exp.add_argument("email")
-    exp.add_argument("--output", type=Path, metavar="FILE", help="write here, not to stdout")
-    exp.add_argument("--as", dest="as_email", metavar="EMAIL", help="audited as this person")
-    erase = gdpr_sub.add_parser(
-        "erase", help="delete EMAIL's content and identities, keeping anonymous counts"
-    )
-    erase.add_argument("email")
-    erase.add_argument("--yes", action="store_true", help="confirm without asking")
-    erase.add_argument("--as", dest="as_email", metavar="EMAIL", help="audited as this person")
-    gdpr_sub.add_parser(
-        "purge",
-        help="delete the content of relationships closed longer ago than "
-        "MENTORBOT_CONTENT_RETENTION_DAYS (the sweep does this too)",
-    )
-
-    hr = sub.add_parser("hr", help="the HR role")
-    hr_sub = hr.add_subparsers(dest="hr_command", required=True, metavar="ACTION")
-    for name, text in (("grant", "give EMAIL the HR role"), ("revoke", "take the HR role")):
-        p = hr_sub.add_parser(name, help=text)
-        p.add_argument("email")
-        p.add_argument("--as", dest="as_email", metavar="EMAIL", help="audited as this person")
 
 
 def startup(factory: sessionmaker[Session], settings: Settings, now: datetime) -> None:

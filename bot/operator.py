@@ -1,13 +1,17 @@
-"""The operator's view of the outbox: ``mentorbot outbox status`` and ``outbox retry --dead``."""
+"""The operator's view of the outbox: ``mentorbot outbox status`` and ``outbox retry --dead``.
+
+Status shows the stored error of every row that is not moving: dead rows, rows that failed
+and wait for their next attempt, and rows whose sending worker stopped before finishing.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
@@ -15,6 +19,7 @@ from storage.db import transaction
 from storage.models import Outbox, OutboxStatus
 
 DEAD_SHOWN = 20
+STUCK_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,19 @@ class DeadRow:
 
 
 @dataclass(frozen=True)
+class StuckRow:
+    """A row that failed and waits for a retry, or whose worker's lease ran out."""
+
+    id: int
+    dedupe_key: str
+    kind: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
 class OutboxStatusView:
     """Counts by status and kind, the oldest pending row and the newest dead rows."""
 
@@ -34,6 +52,8 @@ class OutboxStatusView:
     oldest_pending: datetime | None
     dead: list[DeadRow]
     dead_total: int
+    stuck: list[StuckRow] = field(default_factory=list)
+    stuck_total: int = 0
 
     def lines(self) -> list[str]:
         out = ["status     kind                   count"]
@@ -51,10 +71,36 @@ class OutboxStatusView:
             )
         if self.dead_total > len(self.dead):
             out.append(f"  … and {self.dead_total - len(self.dead)} more")
+        out.append(
+            f"stuck rows (failed, waiting to retry, or left by a stopped worker): "
+            f"{self.stuck_total}"
+        )
+        for stuck in self.stuck:
+            when = _utc(stuck.next_attempt_at)
+            out.append(
+                f"  #{stuck.id} {stuck.dedupe_key} ({stuck.kind}, {stuck.status}, "
+                f"{stuck.attempts} attempts, next {when.isoformat() if when else 'now'}): "
+                f"{stuck.last_error or '(no error stored: the worker stopped mid-send)'}"
+            )
+        if self.stuck_total > len(self.stuck):
+            out.append(f"  … and {self.stuck_total - len(self.stuck)} more")
         return out
 
 
-def outbox_status(session: Session) -> OutboxStatusView:
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _stuck_filter(now: datetime) -> ColumnElement[bool]:
+    failed = (Outbox.status == OutboxStatus.PENDING.value) & (Outbox.attempts > 0)
+    abandoned = (Outbox.status == OutboxStatus.SENDING.value) & (Outbox.locked_until < now)
+    return or_(failed, abandoned)
+
+
+def outbox_status(session: Session, now: datetime | None = None) -> OutboxStatusView:
+    now = now or datetime.now(UTC)
     counts = {
         (status, kind): int(n)
         for status, kind, n in session.execute(
@@ -76,9 +122,26 @@ def outbox_status(session: Session) -> OutboxStatusView:
         )
     ]
     dead_total = sum(n for (status, _), n in counts.items() if status == OutboxStatus.DEAD)
-    if isinstance(oldest, datetime) and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
-    return OutboxStatusView(counts, oldest, dead, dead_total)
+    stuck_filter = _stuck_filter(now)
+    stuck = [
+        StuckRow(r.id, r.dedupe_key, r.kind, r.status, r.attempts, r.next_attempt_at, r.last_error)
+        for r in session.execute(
+            select(
+                Outbox.id,
+                Outbox.dedupe_key,
+                Outbox.kind,
+                Outbox.status,
+                Outbox.attempts,
+                Outbox.next_attempt_at,
+                Outbox.last_error,
+            )
+            .where(stuck_filter)
+            .order_by(Outbox.id)
+            .limit(STUCK_SHOWN)
+        )
+    ]
+    stuck_total = int(session.scalar(select(func.count(Outbox.id)).where(stuck_filter)) or 0)
+    return OutboxStatusView(counts, _utc(oldest), dead, dead_total, stuck, stuck_total)
 
 
 def retry_dead(session: Session, now: datetime) -> int:
@@ -101,17 +164,24 @@ def run_operator_command(
     args: argparse.Namespace, factory: sessionmaker[Session], settings: Settings, now: datetime
 ) -> int:
     """``mentorbot outbox …`` and ``mentorbot calendar …``."""
-    from bot.admin import AdminError
-    from conversations.calendar_feed import issue_token, person_ics, revoke_tokens
-    from storage.queries import person_by_email
-
     with transaction(factory) as session:
         if args.command == "outbox" and args.outbox_command == "status":
-            print("\n".join(outbox_status(session).lines()))
+            print("\n".join(outbox_status(session, now).lines()))
             return 0
         if args.command == "outbox":
             print(f"{retry_dead(session, now)} dead rows will be tried again")
             return 0
+    return _calendar_command(args, factory, settings, now)
+
+
+def _calendar_command(
+    args: argparse.Namespace, factory: sessionmaker[Session], settings: Settings, now: datetime
+) -> int:
+    from bot.errors import AdminError
+    from conversations.calendar_feed import issue_token, person_ics, revoke_tokens
+    from storage.queries import person_by_email
+
+    with transaction(factory) as session:
         person = person_by_email(session, args.email)
         if person is None:
             raise AdminError(f"no person with the email {args.email}")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -18,10 +17,10 @@ from conversations.outbox import insert_ignoring_duplicates, outbox_row
 from conversations.sweep.alerts import close_alerts_of
 from conversations.texts import user_text
 from conversations.turn import texts_for
+from storage.audit import audit as audit  # the chat's HR flows audit through here
 from storage.models import (
     ACTIVE_PHASES,
     Agreement,
-    AuditLog,
     CalendarFeed,
     CheckIn,
     DialogueState,
@@ -45,26 +44,6 @@ from storage.queries import person_by_email
 
 END_REASON_MAX = 500
 ERASED_NAME = "(erased)"
-
-
-def audit(
-    session: Session,
-    now: datetime,
-    actor: str,
-    action: str,
-    subject: Person | None = None,
-    **detail: Any,
-) -> None:
-    """Record who read or changed whose data (design.md, AuditLog)."""
-    session.add(
-        AuditLog(
-            at=now,
-            actor=actor[:254],
-            action=action,
-            subject_person_id=subject.id if subject else None,
-            detail=detail,
-        )
-    )
 
 
 @dataclass(frozen=True)

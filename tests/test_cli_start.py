@@ -1,0 +1,88 @@
+"""Commands that neither serve nor send do not load the platform SDKs or the web stack.
+
+Each command runs in a fresh interpreter through ``bot.cli.main``; what it imported is read
+from ``sys.modules`` afterwards. (How long a start takes is measured by
+``bench/cli_start.py``, not asserted here: timings on a shared machine are not a test.)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("slack_bolt", "slack_sdk", "microsoft_agents", "aiohttp", "apscheduler", "msal")
+
+PROBE = """
+import contextlib, io, json, sys
+from bot.cli import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    try:
+        code = main(json.loads(sys.argv[1]))
+    except SystemExit as done:
+        code = done.code
+heavy = json.loads(sys.argv[2])
+loaded = sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in heavy})
+print(json.dumps({"code": code, "loaded": loaded}))
+"""
+
+LIGHT_COMMANDS = [
+    ["--help"],
+    ["--version"],
+    ["db", "upgrade"],
+    ["doctor"],
+    ["outbox", "status"],
+    ["outbox", "retry", "--dead"],
+    ["programme", "list"],
+    ["programme", "create", "Pilot"],
+    ["people", "list", "--format", "csv"],
+    ["people", "add", "aino@example.com", "--name", "Aino"],
+    ["people", "show", "aino@example.com"],
+    ["people", "update", "aino@example.com", "--timezone", "Europe/Oslo"],
+    ["pairs", "list", "--format", "json"],
+    ["calendar", "revoke", "aino@example.com"],
+    ["hr", "grant", "aino@example.com"],
+    ["gdpr", "purge"],
+]
+
+
+def probe(args: list[str], db: Path) -> dict[str, object]:
+    env_free = {"DATABASE_URL": f"sqlite:///{db}", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(HEAVY)],
+        cwd=ROOT,
+        env=env_free,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    found: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return found
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("light") / "light.db"
+
+
+def test_light_commands_do_not_import_the_platform_sdks(database: Path) -> None:
+    for args in LIGHT_COMMANDS:  # in order: later commands use what earlier ones created
+        found = probe(args, database)
+        assert found["code"] == 0, (args, found)
+        assert found["loaded"] == [], f"mentorbot {' '.join(args)} imported {found['loaded']}"
+
+
+def test_the_probe_sees_the_stack_a_sending_command_loads(database: Path) -> None:
+    """The same probe on a command that sends (the console delivers through the outbox
+    worker) proves it would notice such an import."""
+    script = database.parent / "empty.txt"
+    script.write_text("# nothing to play\n", "utf-8")
+    found = probe(["console", "--script", str(script)], database)
+    assert found["code"] == 0, found
+    assert "aiohttp" in found["loaded"] and "apscheduler" in found["loaded"], found
