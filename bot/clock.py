@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -82,12 +82,23 @@ def limiter_from_settings(settings: Settings) -> RateLimiter:
     )
 
 
+def reach_platform(senders: Mapping[str, Sender]) -> str | None:
+    """Where to reach someone who never wrote to the bot: a platform that can find people
+    (Slack, by email) first, else the only one configured (Teams: they wait for the app)."""
+    for name, sender in senders.items():
+        if getattr(sender, "finds_people", False):
+            return name
+    return next(iter(senders)) if len(senders) == 1 else None
+
+
 def worker_from_settings(
     settings: Settings,
     factory: sessionmaker[Session],
     senders: dict[str, Sender],
     default_platform: str | None = None,
 ) -> DeliveryWorker:
+    """The delivery worker; people without a platform identity go to ``default_platform``,
+    by default the deployment's ``reach_platform``."""
     return DeliveryWorker(
         factory,
         senders,
@@ -99,7 +110,7 @@ def worker_from_settings(
             lease=timedelta(seconds=settings.delivery_lease_seconds),
             base_backoff=timedelta(seconds=settings.delivery_base_backoff_seconds),
         ),
-        default_platform=default_platform,
+        default_platform=default_platform or reach_platform(senders),
         rng=random.Random(),
     )
 

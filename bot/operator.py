@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
@@ -34,6 +34,8 @@ class OutboxStatusView:
     oldest_pending: datetime | None
     dead: list[DeadRow]
     dead_total: int
+    unreachable: dict[str, int] = field(default_factory=dict)
+    """People whose messages wait until they can be reached, by platform."""
 
     def lines(self) -> list[str]:
         out = ["status     kind                   count"]
@@ -43,6 +45,8 @@ class OutboxStatusView:
             out.append("(the outbox is empty)")
         oldest = self.oldest_pending.isoformat() if self.oldest_pending else "none"
         out.append(f"oldest pending due at: {oldest}")
+        waiting = ", ".join(f"{n} on {p}" for p, n in sorted(self.unreachable.items()))
+        out.append(f"people not reachable yet: {waiting or 'none'}")
         out.append(f"dead rows: {self.dead_total}")
         for row in self.dead:
             out.append(
@@ -78,7 +82,15 @@ def outbox_status(session: Session) -> OutboxStatusView:
     dead_total = sum(n for (status, _), n in counts.items() if status == OutboxStatus.DEAD)
     if isinstance(oldest, datetime) and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=UTC)
-    return OutboxStatusView(counts, oldest, dead, dead_total)
+    unreachable = {
+        str(platform or "no platform"): int(n)
+        for platform, n in session.execute(
+            select(Outbox.platform, func.count(func.distinct(Outbox.person_id)))
+            .where(Outbox.status == OutboxStatus.WAITING.value)
+            .group_by(Outbox.platform)
+        )
+    }
+    return OutboxStatusView(counts, oldest, dead, dead_total, unreachable)
 
 
 def retry_dead(session: Session, now: datetime) -> int:

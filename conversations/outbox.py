@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Session
 
 from conversations.messages import Message
 from storage.models import Outbox, OutboxStatus
+
+NOT_YET_SENT = (OutboxStatus.PENDING.value, OutboxStatus.WAITING.value)
+"""Rows nobody is sending right now that may still be sent."""
 
 
 def outbox_row(
@@ -63,9 +67,42 @@ def cancel_pending(session: Session, key_prefix: str, reason: str) -> int:
         update(Outbox)
         .where(
             Outbox.dedupe_key.startswith(key_prefix, autoescape=True),
-            Outbox.status == OutboxStatus.PENDING.value,
+            Outbox.status.in_(NOT_YET_SENT),
         )
         .values(status=OutboxStatus.CANCELLED.value, last_error=reason)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def release_waiting(session: Session, person_id: int) -> int:
+    """The person became reachable (installed the app, wrote): what waited for them is due
+    again at its original time, so it goes before anything queued later; how many rows."""
+    result = session.execute(
+        update(Outbox)
+        .where(Outbox.person_id == person_id, Outbox.status == OutboxStatus.WAITING.value)
+        .values(status=OutboxStatus.PENDING.value, next_attempt_at=Outbox.due_at)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def queue_replies(
+    session: Session, person_id: int, messages: list[Message], now: datetime, kind: str = "reply"
+) -> list[dict[str, Any]]:
+    """Direct replies that must go through the outbox (after what waited for the person, or
+    because the platform refused them): rows due now, in order, with unique keys."""
+    batch = uuid.uuid4().hex
+    rows = [
+        outbox_row(
+            person_id=person_id,
+            kind=kind,
+            message=message,
+            dedupe_key=f"{kind}:{person_id}:{batch}:{i}",
+            due_at=now,
+            now=now,
+        )
+        for i, message in enumerate(messages)
+    ]
+    insert_ignoring_duplicates(session, rows)
+    return rows

@@ -28,7 +28,7 @@ class TeamsSender:
     async def send(self, recipient: Recipient, message: Message) -> Sent:
         reference = recipient.address.get("conversation_reference")
         if not isinstance(reference, dict):
-            # not permanent: the person may still install the app and become reachable
-            raise SendError("no Teams conversation reference stored for this person yet")
+            # Teams lets a bot message only those who have the app: wait until they install it
+            raise SendError("teams: the app is not installed for this person yet", unreachable=True)
         card = card_attachment(message, Texts(recipient.locale))
         return Sent(await self.connector.send_card(reference, card))
