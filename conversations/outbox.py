@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from conversations.messages import Message
+from conversations.messages import Message, Outbound
+from storage.db import transaction
 from storage.models import Outbox, OutboxStatus
 
 NOT_YET_SENT = (OutboxStatus.PENDING.value, OutboxStatus.WAITING.value)
@@ -106,3 +108,19 @@ def queue_replies(
     ]
     insert_ignoring_duplicates(session, rows)
     return rows
+
+
+def queue_undelivered_replies(
+    factory: sessionmaker[Session], outbounds: Sequence[Outbound], now: datetime
+) -> int:
+    """Direct replies the platform refused for now (429, 5xx, a timeout) go to the outbox,
+    whose retry policy delivers them: no reply is lost. A reply to someone the bot could not
+    identify has nobody to reach later and is dropped. How many were queued."""
+    by_person: dict[int, list[Message]] = {}
+    for outbound in outbounds:
+        if outbound.person_id is not None:
+            by_person.setdefault(outbound.person_id, []).append(outbound.message)
+    with transaction(factory) as session:
+        for person_id, messages in by_person.items():
+            queue_replies(session, person_id, messages, now)
+    return sum(len(messages) for messages in by_person.values())
