@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.slack.app import mount as mount_slack
 from adapters.teams.app import mount as mount_teams
 from bot.calendar_web import calendar_route
+from bot.pages_web import page_routes
 from bot.settings import Settings
 from conversations.clock import Clock
 from conversations.engine import Engine
@@ -36,6 +37,7 @@ def create_app(settings: Settings, factory: sessionmaker[Session], clock: Clock)
     app[ENGINE_KEY] = Engine(factory, clock, public_url=settings.public_url)
     app.router.add_get("/healthz", healthz)
     app.router.add_routes([calendar_route(factory)])
+    app.router.add_routes(page_routes(settings.terms_url))
     if settings.slack_bot_token:
         mount_slack(app, settings, app[ENGINE_KEY], factory)
     mount_teams(app, settings, app[ENGINE_KEY], factory)
