@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.delivery import DeliveryConfig, DeliveryReport, DeliveryWorker
 from bot.ratelimit import PlatformLimit, RateLimiter
 from bot.settings import Settings, get_settings
+from bot.surfaces import quiet_sdk_logs
 from conversations import outreach
 from conversations.clock import Clock, SystemClock
 from conversations.delivery import Sender
@@ -252,6 +253,7 @@ def main_clock(settings: Settings, factory: sessionmaker[Session]) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        quiet_sdk_logs(logging.getLogger().getEffectiveLevel())
         await run_clock(
             settings, factory, build_senders(settings), clock_from_settings(settings), stop
         )
