@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +15,8 @@ from conversations.messages import Message, Outbound
 from storage.db import transaction
 from storage.models import Outbox, OutboxStatus
 
+REPLY_KIND = "reply"
+"""Outbox rows that are direct replies which could not, or must not yet, be sent directly."""
 NOT_YET_SENT = (OutboxStatus.PENDING.value, OutboxStatus.WAITING.value)
 """Rows nobody is sending right now that may still be sent."""
 
@@ -89,8 +91,27 @@ def release_waiting(session: Session, person_id: int) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def replies_in_queue(session: Session, person_id: int) -> bool:
+    """Earlier replies to this person still wait in the outbox (refused by the platform, or
+    queued behind what waited for them): a new reply must queue behind them too."""
+    found = session.scalar(
+        select(Outbox.id)
+        .where(
+            Outbox.person_id == person_id,
+            Outbox.kind == REPLY_KIND,
+            Outbox.status.in_((OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def queue_replies(
-    session: Session, person_id: int, messages: list[Message], now: datetime, kind: str = "reply"
+    session: Session,
+    person_id: int,
+    messages: list[Message],
+    now: datetime,
+    kind: str = REPLY_KIND,
 ) -> list[dict[str, Any]]:
     """Direct replies that must go through the outbox (after what waited for the person, or
     because the platform refused them): rows due now, in order, with unique keys."""

@@ -40,11 +40,12 @@ def test_a_reply_teams_refuses_goes_to_the_outbox_and_arrives(
     with factory() as session:
         queued = list(session.scalars(select(Outbox).where(Outbox.kind == "reply")))
     assert [r.status for r in queued] == [OutboxStatus.PENDING]
+    teams.post(teams.activity(teams.user(AINO), "message", text="hello?"), deliver=False)
+    assert len(teams.seen(AINO)) == before  # the next reply queues behind the refused one
     worker = worker_from_settings(teams.settings, factory, build_senders(teams.settings))
     teams.loop.run(worker.deliver_due(clock.now()))
     with factory() as session:
-        assert session.scalars(select(Outbox.status).where(Outbox.kind == "reply")).all() == [
-            OutboxStatus.SENT
-        ]
+        statuses = session.scalars(select(Outbox.status).where(Outbox.kind == "reply")).all()
+    assert statuses == [OutboxStatus.SENT, OutboxStatus.SENT]
     delivered = teams.seen(AINO)[before:]
-    assert len(delivered) == 1 and "I'm Mentorbot" in texts_of(delivered)  # the reply
+    assert len(delivered) == 2 and all("I'm Mentorbot" in texts_of([p]) for p in delivered)
