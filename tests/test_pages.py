@@ -58,6 +58,15 @@ async def test_the_privacy_page_is_docs_privacy_md_rendered(web: TestClient) -> 
     assert shipped == (ROOT / "docs" / "privacy.md").read_text("utf-8")
 
 
+async def test_the_privacy_page_in_finnish_is_docs_privacy_fi_md(web: TestClient) -> None:  # type: ignore[type-arg]
+    response = await web.get("/privacy", headers={"Accept-Language": "fi"})
+    body = await response.text()
+    assert response.headers["Content-Language"] == "fi"
+    assert "<h1>Mentorbot ja henkilötiedot</h1>" in body and "<table>" in body
+    assert '<a href="?lang=en" hreflang="en">English</a>' in body
+    assert page_source("privacy", "fi") == (ROOT / "docs" / "privacy.fi.md").read_text("utf-8")
+
+
 @pytest.mark.parametrize(
     ("query", "accept", "language", "heading"),
     [
