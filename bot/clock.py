@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.delivery import DeliveryConfig, DeliveryReport, DeliveryWorker
 from bot.ratelimit import PlatformLimit, RateLimiter
 from bot.settings import Settings, get_settings
+from bot.surfaces import quiet_sdk_logs
 from conversations.clock import Clock, SystemClock
 from conversations.delivery import Sender
 from conversations.sweep.orchestration import sweep
@@ -80,12 +81,23 @@ def limiter_from_settings(settings: Settings) -> RateLimiter:
     )
 
 
+def reach_platform(senders: Mapping[str, Sender]) -> str | None:
+    """Where to reach someone who never wrote to the bot: a platform that can find people
+    (Slack, by email) first, else the only one configured (Teams: they wait for the app)."""
+    for name, sender in senders.items():
+        if getattr(sender, "finds_people", False):
+            return name
+    return next(iter(senders)) if len(senders) == 1 else None
+
+
 def worker_from_settings(
     settings: Settings,
     factory: sessionmaker[Session],
     senders: dict[str, Sender],
     default_platform: str | None = None,
 ) -> DeliveryWorker:
+    """The delivery worker; people without a platform identity go to ``default_platform``,
+    by default the deployment's ``reach_platform``."""
     return DeliveryWorker(
         factory,
         senders,
@@ -97,7 +109,7 @@ def worker_from_settings(
             lease=timedelta(seconds=settings.delivery_lease_seconds),
             base_backoff=timedelta(seconds=settings.delivery_base_backoff_seconds),
         ),
-        default_platform=default_platform,
+        default_platform=default_platform or reach_platform(senders),
         rng=random.Random(),
     )
 
@@ -237,6 +249,7 @@ def main_clock(settings: Settings, factory: sessionmaker[Session]) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        quiet_sdk_logs(logging.getLogger().getEffectiveLevel())
         await run_clock(
             settings, factory, build_senders(settings), clock_from_settings(settings), stop
         )

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.ratelimit import RateLimiter
 from conversations.delivery import Recipient, Sender, SendError, Sent
 from conversations.messages import Message
+from conversations.outbox import NOT_YET_SENT
 from storage.db import transaction
 from storage.models import Channel, Outbox, OutboxStatus, Person, PlatformIdentity
 from storage.queries import link_identity
@@ -136,6 +137,12 @@ def channel_of(recipient: Recipient) -> str:
     return recipient.platform_user_id or f"person-{recipient.person_id}"
 
 
+def _recipient_key(recipient: Recipient) -> str:
+    if recipient.person_id is not None:
+        return f"person-{recipient.person_id}"
+    return channel_of(recipient)
+
+
 @dataclass(frozen=True)
 class Claimed:
     id: int
@@ -190,11 +197,19 @@ class DeliveryWorker:
             return report
         gate = asyncio.Semaphore(self.config.concurrency)
 
-        async def one(row: Claimed) -> _Outcome:
-            async with gate:
-                return await self._send(row, now)
+        in_queue_order: dict[str, list[Claimed]] = {}
+        for row in claimed:  # one recipient's messages arrive in the order they were queued
+            in_queue_order.setdefault(_recipient_key(row.recipient), []).append(row)
 
-        outcomes = await asyncio.gather(*(one(row) for row in claimed))
+        async def one_by_one(rows: list[Claimed]) -> list[_Outcome]:
+            done = []
+            for row in rows:
+                async with gate:
+                    done.append(await self._send(row, now))
+            return done
+
+        groups = await asyncio.gather(*(one_by_one(rows) for rows in in_queue_order.values()))
+        outcomes = [outcome for group in groups for outcome in group]
         await asyncio.to_thread(self._record, outcomes, now)
         for outcome in outcomes:
             if outcome.status == OutboxStatus.SENT:
@@ -214,7 +229,7 @@ class DeliveryWorker:
             expired = session.execute(
                 update(Outbox)
                 .where(
-                    Outbox.status == OutboxStatus.PENDING.value,
+                    Outbox.status.in_(NOT_YET_SENT),
                     Outbox.expires_at.is_not(None),
                     Outbox.expires_at <= now,
                 )
@@ -337,8 +352,10 @@ class DeliveryWorker:
         channel = channel_of(recipient)
         try:
             if sender is None or platform is None:
-                # not permanent: the person may start talking to the bot before the last try
-                raise SendError(f"no way to reach this person yet (platform {platform!r})")
+                # they may install the app or write later: the row waits for them
+                raise SendError(
+                    f"no way to reach this person yet (platform {platform!r})", unreachable=True
+                )
             await self.limiter.acquire(platform, channel)
             token = OUTBOX_KEY.set(row.key)
             try:
@@ -361,6 +378,9 @@ class DeliveryWorker:
         )
 
     def _failed(self, row: Claimed, err: SendError, now: datetime) -> _Outcome:
+        if err.unreachable and row.recipient.person_id is not None:
+            platform = row.recipient.platform or self.default_platform
+            return _Outcome(row, OutboxStatus.WAITING, platform=platform, error=err.reason)
         if err.permanent or row.attempts >= self.config.max_attempts:
             log.warning("outbox %s dead after %s attempts: %s", row.id, row.attempts, err.reason)
             return _Outcome(row, OutboxStatus.DEAD, error=err.reason)
@@ -380,6 +400,10 @@ class DeliveryWorker:
             item: dict[str, Any] = {"id": o.row.id, "status": o.status.value, "locked_until": None}
             if o.status == OutboxStatus.SENT:
                 item.update(platform=o.platform, platform_message_id=o.message_id, sent_at=now)
+            elif o.status == OutboxStatus.WAITING:  # waiting is no attempt: none is used up
+                item.update(
+                    platform=o.platform, attempts=o.row.attempts - 1, last_error=o.error or ""
+                )
             else:
                 item["last_error"] = (o.error or "")[:2000]
             if o.next_attempt_at is not None:

@@ -54,6 +54,8 @@ class OutboxStatusView:
     dead_total: int
     stuck: list[StuckRow] = field(default_factory=list)
     stuck_total: int = 0
+    unreachable: dict[str, int] = field(default_factory=dict)
+    """People whose messages wait until they can be reached, by platform."""
 
     def lines(self) -> list[str]:
         out = ["status     kind                   count"]
@@ -63,6 +65,8 @@ class OutboxStatusView:
             out.append("(the outbox is empty)")
         oldest = self.oldest_pending.isoformat() if self.oldest_pending else "none"
         out.append(f"oldest pending due at: {oldest}")
+        waiting = ", ".join(f"{n} on {p}" for p, n in sorted(self.unreachable.items()))
+        out.append(f"people not reachable yet: {waiting or 'none'}")
         out.append(f"dead rows: {self.dead_total}")
         for row in self.dead:
             out.append(
@@ -141,7 +145,17 @@ def outbox_status(session: Session, now: datetime | None = None) -> OutboxStatus
         )
     ]
     stuck_total = int(session.scalar(select(func.count(Outbox.id)).where(stuck_filter)) or 0)
-    return OutboxStatusView(counts, _utc(oldest), dead, dead_total, stuck, stuck_total)
+    unreachable = {
+        str(platform or "no platform"): int(n)
+        for platform, n in session.execute(
+            select(Outbox.platform, func.count(func.distinct(Outbox.person_id)))
+            .where(Outbox.status == OutboxStatus.WAITING.value)
+            .group_by(Outbox.platform)
+        )
+    }
+    return OutboxStatusView(
+        counts, _utc(oldest), dead, dead_total, stuck, stuck_total, unreachable
+    )
 
 
 def retry_dead(session: Session, now: datetime) -> int:

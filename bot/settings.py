@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     clock_file: str = Field(default="", alias="MENTORBOT_CLOCK_FILE")
     # The public base URL of the web process, for calendar feed links.
     public_url: str = Field(default="http://localhost:3000", alias="MENTORBOT_PUBLIC_URL")
+    # The organisation's own terms of use (GET /terms redirects there); empty: Mentorbot's page.
+    terms_url: str = Field(default="", alias="MENTORBOT_TERMS_URL")
 
     # HR (issue 6): the bootstrap list of HR coordinators (comma-separated emails; they are
     # granted the HR role at every start, in addition to grants made in chat or by the CLI),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from aiohttp import web
 from sqlalchemy import text
@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.slack.app import mount as mount_slack
 from adapters.teams.app import mount as mount_teams
 from bot.calendar_web import calendar_route
+from bot.pages_web import page_routes
 from bot.settings import Settings
+from bot.surfaces import Surface, log_surfaces, quiet_sdk_logs, surfaces
 from conversations.clock import Clock
 from conversations.engine import Engine
 
@@ -36,10 +38,28 @@ def create_app(settings: Settings, factory: sessionmaker[Session], clock: Clock)
     app[ENGINE_KEY] = Engine(factory, clock, public_url=settings.public_url)
     app.router.add_get("/healthz", healthz)
     app.router.add_routes([calendar_route(factory)])
+    app.router.add_routes(page_routes(settings.terms_url))
     if settings.slack_bot_token:
         mount_slack(app, settings, app[ENGINE_KEY], factory)
+    slack_http = next(s for s in surfaces(settings) if s.name == "slack (HTTP)")
+    if not slack_http.on:
+        app.router.add_post("/slack/events", not_served(slack_http))
     mount_teams(app, settings, app[ENGINE_KEY], factory)
     return app
+
+
+def not_served(surface: Surface) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """404 for a surface that is off, saying why in the log (once per process at WARNING)."""
+    told = False
+
+    async def handler(request: web.Request) -> web.Response:
+        nonlocal told
+        log.log(logging.DEBUG if told else logging.WARNING, "%s %s: 404, %s",
+                request.method, request.path, surface.line())  # fmt: skip
+        told = True
+        return web.json_response({"error": "not configured"}, status=404)
+
+    return handler
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -64,6 +84,8 @@ def serve(
     cleanup_ctx: Sequence[Callable[[web.Application], AsyncIterator[None]]] = (),
 ) -> None:
     """Run the web process on ``PORT`` until interrupted (``cleanup_ctx``: e.g. the clock)."""
+    quiet_sdk_logs(logging.getLogger().getEffectiveLevel())
     app = create_app(settings, factory, clock)
+    log_surfaces(settings)
     app.cleanup_ctx.extend(cleanup_ctx)
     web.run_app(app, port=settings.port, print=log.info)

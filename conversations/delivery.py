@@ -40,20 +40,31 @@ class Sent:
 
 class SendError(Exception):
     """A failed send. ``retry_after`` (seconds) when the platform said when to try again;
-    ``permanent`` when trying again cannot help (e.g. the user left the workspace)."""
+    ``permanent`` when trying again cannot help (e.g. the user left the workspace);
+    ``unreachable`` when the platform cannot reach this person *yet* (no Slack account with
+    their email, the Teams app not installed for them): the message waits, without retries,
+    until they install the app or write to the bot."""
 
     def __init__(
-        self, reason: str, *, retry_after: float | None = None, permanent: bool = False
+        self,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.permanent = permanent
+        self.unreachable = unreachable
 
 
 class Sender(Protocol):
     """One platform's way of delivering a message; raises ``SendError`` when it cannot."""
 
     platform: str
+    """``finds_people`` (optional, default False): the sender can reach someone who never
+    wrote to the bot (Slack finds them by email), so the outbox tries it for such people."""
 
     async def send(self, recipient: Recipient, message: Message) -> Sent: ...

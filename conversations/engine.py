@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from conversations import commands, flows, registry
 from conversations.clock import Clock
 from conversations.messages import Inbound, InboundKind, Message, Outbound
+from conversations.outbox import queue_replies, release_waiting, replies_in_queue
 from conversations.texts import Texts
 from conversations.turn import Refusal, Turn, texts_for
 from storage.models import Person, ProcessedEvent
@@ -55,6 +56,7 @@ class Engine:
             if inbound.event_id and not self._first_delivery(session, inbound, now):
                 return []
             turn: Turn | None = None
+            behind = False
             try:
                 with session.begin():
                     person = self._identify(session, inbound, now)
@@ -67,11 +69,19 @@ class Engine:
                         inbound=inbound,
                         public_url=self.public_url,
                     )
+                    # what waited for the person, and replies still queued, go first
+                    behind = release_waiting(session, person.id) > 0 or replies_in_queue(
+                        session, person.id
+                    )
                     self._dispatch(turn)
+                    if behind:
+                        queue_replies(session, person.id, turn.replies, now)
             except Refusal as refusal:
                 assert turn is not None
                 return [Outbound(person_id=turn.person.id, message=Message().text(refusal.text))]
-            replies = [Outbound(person_id=turn.person.id, message=m) for m in turn.replies]
+            replies = [
+                Outbound(person_id=turn.person.id, message=m, queued=behind) for m in turn.replies
+            ]
             return replies + turn.queued
 
     def _first_delivery(self, session: Session, inbound: Inbound, now: datetime) -> bool:

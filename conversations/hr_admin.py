@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from conversations import rules
 from conversations.messages import Message
-from conversations.outbox import insert_ignoring_duplicates, outbox_row
+from conversations.outbox import NOT_YET_SENT, insert_ignoring_duplicates, outbox_row
 from conversations.sweep.alerts import close_alerts_of
 from conversations.texts import user_text
 from conversations.turn import texts_for
@@ -197,7 +197,7 @@ def erase_person(session: Session, now: datetime, by: str, person: Person) -> Er
     session.execute(delete(CalendarFeed).where(CalendarFeed.person_id == person.id))
     session.execute(
         update(Outbox)
-        .where(Outbox.person_id == person.id, Outbox.status == OutboxStatus.PENDING)
+        .where(Outbox.person_id == person.id, Outbox.status.in_(NOT_YET_SENT))
         .values(status=OutboxStatus.CANCELLED, payload={})
     )
     ids = list(

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from conversations.messages import Message
+from conversations.messages import Message, Outbound
+from storage.db import transaction
 from storage.models import Outbox, OutboxStatus
+
+REPLY_KIND = "reply"
+"""Outbox rows that are direct replies which could not, or must not yet, be sent directly."""
+NOT_YET_SENT = (OutboxStatus.PENDING.value, OutboxStatus.WAITING.value)
+"""Rows nobody is sending right now that may still be sent."""
 
 
 def outbox_row(
@@ -63,9 +71,77 @@ def cancel_pending(session: Session, key_prefix: str, reason: str) -> int:
         update(Outbox)
         .where(
             Outbox.dedupe_key.startswith(key_prefix, autoescape=True),
-            Outbox.status == OutboxStatus.PENDING.value,
+            Outbox.status.in_(NOT_YET_SENT),
         )
         .values(status=OutboxStatus.CANCELLED.value, last_error=reason)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def release_waiting(session: Session, person_id: int) -> int:
+    """The person became reachable (installed the app, wrote): what waited for them is due
+    again at its original time, so it goes before anything queued later; how many rows."""
+    result = session.execute(
+        update(Outbox)
+        .where(Outbox.person_id == person_id, Outbox.status == OutboxStatus.WAITING.value)
+        .values(status=OutboxStatus.PENDING.value, next_attempt_at=Outbox.due_at)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def replies_in_queue(session: Session, person_id: int) -> bool:
+    """Earlier replies to this person still wait in the outbox (refused by the platform, or
+    queued behind what waited for them): a new reply must queue behind them too."""
+    found = session.scalar(
+        select(Outbox.id)
+        .where(
+            Outbox.person_id == person_id,
+            Outbox.kind == REPLY_KIND,
+            Outbox.status.in_((OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def queue_replies(
+    session: Session,
+    person_id: int,
+    messages: list[Message],
+    now: datetime,
+    kind: str = REPLY_KIND,
+) -> list[dict[str, Any]]:
+    """Direct replies that must go through the outbox (after what waited for the person, or
+    because the platform refused them): rows due now, in order, with unique keys."""
+    batch = uuid.uuid4().hex
+    rows = [
+        outbox_row(
+            person_id=person_id,
+            kind=kind,
+            message=message,
+            dedupe_key=f"{kind}:{person_id}:{batch}:{i}",
+            due_at=now,
+            now=now,
+        )
+        for i, message in enumerate(messages)
+    ]
+    insert_ignoring_duplicates(session, rows)
+    return rows
+
+
+def queue_undelivered_replies(
+    factory: sessionmaker[Session], outbounds: Sequence[Outbound], now: datetime
+) -> int:
+    """Direct replies the platform refused for now (429, 5xx, a timeout) go to the outbox,
+    whose retry policy delivers them: no reply is lost. A reply to someone the bot could not
+    identify has nobody to reach later and is dropped. How many were queued."""
+    by_person: dict[int, list[Message]] = {}
+    for outbound in outbounds:
+        if outbound.person_id is not None:
+            by_person.setdefault(outbound.person_id, []).append(outbound.message)
+    with transaction(factory) as session:
+        for person_id, messages in by_person.items():
+            queue_replies(session, person_id, messages, now)
+    return sum(len(messages) for messages in by_person.values())

@@ -94,6 +94,9 @@ class OutboxStatus(enum.StrEnum):
     SENT = "sent"
     DEAD = "dead"
     CANCELLED = "cancelled"
+    WAITING = "waiting"
+    """The recipient cannot be reached yet (see ``SendError.unreachable``): not retried until
+    they install the app or write; then it goes first, in its original order."""
 
 
 def _str_enum(length: int = 20) -> String:

@@ -48,8 +48,10 @@ from adapters.slack.render import (
 )
 from adapters.slack.sender import PLATFORM, SlackSender, open_dm
 from conversations import directory
+from conversations.delivery import SendError
 from conversations.engine import Engine
 from conversations.messages import Form, Inbound, InboundKind, Message, Outbound
+from conversations.outbox import queue_undelivered_replies
 from conversations.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -377,20 +379,38 @@ class SlackAdapter:
         """Post the replies for the person who acted; queued ones belong to the outbox.
 
         With a fresh ``trigger_id`` the first form of the replies opens as a modal at once.
+        A reply Slack refuses for now (429, 5xx, a timeout) goes to the outbox with every
+        reply after it, so none is lost and their order holds.
         """
+        undelivered: list[Outbound] = []
         for outbound in outbounds:
             if outbound.queued:
                 continue
-            message = outbound.message
-            if trigger_id and message.forms:
-                form = message.forms[0]
-                rest = Message(blocks=[b for b in message.blocks if b is not form])
-                if await self._open_modal(trigger_id, form):
-                    trigger_id = None
-                    if rest.blocks:
-                        await self.sender.post(channel, render_message(rest))
-                    continue
-            await self.sender.post(channel, render_message(message))
+            if undelivered:
+                undelivered.append(outbound)
+                continue
+            try:
+                trigger_id = await self._reply(outbound.message, channel, trigger_id)
+            except SendError as err:
+                log.warning("slack reply not delivered now: %s", err.reason)
+                if not err.permanent:
+                    undelivered.append(outbound)
+        if undelivered:
+            now = self.engine.clock.now()
+            await asyncio.to_thread(queue_undelivered_replies, self.factory, undelivered, now)
+
+    async def _reply(self, message: Message, channel: str, trigger_id: str | None) -> str | None:
+        """Post one reply (its first form as a modal while ``trigger_id`` is fresh); the
+        trigger id still unused."""
+        if trigger_id and message.forms:
+            form = message.forms[0]
+            rest = Message(blocks=[b for b in message.blocks if b is not form])
+            if await self._open_modal(trigger_id, form):
+                if rest.blocks:
+                    await self.sender.post(channel, render_message(rest))
+                return None
+        await self.sender.post(channel, render_message(message))
+        return trigger_id
 
     async def _open_modal(self, trigger_id: str, form: Form) -> bool:
         try:

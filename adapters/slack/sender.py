@@ -97,6 +97,7 @@ class SlackSender:
     """``conversations.delivery.Sender`` for Slack: ``chat.postMessage`` to the person's DM."""
 
     platform = PLATFORM
+    finds_people = True  # users.lookupByEmail: someone who never wrote is reached anyway
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
@@ -146,7 +147,8 @@ class SlackSender:
             response = await self.client.users_lookupByEmail(email=email)
         except SlackApiError as err:
             if err.response.get("error") == "users_not_found":
-                raise SendError("slack: no Slack user has this email", permanent=True) from err
+                # they may join the workspace later, or write from another platform: wait
+                raise SendError("slack: no Slack user has this email", unreachable=True) from err
             raise send_error(err) from err
         user = response.get("user") or {}
         user_id = user.get("id") if isinstance(user, dict) else None

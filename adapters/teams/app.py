@@ -26,15 +26,16 @@ from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.teams.cards import card_attachment
 from adapters.teams.channels import apply, channel_event
 from adapters.teams.connector import TeamsConfig, TeamsConnector, TokenProviderFactory
 from adapters.teams.inbound import is_shared, kind_of, reference_of, to_inbound
+from adapters.teams.sender import send_message
 from conversations import directory
 from conversations.clock import Clock
 from conversations.delivery import SendError
 from conversations.engine import Engine
 from conversations.messages import Form, Inbound, InboundKind, Outbound
+from conversations.outbox import queue_undelivered_replies
 from conversations.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -111,13 +112,23 @@ class TeamsBot:
         if inbound is None:
             return
         replies = await asyncio.to_thread(self._run_engine, inbound)
+        undelivered: list[Outbound] = []
         for outbound, locale in replies:
-            card = card_attachment(outbound.message, Texts(locale))
+            if undelivered:  # keep the order: what follows a refused reply queues behind it
+                undelivered.append(outbound)
+                continue
             replace = _replaced_card(inbound, outbound, activity.reply_to_id)
             try:
-                await self.connector.send_card(reference, card, replace_id=replace)
+                await send_message(
+                    self.connector, reference, outbound.message, Texts(locale), replace
+                )
             except SendError as err:
-                log.warning("Teams reply to %s not delivered: %s", inbound.user, err.reason)
+                log.warning("Teams reply to %s not delivered now: %s", inbound.user, err.reason)
+                if not err.permanent:  # 429, 5xx, a timeout: the outbox's retries take over
+                    undelivered.append(outbound)
+        if undelivered:
+            now = self.clock.now()
+            await asyncio.to_thread(queue_undelivered_replies, self.factory, undelivered, now)
 
     def _run_engine(self, inbound: Inbound) -> list[tuple[Outbound, str | None]]:
         """The engine's direct replies (queued ones wait for the outbox), with each locale."""

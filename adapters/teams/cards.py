@@ -14,6 +14,7 @@ Decisions, documented here once:
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -40,6 +41,10 @@ VALUE_KEY = "mb_value"
 RESERVED_KEYS = frozenset({ACTION_KEY, FORM_KEY, VALUE_KEY, "msteams"})
 
 INLINE_FILE_LIMIT = 20_000
+MAX_CARD_SIZE = 60_000
+"""Bytes of card JSON in UTF-16 per activity. Teams refuses a message over about 100 KB
+(counted in UTF-16, with the activity around the card) with 413 ``MessageSizeTooBig`` and
+advises staying within 80 KB; this leaves room for the activity envelope."""
 _STYLES = {"primary": "positive", "danger": "destructive"}
 _BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#>~|<&])")
@@ -179,29 +184,25 @@ def render_attachment(block: Attachment, tx: Texts) -> list[dict[str, Any]]:
     ]
 
 
-def render(message: Message, tx: Texts) -> dict[str, Any]:
-    """The whole message as one Adaptive Card."""
-    body: list[dict[str, Any]] = []
-    for block in message.blocks:
-        if isinstance(block, Text):
-            body.append(text_block(markdown(block.text)))
-        elif isinstance(block, Fields):
-            body.append(
-                {
-                    "type": "FactSet",
-                    "facts": [
-                        {"title": plain(f.label), "value": markdown(f.value)} for f in block.fields
-                    ],
-                }
-            )
-        elif isinstance(block, Actions):
-            body.append({"type": "ActionSet", "actions": [submit_action(b) for b in block.buttons]})
-        elif isinstance(block, Form):
-            body.extend(render_form(block))
-        elif isinstance(block, Divider):
-            body.append({"type": "Container", "separator": True, "spacing": "medium", "items": []})
-        elif isinstance(block, Attachment):
-            body.extend(render_attachment(block, tx))
+def block_body(block: object, tx: Texts) -> list[dict[str, Any]]:
+    """One block of the message model as card body elements (kept together in one card)."""
+    if isinstance(block, Text):
+        return [text_block(markdown(block.text))]
+    if isinstance(block, Fields):
+        facts = [{"title": plain(f.label), "value": markdown(f.value)} for f in block.fields]
+        return [{"type": "FactSet", "facts": facts}]
+    if isinstance(block, Actions):
+        return [{"type": "ActionSet", "actions": [submit_action(b) for b in block.buttons]}]
+    if isinstance(block, Form):
+        return render_form(block)
+    if isinstance(block, Divider):
+        return [{"type": "Container", "separator": True, "spacing": "medium", "items": []}]
+    if isinstance(block, Attachment):
+        return render_attachment(block, tx)
+    return []
+
+
+def card(body: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
@@ -211,6 +212,91 @@ def render(message: Message, tx: Texts) -> dict[str, Any]:
     }
 
 
+def render(message: Message, tx: Texts) -> dict[str, Any]:
+    """The whole message as one Adaptive Card (size unchecked: see ``render_cards``)."""
+    return card([element for block in message.blocks for element in block_body(block, tx)])
+
+
+def teams_size(content: Any) -> int:
+    """How Teams counts a message's size: its JSON encoded as UTF-16."""
+    return len(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-16-le"))
+
+
+def render_cards(message: Message, tx: Texts, limit: int = MAX_CARD_SIZE) -> list[dict[str, Any]]:
+    """The message as one card, or, when that would pass Teams' size limit, as several cards
+    in order: blocks are never cut apart (a form stays with its submit button), except that
+    a long text is split between paragraphs (e.g. ``reflections`` with many long entries)."""
+    units: list[list[dict[str, Any]]] = []
+    for block in message.blocks:
+        body = block_body(block, tx)
+        if isinstance(block, Text) and teams_size(card(body)) > limit:
+            units.extend([text_block(piece)] for piece in split_markdown(body[0]["text"], limit))
+        else:
+            units.append(body)
+    cards: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] = []
+    for unit in units:
+        if current and teams_size(card(current + unit)) > limit:
+            cards.append(card(current))
+            current = []
+        current = current + unit
+    cards.append(card(current))
+    return cards
+
+
+def split_markdown(text: str, limit: int) -> list[str]:
+    """Card markdown in pieces whose cards stay under ``limit``: between paragraphs, and a
+    paragraph too long on its own between words."""
+    budget = (limit - teams_size(card([text_block("")]))) // 2  # UTF-16: two bytes a unit
+    pieces: list[str] = []
+    current = ""
+    for part in text.split("\n\n"):
+        candidate = f"{current}\n\n{part}" if current else part
+        if _units(candidate) <= budget:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        current = ""
+        if _units(part) <= budget:
+            current = part
+        else:
+            pieces.extend(_cut(part, budget))
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _units(text: str) -> int:
+    """UTF-16 code units of ``text`` as a JSON string (escapes included)."""
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-16-le")) // 2
+
+
+def _cut(text: str, budget: int) -> list[str]:
+    """A paragraph longer than ``budget`` in pieces cut between words (a giant word hard)."""
+    out: list[str] = []
+    current = ""
+    for word in re.split(r"(?<=\s)", text):
+        while _units(word) > budget:
+            if current:
+                out.append(current)
+                current = ""
+            out.append(word[: budget // 3])
+            word = word[budget // 3 :]
+        if current and _units(current + word) > budget:
+            out.append(current)
+            current = ""
+        current += word
+    if current:
+        out.append(current)
+    return out
+
+
 def card_attachment(message: Message, tx: Texts) -> dict[str, Any]:
     """The card as a Bot Framework activity attachment."""
     return {"contentType": CARD_CONTENT_TYPE, "content": render(message, tx)}
+
+
+def card_attachments(message: Message, tx: Texts) -> list[dict[str, Any]]:
+    """The message as activity attachments, one per activity, each under Teams' limit."""
+    return [{"contentType": CARD_CONTENT_TYPE, "content": c} for c in render_cards(message, tx)]

@@ -35,7 +35,7 @@ from conversations.delivery import SendError
 log = logging.getLogger(__name__)
 
 TokenProviderFactory = Callable[[AgentAuthConfiguration], AccessTokenProviderBase]
-PERMANENT_STATUSES = frozenset({400, 403, 404})
+PERMANENT_STATUSES = frozenset({400, 403, 404, 413})  # 413: the message is too big
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from adapters.teams import PLATFORM
-from adapters.teams.cards import card_attachment
+from adapters.teams.cards import card_attachments
 from adapters.teams.connector import TeamsConfig, TeamsConnector, TokenProviderFactory
 from conversations.delivery import Recipient, SendError, Sent
 from conversations.messages import Message
 from conversations.texts import Texts
+
+
+async def send_message(
+    connector: TeamsConnector,
+    reference: dict[str, Any],
+    message: Message,
+    tx: Texts,
+    replace_id: str | None = None,
+) -> str:
+    """Send ``message`` as one card, or as several in order when one would pass Teams' size
+    limit (``replace_id``: the card the first one replaces); the first activity's id."""
+    first = ""
+    for i, card in enumerate(card_attachments(message, tx)):
+        sent = await connector.send_card(reference, card, replace_id=replace_id if i == 0 else None)
+        first = first or sent
+    return first
 
 
 class TeamsSender:
@@ -28,7 +46,7 @@ class TeamsSender:
     async def send(self, recipient: Recipient, message: Message) -> Sent:
         reference = recipient.address.get("conversation_reference")
         if not isinstance(reference, dict):
-            # not permanent: the person may still install the app and become reachable
-            raise SendError("no Teams conversation reference stored for this person yet")
-        card = card_attachment(message, Texts(recipient.locale))
-        return Sent(await self.connector.send_card(reference, card))
+            # Teams lets a bot message only those who have the app: wait until they install it
+            raise SendError("teams: the app is not installed for this person yet", unreachable=True)
+        tx = Texts(recipient.locale)
+        return Sent(await send_message(self.connector, reference, message, tx))

@@ -264,7 +264,9 @@ def delivery_counts(session: Session, announcement_id: int) -> dict[str, int]:
         "sent": int(counts.get(OutboxStatus.SENT.value, 0)),
         "failed": int(counts.get(OutboxStatus.DEAD.value, 0)),
         "waiting": int(
-            counts.get(OutboxStatus.PENDING.value, 0) + counts.get(OutboxStatus.SENDING.value, 0)
+            counts.get(OutboxStatus.PENDING.value, 0)
+            + counts.get(OutboxStatus.SENDING.value, 0)
+            + counts.get(OutboxStatus.WAITING.value, 0)
         ),
     }
 

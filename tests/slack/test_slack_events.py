@@ -122,11 +122,9 @@ def test_messages_from_bots_and_edits_are_ignored(world: SlackWorld) -> None:
 def test_a_failing_handler_is_logged_and_the_person_gets_an_apology(
     world: SlackWorld, caplog: pytest.LogCaptureFixture
 ) -> None:
-    world.post_json(dm_event("UAINO", "hello"))
-    world.idle()
-    world.api.fail_next("chat.postMessage", 500, "internal_error")
-    with caplog.at_level(logging.ERROR, logger="adapters.slack.app"):
-        world.post_json(dm_event("UAINO", "status"))
+    world.api.fail_next("users.info", 500, "internal_error")  # a refused reply is queued
+    with caplog.at_level(logging.ERROR, logger="adapters.slack.app"):  # (reply fallback)
+        world.post_json(dm_event("UAINO", "hello"))
         world.idle()
     failures = [r for r in caplog.records if "failed" in r.getMessage()]
     assert failures and "user=UAINO" in failures[0].getMessage()

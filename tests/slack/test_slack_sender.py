@@ -163,7 +163,9 @@ async def test_someone_never_seen_in_slack_is_found_by_email(slack: SlackApiDoub
     assert slack.calls[2].args["channel"] == "DUMIKKO"
 
 
-async def test_an_email_unknown_to_slack_is_a_permanent_failure(slack: SlackApiDouble) -> None:
+async def test_an_email_unknown_to_slack_waits_until_they_are_reachable(
+    slack: SlackApiDouble,
+) -> None:
     stranger = Recipient(
         person_id=3,
         name="Nobody",
@@ -174,7 +176,7 @@ async def test_an_email_unknown_to_slack_is_a_permanent_failure(slack: SlackApiD
     )
     with pytest.raises(SendError) as caught:
         await _sender(slack).send(stranger, Message().text("Welcome"))
-    assert caught.value.permanent
+    assert caught.value.unreachable and not caught.value.permanent
 
 
 def _queue_for(factory: sessionmaker[Session], person_id: int, key: str) -> None:

@@ -25,6 +25,8 @@ from typing import Any
 from aiohttp import web
 
 SERVICE_PATH = "/emea/"
+MESSAGE_SIZE_LIMIT = 100 * 1024
+"""Teams refuses a bot message over about 100 KB, counted in UTF-16: 413 MessageSizeTooBig."""
 
 
 @dataclass
@@ -75,6 +77,7 @@ class ConnectorDouble:
         self.members: dict[str, dict[str, Member]] = defaultdict(dict)  # conversation → user
         self.posted: list[Posted] = []
         self.attempts = 0
+        self.too_big = 0
         self.faults: list[Fault] = []
         self.tokens: set[str] = set()
         self.require_token = False
@@ -157,7 +160,14 @@ class ConnectorDouble:
         failed = await self._fault()
         if failed is not None:
             return failed
-        activity = await request.json()
+        raw = await request.text()
+        if len(raw.encode("utf-16-le")) > MESSAGE_SIZE_LIMIT:
+            self.too_big += 1
+            return web.json_response(
+                {"error": {"code": "MessageSizeTooBig", "message": "Message size too big"}},
+                status=413,
+            )
+        activity = json.loads(raw)
         activity_id = str(next(self._ids))
         self.posted.append(
             Posted(

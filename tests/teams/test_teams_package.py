@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -70,6 +71,33 @@ def test_teams_manifest_is_a_current_personal_and_team_scope_bot_with_the_comman
     assert len(data["description"]["short"]) <= 80 and len(data["description"]["full"]) <= 4000
     assert all(len(c["title"]) <= 32 and len(c["description"]) <= 128 for c in commands["commands"])
     assert all(v.startswith("https://") for v in data["developer"].values() if "://" in v)
+
+
+REQUIRED_1_22 = {
+    "": ["manifestVersion", "version", "id", "developer", "name", "description", "icons",
+         "accentColor"],
+    "developer": ["name", "websiteUrl", "privacyUrl", "termsOfUseUrl"],
+    "name": ["short"],
+    "description": ["short", "full"],
+    "icons": ["color", "outline"],
+}  # fmt: skip
+"""The required properties of the v1.22 app manifest schema (the version Teams documents as
+current), for the parts Mentorbot's manifest uses."""
+
+
+def test_teams_manifest_has_every_field_the_1_22_schema_requires() -> None:
+    data = manifest(AppInfo(APP_ID, "https://mentorbot.example"))
+
+    for section, fields in REQUIRED_1_22.items():
+        part = data[section] if section else data
+        missing = [f for f in fields if not part.get(f)]
+        assert missing == [], f"{section or 'manifest'} lacks {missing}"
+    for bot in data["bots"]:
+        assert bot["botId"] == APP_ID and bot["scopes"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", data["version"])
+    assert re.fullmatch(r"#[0-9a-fA-F]{6}", data["accentColor"])
+    assert data["developer"]["privacyUrl"] == "https://mentorbot.example/privacy"
+    assert data["developer"]["termsOfUseUrl"] == "https://mentorbot.example/terms"
 
 
 @pytest.mark.parametrize(
