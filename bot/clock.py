@@ -28,7 +28,7 @@ from bot.settings import Settings, get_settings
 from conversations import outreach
 from conversations.clock import Clock, SystemClock
 from conversations.delivery import Sender
-from conversations.hr_admin import purge_closed_content
+from conversations.erasure import prune_outbox_content, purge_closed_content
 from conversations.nudges import SweepReport, sweep
 from conversations.outbox import insert_ignoring_duplicates
 from storage.db import transaction
@@ -115,6 +115,7 @@ def run_sweep(factory: sessionmaker[Session], now: datetime, wait: bool = True) 
         if not report.locked:
             insert_ignoring_duplicates(session, outreach.sweep_rows(session, now))
             purge_closed_content(session, now, get_settings().content_retention_days)
+            prune_outbox_content(session, now)
         return report
 
 
