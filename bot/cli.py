@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ from sqlalchemy import select
 
 from bot import admin, demo, hr_cli
 from bot.app import console_session, open_database
+from bot.logs import configure_logging
 from bot.settings import get_settings
 from storage.db import transaction, upgrade
 from storage.models import Person
@@ -163,10 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(settings.log_level, settings.sdk_log_level or None)
     url = args.database_url or settings.database_url
     try:
         return _run(args, url)

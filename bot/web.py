@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.slack.app import mount as mount_slack
 from adapters.teams.app import mount as mount_teams
 from bot.calendar_web import calendar_route
+from bot.logs import install_redaction
 from bot.settings import Settings
 from conversations.clock import Clock
 from conversations.engine import Engine
@@ -30,6 +31,7 @@ FACTORY_KEY = web.AppKey("factory", sessionmaker[Session])
 
 def create_app(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> web.Application:
     """Compose the web application: health check plus every configured adapter's routes."""
+    install_redaction()  # the access log prints paths: /calendar/<token>.ics is a secret
     app = web.Application()
     app[SETTINGS_KEY] = settings
     app[FACTORY_KEY] = factory
