@@ -8,7 +8,6 @@ Ratings, continuation plans and free-text counts are shown only when at least
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from markupsafe import Markup
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from conversations import csv_safe
 from conversations.outreach import NEW_EMPLOYEE_WINDOW, RETURN_AHEAD
 from conversations.texts import Texts, translations
 from storage.models import (
@@ -245,9 +245,10 @@ def active_pairs(results: Results) -> int:
 
 
 def render_csv(results: Results) -> str:
-    """``section,metric,value`` rows; suppressed aggregates say ``suppressed (< 5 people)``."""
+    """``section,metric,value`` rows; suppressed aggregates say ``suppressed (< 5 people)``.
+    Text cells that a spreadsheet would evaluate are neutralised (``csv_safe``)."""
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = csv_safe.writer(out, lineterminator="\n")
     w.writerow(["section", "metric", "value"])
     w.writerow(["programme", "name", results.programme])
     w.writerow(["programme", "generated_at", results.generated_at.isoformat()])

@@ -111,7 +111,8 @@ def render_input(field: Input, form: Form) -> list[dict[str, Any]]:
         element["errorMessage"] = plain(form.errors.get(field.name, "")) or plain(field.label)
     elements = [element]
     if field.hint and field.kind not in ("text", "multiline"):
-        elements.append(text_block(plain(field.hint), isSubtle=True, size="small", spacing="none"))
+        hint = escape_markdown(field.hint)
+        elements.append(text_block(hint, isSubtle=True, size="small", spacing="none"))
     if field.name in form.errors:
         elements.append(
             text_block(markdown(form.errors[field.name]), color="attention", spacing="none")
@@ -190,7 +191,9 @@ def render(message: Message, tx: Texts) -> dict[str, Any]:
                 {
                     "type": "FactSet",
                     "facts": [
-                        {"title": plain(f.label), "value": markdown(f.value)} for f in block.fields
+                        # a fact is data (names, programme names, dates): never markup
+                        {"title": escape_markdown(f.label), "value": escape_markdown(f.value)}
+                        for f in block.fields
                     ],
                 }
             )
