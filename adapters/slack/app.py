@@ -463,7 +463,12 @@ class SlackAdapter:
             form=values,
             # a replayed or double-sent submission: the same view, version and answers
             event_id=interaction_id(
-                "view", user, view.get("id"), view.get("hash"), json.dumps(values, sort_keys=True)
+                "view",
+                user,
+                view.get("id"),
+                view.get("hash"),
+                view.get("private_metadata"),
+                json.dumps(values, sort_keys=True),
             ),
         )
         task = asyncio.ensure_future(self.handle(inbound))
