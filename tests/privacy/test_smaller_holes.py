@@ -257,3 +257,36 @@ async def test_feed_tokens_are_stored_hashed_and_the_link_is_shown_once(
     async with TestClient(TestServer(app)) as client:
         assert (await client.get(f"/calendar/{token}.ics")).status == 200
         assert (await client.get(f"/calendar/{stored[0]}.ics")).status == 404
+
+
+def test_migration_hashes_feed_tokens_issued_before_and_their_links_keep_working(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import text
+
+    from conversations.calendar_feed import person_for_token
+    from storage.db import make_engine, make_session_factory, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0004")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO person (id, email, name, locale, timezone, is_hr, created_at) "
+                "VALUES (1, 'a@example.com', 'A', 'en', 'Europe/Helsinki', 0, '2027-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO calendar_feed (person_id, token, created_at) "
+                "VALUES (1, 'plain-old-token', '2027-01-01')"
+            )
+        )
+    upgrade(url)
+    with make_session_factory(engine)() as session:
+        stored = session.scalars(select(CalendarFeed.token)).one()
+        assert stored == hashlib.sha256(b"plain-old-token").hexdigest()
+        found = person_for_token(session, "plain-old-token")
+        assert found is not None and found.email == "a@example.com"
+    engine.dispose()
