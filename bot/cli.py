@@ -78,16 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _settings() -> Settings:
-    import logging
-
+    from bot.logs import configure_logging
     from bot.settings import get_settings
 
     settings = get_settings()
     level = settings.log_level.upper()
     if level not in LOG_LEVELS:
         raise AdminError(f"MENTORBOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(level, settings.sdk_log_level or None)
     return settings
 
 

@@ -18,14 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.cli_parser import HR_COMMANDS
 from bot.hr_import import ImportFileError, ImportReport, import_pairs, import_people
 from bot.settings import Settings
-from conversations.hr_admin import (
-    audit,
-    erase_person,
-    parse_emails,
-    purge_closed_content,
-    set_hr,
-    sync_hr_emails,
-)
+from conversations.erasure import erase_person, purge_closed_content
+from conversations.hr_admin import audit, parse_emails, set_hr, sync_hr_emails
 from conversations.results import programme_results, render_csv, render_html
 from storage.db import transaction
 from storage.export import person_data

@@ -193,6 +193,7 @@ def _calendar_command(
 ) -> int:
     from bot.errors import AdminError
     from conversations.calendar_feed import issue_token, person_ics, revoke_tokens
+    from storage.audit import audit
     from storage.queries import person_by_email
 
     with transaction(factory) as session:
@@ -201,15 +202,20 @@ def _calendar_command(
             raise AdminError(f"no person with the email {args.email}")
         if args.calendar_command == "revoke":
             n = revoke_tokens(session, person, now)
+            audit(session, now, "cli", "calendar.revoke", person, links=n)
             print(f"revoked {n} calendar feed link(s) of {person.email}")
             return 0
         token = issue_token(session, person, now, rotate=args.rotate)
         body = person_ics(session, person, now)
-    url = f"{settings.public_url.rstrip('/')}/calendar/{token}.ics"
+        audit(session, now, "cli", "calendar.export", person, new_link=token is not None)
+    if token is None:
+        feed = "a feed link was issued before and is stored only as a hash; --rotate for a new one"
+    else:
+        feed = f"{settings.public_url.rstrip('/')}/calendar/{token}.ics"
     if args.output:
         args.output.write_text(body, encoding="utf-8")
-        print(f"wrote {args.output}; subscribe to the live feed at {url}")
+        print(f"wrote {args.output}; live feed: {feed}")
     else:
         sys.stdout.write(body)
-        print(f"feed: {url}", file=sys.stderr)
+        print(f"feed: {feed}", file=sys.stderr)
     return 0

@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     port: int = Field(default=3000, alias="PORT")
     log_level: str = Field(default="INFO", alias="MENTORBOT_LOG_LEVEL")
+    # The platform SDKs and SQLAlchemy log bodies and rows at DEBUG: INFO unless set here.
+    sdk_log_level: str = Field(default="", alias="MENTORBOT_SDK_LOG_LEVEL")
     console_timezone: str = Field(default="Europe/Helsinki", alias="MENTORBOT_CONSOLE_TIMEZONE")
     delivery_max_attempts: int = Field(default=8, alias="MENTORBOT_DELIVERY_MAX_ATTEMPTS")
     # Slack: bot token, signing secret, app-level token (Socket Mode), Web API base URL.

@@ -1,14 +1,18 @@
 """A person's secret, revocable calendar feed: ``GET /calendar/{token}.ics``.
 
 The token is 32 random bytes (URL-safe base64); whoever has the link can read the person's
-meeting times and names, nothing else. Revoking makes the link answer 404 at once; a new
-token gives a new link. The feed carries every meeting of the person's mentorships with the
+meeting times and names, nothing else. Like a password, only its SHA-256 is stored, so a copy
+of the database opens no feed: the link is shown once, when it is issued, and a lost link is
+replaced by a new one (rotate). Revoking makes the link answer 404 at once.
+
+The feed carries every meeting of the person's mentorships with the
 meeting's stable UID and its SEQUENCE, so Outlook and Google Calendar move a rescheduled
 meeting instead of adding a second one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime
 
@@ -20,23 +24,33 @@ from conversations.texts import Texts
 from storage.models import CalendarFeed, Meeting, Mentorship, Person, Phase
 
 
-def active_token(session: Session, person: Person) -> str | None:
-    """The person's current (unrevoked) feed token, if any."""
-    return session.scalars(
-        select(CalendarFeed.token)
-        .where(CalendarFeed.person_id == person.id, CalendarFeed.revoked_at.is_(None))
-        .order_by(CalendarFeed.id.desc())
-    ).first()
+def token_hash(token: str) -> str:
+    """What is stored for a feed token (64 hex characters)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(session: Session, person: Person, now: datetime, *, rotate: bool = False) -> str:
-    """The person's feed token; a new one (revoking the old) when ``rotate`` or none exists."""
-    current = active_token(session, person)
-    if current is not None and not rotate:
-        return current
+def has_active_feed(session: Session, person: Person) -> bool:
+    """Whether the person has an unrevoked feed link (issued before; not readable again)."""
+    return (
+        session.scalars(
+            select(CalendarFeed.id).where(
+                CalendarFeed.person_id == person.id, CalendarFeed.revoked_at.is_(None)
+            )
+        ).first()
+        is not None
+    )
+
+
+def issue_token(
+    session: Session, person: Person, now: datetime, *, rotate: bool = False
+) -> str | None:
+    """A new feed token to show the person once, revoking the old one; None when the person
+    already has an active link and ``rotate`` is not asked (it cannot be shown again)."""
+    if has_active_feed(session, person) and not rotate:
+        return None
     revoke_tokens(session, person, now)
     token = secrets.token_urlsafe(32)
-    session.add(CalendarFeed(person_id=person.id, token=token, created_at=now))
+    session.add(CalendarFeed(person_id=person.id, token=token_hash(token), created_at=now))
     session.flush()
     return token
 
@@ -60,7 +74,7 @@ def person_for_token(session: Session, token: str) -> Person | None:
         select(Person)
         .join(CalendarFeed, CalendarFeed.person_id == Person.id)
         .where(
-            CalendarFeed.token == token,
+            CalendarFeed.token == token_hash(token),
             CalendarFeed.revoked_at.is_(None),
             Person.erased_at.is_(None),
         )

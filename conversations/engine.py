@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
@@ -52,6 +53,8 @@ class Engine:
 
     def _handle(self, inbound: Inbound) -> list[Outbound]:
         now = self.clock.now()
+        if not storable(inbound):
+            return [Outbound(person_id=self._person_id(inbound), message=self._unstorable(inbound))]
         with self.session_factory() as session:
             if inbound.event_id and not self._first_delivery(session, inbound, now):
                 return []
@@ -160,6 +163,13 @@ class Engine:
         except Exception:  # the database itself may be what failed
             return None
 
+    def _unstorable(self, inbound: Inbound) -> Message:
+        """The friendly answer to text with characters no database stores (nothing changed)."""
+        with self.session_factory() as session:
+            found = identity(session, inbound.platform, inbound.user)
+            tx = texts_for(found.person) if found else Texts("en")
+            return Message().text(tx.t("common.unstorable_text"))
+
     def _apology(self, inbound: Inbound) -> Message:
         try:
             with self.session_factory() as session:
@@ -169,6 +179,17 @@ class Engine:
         except Exception:
             pass
         return Message().text(Texts("en").t("common.apology"))
+
+
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def storable(inbound: Inbound) -> bool:
+    """No NUL byte, control character or lone surrogate in anything the person typed: the
+    database refuses them (PostgreSQL) or they garble the texts shown to others."""
+    fields = [inbound.text, inbound.value, inbound.action_id, inbound.display_name or ""]
+    fields += [inbound.email or "", *inbound.form.keys(), *inbound.form.values()]
+    return not any(_UNSTORABLE.search(f) for f in fields)
 
 
 def _unknown_person() -> Message:

@@ -4,13 +4,19 @@
 The HTML is one self-contained file: inline CSS and inline SVG charts, no external assets.
 Ratings, continuation plans and free-text counts are shown only when at least
 ``MIN_GROUP`` different people gave them; otherwise the report says they are suppressed.
+
+No differencing (docs/privacy.md, "Results"): every figure derived from private answers —
+ratings, goal attainment, continuation plans — counts only answers in *released batches*.
+Answers are taken oldest first into a batch that closes once it holds answers of
+``MIN_GROUP`` different people; the answers of the open batch wait. Two reports therefore
+differ by whole batches, each of at least ``MIN_GROUP`` people, never by one person's answer.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from html import escape
@@ -21,7 +27,9 @@ from markupsafe import Markup
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from conversations import csv_safe
 from conversations.outreach import NEW_EMPLOYEE_WINDOW, RETURN_AHEAD
+from conversations.release import MIN_GROUP, Answer, goal_counts, released
 from conversations.texts import Texts, translations
 from storage.models import (
     ACTIVE_PHASES,
@@ -30,7 +38,6 @@ from storage.models import (
     Evaluation,
     EvaluationKind,
     Goal,
-    GoalStatus,
     Invitation,
     Meeting,
     MeetingStatus,
@@ -42,8 +49,6 @@ from storage.models import (
     Task,
     TaskStatus,
 )
-
-MIN_GROUP = 5
 
 
 @dataclass(frozen=True)
@@ -79,10 +84,11 @@ class Results:
     alerts: dict[str, int] = field(default_factory=dict)
 
 
-def _ratings(pairs: list[tuple[int, int | None]]) -> Ratings:
-    """(person id, rating) pairs → aggregate, suppressed below ``MIN_GROUP`` people."""
-    values = [r for _p, r in pairs if r is not None]
-    people = len({p for p, r in pairs if r is not None})
+def _ratings(answers: Iterable[Answer]) -> Ratings:
+    """Aggregate of the released ratings; suppressed until a first batch is released."""
+    shown = released(answers)
+    values = [int(a.value) for a in shown]
+    people = len({a.person for a in shown})
     if people < MIN_GROUP:
         return Ratings(people, len(values), None, None)
     dist = Counter(values)
@@ -118,25 +124,35 @@ def programme_results(session: Session, programme: Programme, now: datetime) -> 
     task_counts = Counter(
         session.scalars(select(Task.status).where(Task.mentorship_id.in_(ids))).all()
     )
-    goal_counts = Counter(
-        session.scalars(
-            select(Goal.status).where(Goal.mentorship_id.in_(ids), Goal.parent_id.is_(None))
-        ).all()
-    )
+    goal_rows = [
+        (pair, status)
+        for pair, status in session.execute(
+            select(Goal.mentorship_id, Goal.status).where(
+                Goal.mentorship_id.in_(ids), Goal.parent_id.is_(None)
+            )
+        )
+    ]
     evaluations = list(session.scalars(select(Evaluation).where(Evaluation.mentorship_id.in_(ids))))
-    interim = [(e.person_id, e.relationship_rating) for e in evaluations if e.kind == "interim"]
+    interim = [e for e in evaluations if e.kind == EvaluationKind.INTERIM]
     final = [e for e in evaluations if e.kind == EvaluationKind.FINAL]
     checkins = list(
         session.execute(
-            select(CheckIn.person_id, CheckIn.usefulness, CheckIn.rapport)
+            select(
+                CheckIn.created_at,
+                CheckIn.id,
+                CheckIn.person_id,
+                CheckIn.usefulness,
+                CheckIn.rapport,
+            )
             .join(Meeting, Meeting.id == CheckIn.meeting_id)
             .where(Meeting.mentorship_id.in_(ids))
         )
     )
-    final_people = {e.person_id for e in final}
+    final_released = released(Answer(e.created_at, e.id, e.person_id, e) for e in final)
+    released_pairs = {a.value.mentorship_id for a in final_released}
     continuation = (
-        dict(Counter(e.continuation for e in final if e.continuation))
-        if len(final_people) >= MIN_GROUP
+        dict(Counter(a.value.continuation for a in final_released if a.value.continuation))
+        if len({a.person for a in final_released}) >= MIN_GROUP
         else None
     )
     note_people = {
@@ -187,15 +203,15 @@ def programme_results(session: Session, programme: Programme, now: datetime) -> 
             "cancelled": meeting_counts.get(MeetingStatus.CANCELLED.value, 0),
         },
         tasks={s.value: task_counts.get(s.value, 0) for s in TaskStatus},
-        interim_relationship=_ratings(interim),
-        final_usefulness=_ratings([(e.person_id, e.relationship_rating) for e in final]),
-        checkin_usefulness=_ratings([(p, u) for p, u, _r in checkins]),
-        checkin_rapport=_ratings([(p, r) for p, _u, r in checkins]),
-        goals={
-            s.value: goal_counts.get(s.value, 0)
-            for s in GoalStatus
-            if s != GoalStatus.DROPPED or goal_counts.get(s.value)
-        },
+        interim_relationship=_ratings(
+            Answer(e.created_at, e.id, e.person_id, e.relationship_rating) for e in interim
+        ),
+        final_usefulness=_ratings(
+            Answer(e.created_at, e.id, e.person_id, e.relationship_rating) for e in final
+        ),
+        checkin_usefulness=_ratings(Answer(at, k, p, u) for at, k, p, u, _r in checkins),
+        checkin_rapport=_ratings(Answer(at, k, p, r) for at, k, p, _u, r in checkins),
+        goals=goal_counts(goal_rows, released_pairs),
         continuation=continuation,
         free_text=free_text,
         eligibility=eligibility,
@@ -245,9 +261,10 @@ def active_pairs(results: Results) -> int:
 
 
 def render_csv(results: Results) -> str:
-    """``section,metric,value`` rows; suppressed aggregates say ``suppressed (< 5 people)``."""
+    """``section,metric,value`` rows; suppressed aggregates say ``suppressed (< 5 people)``.
+    Text cells that a spreadsheet would evaluate are neutralised (``csv_safe``)."""
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = csv_safe.writer(out, lineterminator="\n")
     w.writerow(["section", "metric", "value"])
     w.writerow(["programme", "name", results.programme])
     w.writerow(["programme", "generated_at", results.generated_at.isoformat()])
@@ -345,6 +362,7 @@ def render_html(results: Results, locale: str = "en", timezone: str = "Europe/He
         "partly": _("partly"),
         "not_achieved": _("not achieved"),
         "dropped": _("dropped"),
+        "evaluated_pending": _("judged, not yet released"),
     }
     plan_labels = {
         "continue_informally": _("continue informally"),

@@ -1,16 +1,29 @@
-"""Everything stored about one person, as plain data (the "export my data" right)."""
+"""Everything stored about one person, as plain data (the "export my data" right).
+
+Complete means every row that is about the person: their own content, the messages the bot
+sent them (as long as the outbox still holds the text), their open form drafts, the audit
+entries about them or by them, the alerts on their pairs, their calendar feed links (when
+issued and revoked; the secret itself is stored only as a hash) and each pair's end reason.
+Nothing of a partner's private content: their notes, reflections and evaluations stay theirs.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
+    Alert,
+    Announcement,
+    AuditLog,
+    CalendarFeed,
     CheckIn,
+    DialogueState,
     Evaluation,
     Invitation,
+    Outbox,
     Person,
     Reflection,
     Task,
@@ -26,7 +39,8 @@ def person_data(session: Session, person: Person) -> dict[str, Any]:
     own_reflections = session.scalars(select(Reflection).where(Reflection.person_id == person.id))
     own_evaluations = session.scalars(select(Evaluation).where(Evaluation.person_id == person.id))
     mentorships = []
-    for m in mentorships_of(session, person):
+    pairs = list(mentorships_of(session, person))
+    for m in pairs:
         mentorships.append(
             {
                 "id": m.id,
@@ -38,6 +52,7 @@ def person_data(session: Session, person: Person) -> dict[str, Any]:
                 "started_at": m.started_at,
                 "planned_end": m.planned_end,
                 "closed_at": m.closed_at,
+                "end_reason": m.end_reason,
                 "agreement": {
                     "duration_months": m.agreement.duration_months,
                     "meeting_interval_days": m.agreement.meeting_interval_days,
@@ -45,6 +60,7 @@ def person_data(session: Session, person: Person) -> dict[str, Any]:
                     "accepted_by_me_at": m.agreement.mentor_accepted_at
                     if m.mentor_id == person.id
                     else m.agreement.actor_accepted_at,
+                    "mentor_comment": m.agreement.mentor_comment,  # written to the actor
                 },
                 "goals": [
                     {
@@ -76,7 +92,12 @@ def person_data(session: Session, person: Person) -> dict[str, Any]:
             "onboarded_at": person.onboarded_at,
         },
         "identities": [
-            {"platform": i.platform, "user_id": i.platform_user_id, "last_seen_at": i.last_seen_at}
+            {
+                "platform": i.platform,
+                "user_id": i.platform_user_id,
+                "last_seen_at": i.last_seen_at,
+                "address": i.address,
+            }
             for i in person.identities
         ],
         "mentorships": mentorships,
@@ -133,6 +154,71 @@ def person_data(session: Session, person: Person) -> dict[str, Any]:
                 "created_at": e.created_at,
             }
             for e in own_evaluations
+        ],
+        **_related(session, person, [m.id for m in pairs]),
+    }
+
+
+def _related(session: Session, person: Person, mentorship_ids: list[int]) -> dict[str, Any]:
+    """The rows about the person outside their own content."""
+    email = (person.email or "").lower()
+    audit = select(AuditLog).where(
+        (AuditLog.subject_person_id == person.id) | (func.lower(AuditLog.actor) == email)
+    )
+    return {
+        "drafts": [
+            {"form": d.flow, "data": d.data, "updated_at": d.updated_at}
+            for d in session.scalars(
+                select(DialogueState).where(DialogueState.person_id == person.id)
+            )
+        ],
+        "messages_to_me": [
+            {
+                "kind": o.kind,
+                "status": o.status,
+                "created_at": o.created_at,
+                "sent_at": o.sent_at,
+                "message": o.payload or None,
+                "last_error": o.last_error,
+            }
+            for o in session.scalars(
+                select(Outbox).where(Outbox.person_id == person.id).order_by(Outbox.id)
+            )
+        ],
+        "audit_log": [
+            {
+                "at": a.at,
+                "actor": a.actor,
+                "action": a.action,
+                "about_me": a.subject_person_id == person.id,
+                "detail": a.detail,
+            }
+            for a in session.scalars(audit.order_by(AuditLog.id))
+        ],
+        "alerts_on_my_pairs": [
+            {
+                "mentorship_id": a.mentorship_id,
+                "signal": a.signal,
+                "severity": a.severity,
+                "raised_at": a.raised_at,
+                "handled_at": a.handled_at,
+                "handled_by": a.handled_by,
+            }
+            for a in session.scalars(
+                select(Alert).where(Alert.mentorship_id.in_(mentorship_ids)).order_by(Alert.id)
+            )
+        ],
+        "calendar_feeds": [
+            {"created_at": f.created_at, "revoked_at": f.revoked_at}
+            for f in session.scalars(
+                select(CalendarFeed).where(CalendarFeed.person_id == person.id)
+            )
+        ],
+        "announcements_written": [
+            {"text": a.text, "audience": a.audience, "created_at": a.created_at}
+            for a in session.scalars(
+                select(Announcement).where(Announcement.author_id == person.id)
+            )
         ],
     }
 

@@ -405,7 +405,7 @@ class CalendarFeed(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 hex of the secret
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 

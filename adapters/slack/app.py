@@ -31,10 +31,17 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.slack import channels
+from adapters.slack.inbound import (
+    UNKNOWN_USER_ERRORS,
+    interaction_id,
+    parsable,
+    signed_by_slack,
+)
 from adapters.slack.render import (
     FORM_CALLBACK,
     MAX_MODAL_BLOCKS,
@@ -162,7 +169,15 @@ class SlackAdapter:
     # --- HTTP ----------------------------------------------------------------------------
 
     async def handle_request(self, request: web.Request) -> web.Response:
-        """``POST /slack/events``: Bolt verifies the signature (401 otherwise) and dispatches."""
+        """``POST /slack/events``: the signature is checked before anything is parsed (401),
+        a body Slack would never send is a 400, and Bolt dispatches the rest."""
+        body = await request.read()
+        if self.config.signing_secret and not signed_by_slack(
+            self.config.signing_secret, body, request.headers, time.time()
+        ):
+            return web.json_response({"error": "invalid signature"}, status=401)
+        if not parsable(body, request.headers.get("Content-Type", "")):
+            return web.json_response({"error": "malformed body"}, status=400)
         bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
@@ -298,6 +313,7 @@ class SlackAdapter:
                     channel,
                     action_id=action_id,
                     value=str(action.get("value") or ""),
+                    event_id=interaction_id("action", user, action.get("action_ts"), action_id),
                 )
                 await self._run(inbound, channel, body.get("trigger_id"), started)
                 if (body.get("view") or {}).get("type") == "home":
@@ -355,7 +371,15 @@ class SlackAdapter:
             return await asyncio.to_thread(self.engine.handle, inbound)
 
     async def _profile(self, user: str) -> tuple[str | None, str | None]:
-        response = await self.client.users_info(user=user)
+        """Email and name from ``users.info``; (None, None) for a user Slack does not know
+        here, who then gets the engine's answer for people not in the programme."""
+        try:
+            response = await self.client.users_info(user=user)
+        except SlackApiError as err:
+            if err.response.get("error") in UNKNOWN_USER_ERRORS:
+                log.info("slack users.info: %s", err.response.get("error"))
+                return None, None
+            raise
         info = response.get("user") or {}
         profile = info.get("profile") or {}
         email = profile.get("email")
@@ -457,6 +481,15 @@ class SlackAdapter:
             action_id=form_id,
             value=str(meta.get("value") or ""),
             form=values,
+            # a replayed or double-sent submission: the same view, version and answers
+            event_id=interaction_id(
+                "view",
+                user,
+                view.get("id"),
+                view.get("hash"),
+                view.get("private_metadata"),
+                json.dumps(values, sort_keys=True),
+            ),
         )
         task = asyncio.ensure_future(self.handle(inbound))
         remaining = max(0.05, VIEW_DEADLINE - (time.monotonic() - started))

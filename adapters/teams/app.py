@@ -1,7 +1,8 @@
 """``POST /api/messages``: Teams activities in, cards out.
 
-The route is behind the Agents SDK's JWT check (``jwt_authorization_decorator``: only this
-route, so ``/healthz`` stays open). A valid activity is acknowledged at once with 202 —
+The route checks the Bot Framework JWT with the Agents SDK's validator and accepts an activity
+only for the service its token names (``adapters.teams.auth``; only this route, so
+``/healthz`` stays open). A valid activity is acknowledged at once with 202 —
 Teams gives a bot 15 seconds — and handled in the background: member lookup (the email that
 links a Teams user to a Person on first contact), the engine in a worker thread, then the
 replies sent proactively with the conversation reference. Activities of one conversation are
@@ -16,16 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 from collections import OrderedDict
 from typing import Any
 
 from aiohttp import web
 from microsoft_agents.activity import Activity
-from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator
+from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.teams.auth import WRONG_SERVICE, authorize, service_url_allowed
+from adapters.teams.cards import card_attachment
 from adapters.teams.channels import apply, channel_event
 from adapters.teams.connector import TeamsConfig, TeamsConnector, TokenProviderFactory
 from adapters.teams.inbound import is_shared, kind_of, reference_of, to_inbound
@@ -168,9 +170,18 @@ def _replaced_card(inbound: Inbound, outbound: Outbound, reply_to_id: str | None
 TEAMS_KEY = web.AppKey("teams", TeamsBot)
 
 
-@jwt_authorization_decorator  # type: ignore[untyped-decorator]
+TEAMS_AUTH_KEY = web.AppKey("teams_auth", AgentAuthConfiguration)
+
+
 async def messages(request: web.Request) -> web.Response:
-    """Acknowledge a Teams activity (202) and handle it in the background."""
+    """Acknowledge a Teams activity (202) and handle it in the background.
+
+    The token is checked before the body is read, and the activity is accepted only for the
+    service its token names (``adapters.teams.auth``).
+    """
+    identity = await authorize(request, request.app[TEAMS_AUTH_KEY])
+    if isinstance(identity, web.Response):
+        return identity
     try:
         body = await request.json()
         activity = Activity.model_validate(body)
@@ -178,6 +189,9 @@ async def messages(request: web.Request) -> web.Response:
         return web.json_response({"error": "expected a Bot Framework activity"}, status=400)
     if not activity.service_url or activity.conversation is None:
         return web.json_response({"error": "activity lacks serviceUrl or conversation"}, status=400)
+    if not service_url_allowed(identity, activity.service_url):
+        log.warning("Teams activity refused: its serviceUrl is not the token's service")
+        return web.json_response(WRONG_SERVICE, status=403)
     request.app[TEAMS_KEY].receive(activity)
     return web.Response(status=202)
 
@@ -194,9 +208,7 @@ def mount(
     connector = TeamsConnector(config, token_provider_factory)
     bot = TeamsBot(engine, factory, engine.clock, connector)
     app[TEAMS_KEY] = bot
-    with warnings.catch_warnings():  # the SDK's JWT decorator reads this plain string key
-        warnings.simplefilter("ignore", web.NotAppKeyWarning)
-        app["agent_configuration"] = connector.auth
+    app[TEAMS_AUTH_KEY] = connector.auth
     app.router.add_post("/api/messages", messages)
 
     async def finish(_: web.Application) -> None:

@@ -116,7 +116,8 @@ def render_input(field: Input, form: Form) -> list[dict[str, Any]]:
         element["errorMessage"] = plain(form.errors.get(field.name, "")) or plain(field.label)
     elements = [element]
     if field.hint and field.kind not in ("text", "multiline"):
-        elements.append(text_block(plain(field.hint), isSubtle=True, size="small", spacing="none"))
+        hint = escape_markdown(field.hint)
+        elements.append(text_block(hint, isSubtle=True, size="small", spacing="none"))
     if field.name in form.errors:
         elements.append(
             text_block(markdown(form.errors[field.name]), color="attention", spacing="none")
@@ -189,7 +190,11 @@ def block_body(block: object, tx: Texts) -> list[dict[str, Any]]:
     if isinstance(block, Text):
         return [text_block(markdown(block.text))]
     if isinstance(block, Fields):
-        facts = [{"title": plain(f.label), "value": markdown(f.value)} for f in block.fields]
+        # a fact is data (names, programme names, dates): never markup
+        facts = [
+            {"title": escape_markdown(f.label), "value": escape_markdown(f.value)}
+            for f in block.fields
+        ]
         return [{"type": "FactSet", "facts": facts}]
     if isinstance(block, Actions):
         return [{"type": "ActionSet", "actions": [submit_action(b) for b in block.buttons]}]

@@ -328,6 +328,11 @@ def workshop(turn: Turn, _rest: str) -> None:
     forms.offer(turn, workshop_form(turn))
 
 
+def _mentor_ids(session: Session) -> set[int]:
+    ids = select(Mentorship.mentor_id).where(Mentorship.phase != Phase.CANCELLED.value)
+    return set(session.scalars(ids))
+
+
 def _mentors(session: Session) -> list[Person]:
     ids = select(Mentorship.mentor_id).where(Mentorship.phase != Phase.CANCELLED.value)
     return list(
@@ -424,6 +429,8 @@ def _taken(session: Session, workshop_id: int) -> int:
 @action("workshop.signup")
 def signup(turn: Turn, value: str) -> None:
     w = _workshop(turn, value)
+    if turn.person.id not in _mentor_ids(turn.session):  # the places are for mentors only
+        turn.refuse(turn.tx.t("outreach.workshop_mentors_only"))
     # one workshop row lock (PostgreSQL) so two last-place sign-ups cannot both win
     turn.session.execute(select(Workshop.id).where(Workshop.id == w.id).with_for_update())
     mine = turn.session.scalars(
@@ -515,6 +522,7 @@ def buddies(turn: Turn, _rest: str) -> None:
         turn.session.scalars(select(Mentorship.mentor_id).where(Mentorship.phase.in_(ACTIVE)))
     )
     new = sorted(active - experienced)
+    audit(turn.session, turn.now, actor_label(turn.person), "buddies.list", None, count=len(new))
     if not new:
         turn.say(turn.tx.t("outreach.no_new_mentors"))
         return

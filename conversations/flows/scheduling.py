@@ -99,12 +99,19 @@ def propose(turn: Turn, value: str, fields: dict[str, str]) -> None:
     )
 
 
+MAX_FIRST_MEETING_AHEAD = timedelta(days=366)
+"""No proposal starts further ahead; a forged date beyond it is refused."""
+
+
 @action("schedule.book")
 def book(turn: Turn, value: str) -> None:
-    try:
+    try:  # the value comes back from the platform: a forged one is refused, never a crash
         mentorship_id, first_iso, zone = value.split("|")
         first_utc = datetime.fromisoformat(first_iso)
-    except ValueError:
+        tz = ZoneInfo(zone)
+        if first_utc.tzinfo is None or first_utc > turn.now + MAX_FIRST_MEETING_AHEAD:
+            raise ValueError("not a proposal this bot made")
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
         turn.refuse(turn.tx.t("common.stale_button"))
         return
     m = party_mentorship(turn, mentorship_id)
@@ -113,7 +120,7 @@ def book(turn: Turn, value: str) -> None:
         turn.refuse(turn.tx.t("scheduling.already_booked"))
     if first_utc <= turn.now:
         turn.refuse(turn.tx.t("scheduling.proposal_expired"))
-    dates = proposed_series(m, first_utc.astimezone(ZoneInfo(zone)))
+    dates = proposed_series(m, first_utc.astimezone(tz))
     for seq, when in enumerate(dates, 1):
         m.meetings.append(
             Meeting(seq=seq, scheduled_at=when, uid=new_uid(), status=MeetingStatus.PLANNED)
@@ -148,8 +155,8 @@ def ics_attachment(turn: Turn, person: Person, m: Mentorship) -> Attachment:
     process is reachable (a subscribed feed follows every later move)."""
     tx = texts_for(person)
     link = None
-    if turn.public_url:
-        token = issue_token(turn.session, person, turn.now)
+    token = issue_token(turn.session, person, turn.now) if turn.public_url else None
+    if token is not None:  # shown once: only a hash is stored
         link = f"{turn.public_url}/calendar/{token}.ics"
     return Attachment(
         filename="mentoring-meetings.ics",

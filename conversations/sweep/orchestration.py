@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from conversations import outreach
-from conversations.hr_admin import purge_closed_content
+from conversations.erasure import prune_outbox_content, purge_closed_content
 from conversations.sweep import alerts, reads
 from conversations.sweep.booking import book_next_blocks
 from conversations.sweep.closing import closing_nudges
@@ -23,7 +23,8 @@ def sweep(
     session: Session, now: datetime, *, retention_days: int, wait_for_lock: bool = False
 ) -> SweepReport:
     """Create every nudge, alert, invitation and reminder due at ``now``, book the next blocks
-    of meetings and delete the content of relationships closed ``retention_days`` ago.
+    of meetings, delete the content of relationships closed ``retention_days`` ago and of
+    delivered outbox rows.
 
     A fixed number of statements whatever the number of pairs; in the caller's transaction.
     ``wait_for_lock``: wait for a sweep in another process (console, tests) rather than skip.
@@ -44,6 +45,7 @@ def sweep(
 
     inserted = insert_rows(session, plan.rows)
     purge_closed_content(session, now, retention_days)
+    prune_outbox_content(session, now)  # sent messages keep no content (privacy rule 5)
     return SweepReport(
         inserted=inserted,
         candidates=len(plan.rows),

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import cli
 from bot.hr_cli import run
 from bot.settings import get_settings
-from conversations.hr_admin import end_mentorship, purge_closed_content
+from conversations.erasure import purge_closed_content
+from conversations.hr_admin import end_mentorship
 from storage.db import transaction
 from storage.models import (
     AuditLog,

@@ -256,7 +256,7 @@ def test_new_employees_and_returners_are_invited_once_and_an_opt_in_tells_hr(
 def test_invitations_and_workshop_places_are_exported_and_erased_with_the_person(
     chat: Chat, factory: sessionmaker[Session]
 ) -> None:
-    from conversations.hr_admin import erase_person
+    from conversations.erasure import erase_person
     from storage.export import person_data
     from storage.models import WorkshopSignup
 
