@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="'YYYY-MM-DD HH:MM'",
         help="start the simulated clock here (console timezone)",
     )
+    console.add_argument(
+        "--resume",
+        action="store_true",
+        help="start the clock where this database's simulated time left off (not before --now)",
+    )
 
     demo_p = sub.add_parser("demo", help="seed a demo programme and play a whole relationship")
     demo_p.add_argument("--locale", choices=("en", "fi"), default="en")
@@ -112,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed-only",
         action="store_true",
         help="only create the demo people and pair; do not play the scenario",
+    )
+    demo_p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="with --seed-only: start over even when the database exists (it is kept otherwise)",
     )
     demo_p.add_argument(
         "--hr",
@@ -226,6 +236,8 @@ def _run(args: argparse.Namespace, url: str) -> int:
             if parsed is None:
                 raise admin.AdminError("--now takes 'YYYY-MM-DD HH:MM'")
             start = parsed
+        if args.resume:
+            start = demo.resume_time(factory, start)
         console = console_session(factory, start)
         if args.script:
             try:
@@ -248,7 +260,6 @@ def _run(args: argparse.Namespace, url: str) -> int:
                     )
                 ]
 
-        console.say(args.as_email, "hello")
         run_interactive(console, args.as_email, people, settings.console_timezone)
         return 0
     with transaction(factory) as session:
@@ -300,6 +311,12 @@ def _run(args: argparse.Namespace, url: str) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from adapters.console.script import ScriptError, parse, run
 
+    if args.seed_only and args.db.exists() and not args.fresh:
+        print(
+            f"resuming the demo in {args.db} — to start over: make run FRESH=1 "
+            "(or mentorbot demo --seed-only --fresh)"
+        )
+        return 0
     if args.db.exists():
         args.db.unlink()
     for suffix in ("-wal", "-shm"):
@@ -314,7 +331,7 @@ def _demo(args: argparse.Namespace) -> int:
         demo.seed(factory, demo.DEMO_START, args.locale)
         steps, person, then = demo.scenario(args.locale), "aino@demo.example", "2027-07-12 09:00"
     if args.seed_only:
-        print(f"demo people seeded into {args.db}")
+        print(f"a fresh demo programme seeded into {args.db}")
         return 0
     console = console_session(factory, demo.DEMO_START)
     try:
