@@ -50,6 +50,7 @@ def run_interactive(
 ) -> None:
     """Read lines until /quit, Ctrl-D or Ctrl-C; none of them ends with a traceback."""
     console.out(HELP)
+    console.ask_forms = True
     current = email
     try:
         begin(console, current)
@@ -171,6 +172,8 @@ def _ask(field: Input, form: Form, read: Reader, tx: Texts) -> str:
         label += " " + tx._("(optional)")
     if field.name in form.errors:
         label = f"⚠ {strip_user_marks(form.errors[field.name])}\n  {label}"
+    elif field.hint:
+        label = f"ℹ {strip_user_marks(field.hint)}\n  {label}"
     if field.options:
         return _choose(field, current, label, read, tx)
     if field.kind == "multiline":
@@ -186,7 +189,9 @@ def _choose(field: Input, current: str, label: str, read: Reader, tx: Texts) -> 
     if numeric:
         values = [int(o.value) for o in field.options]
         choices = f"{min(values)}–{max(values)}"
-        answer = _read(read, f"  {label} ({choices}) [{shown}] > ").strip()
+        if choices not in label:
+            label += f" ({choices})"
+        answer = _read(read, f"  {label} [{shown}] > ").strip()
     else:
         choices = "  ".join(
             f"{i}) {strip_user_marks(o.label)}" for i, o in enumerate(field.options, 1)

@@ -93,6 +93,7 @@ class ConsoleSession:
         self.shown: dict[str, list[Shown]] = {}
         self.screens: dict[str, Screen] = {}
         self.serial = 0  # counts every message shown, so "shown since" needs no list
+        self.ask_forms = False  # the interactive console asks forms field by field
         self.after_step: list[Callable[[], None]] = []
 
     # --- what a person does -------------------------------------------------------------
@@ -164,7 +165,7 @@ class ConsoleSession:
         del history[:-MAX_REMEMBERED]
         arrow = "🔔" if proactive else "→"
         self.out(f"{arrow} {name} <{email}>:")
-        body = render(message, first)
+        body = render(message, first, self.ask_forms)
         self.out("\n".join("   " + line if line else "" for line in body.splitlines()))
 
     def screen(self, email: str) -> Screen:
