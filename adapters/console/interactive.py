@@ -131,12 +131,18 @@ def _step(
         console.say(current, "/cancel")
     elif line.isdigit():
         console.click(current, line)
+    elif any(_same(b.label, line) for b in console.last_buttons(current)):
+        console.click(current, line.strip())  # the label of a button on screen presses it
     else:
         console.say(current, line)
     form = console.form_shown_since(current, before)
     if form is not None:
         fill_form(console, current, form, read)
     return current
+
+
+def _same(label: str, line: str) -> bool:
+    return strip_user_marks(label).casefold() == line.strip().casefold()
 
 
 def fill_form(console: ConsoleSession, email: str, form: Form, read: Reader) -> None:
