@@ -174,7 +174,7 @@ def fill_form(console: ConsoleSession, email: str, form: Form, read: Reader) -> 
 def _ask(field: Input, form: Form, read: Reader, tx: Texts) -> str:
     current = form.values.get(field.name, "")
     label = strip_user_marks(field.label)
-    if not field.required:
+    if not field.required and field.kind in ("text", "multiline"):
         label += " " + tx._("(optional)")
     if field.name in form.errors:
         label = f"⚠ {strip_user_marks(form.errors[field.name])}\n  {label}"

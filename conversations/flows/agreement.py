@@ -65,7 +65,9 @@ def draft_form(turn: Turn, m: Mentorship) -> Form:
         values[f"goal{i}"] = goal.title
         values[f"success{i}"] = goal.success
     values["duration"] = str(m.agreement.duration_months)
-    values["share_goals"] = "yes" if m.agreement.share_goals_with_supervisor else "no"
+    is_actor = turn.person.id == m.actor_id
+    if is_actor:  # only the actor decides what the supervisor sees
+        values["share_goals"] = "yes" if m.agreement.share_goals_with_supervisor else "no"
     if m.agreement.mentor_comment:
         values["comment"] = m.agreement.mentor_comment
     inputs: list[Input] = []
@@ -95,15 +97,16 @@ def draft_form(turn: Turn, m: Mentorship) -> Form:
             options=forms.numbers(rules.MIN_DURATION_MONTHS, rules.MAX_DURATION_MONTHS),
         )
     )
-    inputs.append(
-        Input(
-            name="share_goals",
-            label=tx._("May the goal titles be shown to the supervisor?"),
-            kind="select",
-            options=forms.yes_no(tx),
-            hint=tx._("Only the actor decides this. The supervisor never sees anything else."),
+    if is_actor:
+        inputs.append(
+            Input(
+                name="share_goals",
+                label=tx._("May the goal titles be shown to the supervisor?"),
+                kind="select",
+                options=forms.yes_no(tx),
+                hint=tx._("Only the actor decides this. The supervisor never sees anything else."),
+            )
         )
-    )
     if turn.person.id == m.mentor_id:
         inputs.append(
             Input(
@@ -169,7 +172,7 @@ def save_draft(turn: Turn, value: str, fields: dict[str, str]) -> None:
         elif success and not title and f"goal{i}" not in v.errors:
             v.errors[f"goal{i}"] = turn.tx._("This is needed.")
     duration = v.integer("duration", rules.MIN_DURATION_MONTHS, rules.MAX_DURATION_MONTHS)
-    share = v.choice("share_goals", ["yes", "no"])
+    share = v.choice("share_goals", ["yes", "no"]) if is_actor else None
     comment = v.text("comment", LONG_TEXT_MAX, required=False)
     if not v.ok:
         forms.reoffer(turn, draft_form(turn, m), v)
