@@ -90,10 +90,11 @@ class Validator:
                 self.errors[name] = self.tx._("This is needed.")
             return None
         if len(value) > max_length:
-            self.errors[name] = self.tx._(
-                "Please keep this under %(max)s characters (now %(n)s).",
-                max=max_length,
-                n=len(value),
+            self.errors[name] = self.tx.ngettext(
+                "Please keep this under %(num)s character (now %(length)s).",
+                "Please keep this under %(num)s characters (now %(length)s).",
+                max_length,
+                length=len(value),
             )
             self.values[name] = value[:max_length]
             return None

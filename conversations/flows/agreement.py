@@ -235,7 +235,10 @@ def summary(viewer: Person, m: Mentorship) -> Message:
     message.text(goals_text(tx, m))
     fields = [
         (tx._("Duration"), tx.ngettext("%(num)s month", "%(num)s months", a.duration_months)),
-        (tx._("Meetings"), tx._("every %(days)s days", days=a.meeting_interval_days)),
+        (
+            tx._("Meetings"),
+            tx.ngettext("every %(num)s day", "every %(num)s days", a.meeting_interval_days),
+        ),
         (tx._("Confidentiality"), tx.t("agreement.confidentiality")),
         (tx._("Ending early"), tx.t("agreement.cancellation", days=a.cancellation_notice_days)),
         (
