@@ -48,3 +48,35 @@ def test_checkin_ratings_say_they_are_needed_when_the_meeting_happened(chat: Cha
     chat.submit(ACTOR, held="yes")
     errors = chat.console.last_form(ACTOR).errors
     assert set(errors) >= {"usefulness", "rapport"}
+
+
+def test_a_partner_hears_whether_the_agreement_was_drafted_or_changes_suggested(
+    chat: Chat,
+) -> None:
+    onboard(chat, [ACTOR, MENTOR])
+    chat.click(ACTOR, "Propose goals")
+    chat.submit(ACTOR, goal1="Lead planning", success1="I run it", share_goals="yes")
+    assert "Aino Virtanen has drafted the mentoring agreement" in chat.text_seen_by(MENTOR)
+    mark = chat.mark()
+    chat.click(MENTOR, "Suggest changes")
+    chat.submit(MENTOR, success1="I run it on my own", comment="A little more concrete")
+    told = chat.since(ACTOR, mark)
+    assert "Mikko Laine suggested changes to the mentoring agreement" in told
+    assert "has drafted" not in told
+
+
+def test_a_supervisor_sees_no_meetings_booked_rather_than_0_of_0(chat: Chat) -> None:
+    onboard(chat, [ACTOR, MENTOR, SUPERVISOR])
+    agree(chat)
+    chat.say(SUPERVISOR, "status")
+    seen = chat.last(SUPERVISOR) + chat.text_seen_by(SUPERVISOR)
+    assert "none booked yet" in seen
+    assert "0 of 0" not in seen
+
+
+def test_the_programme_form_explains_the_meeting_interval(chat: Chat) -> None:
+    onboard(chat, [HR])
+    chat.say(HR, "new programme")
+    hints = [i.hint or "" for i in chat.console.last_form(HR).inputs]
+    assert any("every two weeks" in h for h in hints)
+    assert not any("model says" in h for h in hints)

@@ -209,7 +209,13 @@ def save_draft(turn: Turn, value: str, fields: dict[str, str]) -> None:
     turn.say(turn.tx.t("agreement.draft_saved", partner=user_text(other.name)))
     turn.reply(summary(turn.person, m))
     notice = Message().text(
-        texts_for(other).t("agreement.draft_changed", who=user_text(turn.person.name))
+        texts_for(other).t(
+            "agreement.draft_changed",
+            who=user_text(turn.person.name),
+            change="updated"
+            if is_actor and agreement.revision > 1
+            else ("drafted" if is_actor else "suggested"),
+        )
     )
     notice.blocks.extend(summary(other, m).blocks)
     turn.send(

@@ -176,7 +176,9 @@ def supervisor_status(turn: Turn) -> None:
                     "%(held)s of %(planned)s",
                     held=view.meetings_held,
                     planned=view.meetings_planned,
-                ),
+                )
+                if view.meetings_planned
+                else tx._("none booked yet"),
             ),
             (tx._("Next meeting"), tx.date(view.next_meeting) if view.next_meeting else "–"),
             (tx._("Agreement"), tx._("accepted") if view.agreement_accepted else tx._("not yet")),
