@@ -72,7 +72,7 @@ def parse(text: str) -> tuple[str | None, str]:
         if cleaned.startswith(prefix):
             cleaned = cleaned[len(prefix) :]
             break
-    cleaned = cleaned.rstrip("!.?,;: ")
+    cleaned = cleaned.rstrip("!.?,;: ") or cleaned  # "Tila?" is tila; a lone "?" is help
     for phrase, name in _PHRASES:
         if cleaned == phrase or cleaned.startswith(phrase + " "):
             return name, cleaned[len(phrase) :].strip()

@@ -18,7 +18,13 @@ from tests.chat import ACTOR, MENTOR, Chat, agree, onboard
 
 @pytest.mark.parametrize(
     ("typed", "name"),
-    [("Tila?", "status"), ("STATUS!", "status"), ("hello?", "greeting"), ("moi", "greeting")],
+    [
+        ("Tila?", "status"),
+        ("STATUS!", "status"),
+        ("hello?", "greeting"),
+        ("moi", "greeting"),
+        ("?", "help"),
+    ],
 )
 def test_case_and_trailing_punctuation_do_not_hide_a_command(typed: str, name: str) -> None:
     assert commands.parse(typed)[0] == name
