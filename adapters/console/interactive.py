@@ -181,14 +181,14 @@ def _ask(field: Input, form: Form, read: Reader, tx: Texts) -> str:
     elif field.hint:
         label = f"ℹ {strip_user_marks(field.hint)}\n  {label}"
     if field.options:
-        return _choose(field, current, label, read, tx)
+        return _choose(field, current, label, read)
     if field.kind == "multiline":
         answer = _read(read, f"  {label} " + tx._("(\\n for a new line)") + f" [{current}] > ")
         return answer.replace("\\n", "\n").strip() or current
     return _read(read, f"  {label} [{current}] > ").strip() or current
 
 
-def _choose(field: Input, current: str, label: str, read: Reader, tx: Texts) -> str:
+def _choose(field: Input, current: str, label: str, read: Reader) -> str:
     """A select: its options' own numbers, values and labels, or its position in the list."""
     numeric = all(o.value.isdigit() for o in field.options)
     shown = strip_user_marks(next((o.label for o in field.options if o.value == current), current))
