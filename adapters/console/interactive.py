@@ -59,14 +59,14 @@ def run_interactive(
             if not line:
                 continue
             if line.casefold() in QUIT:
-                return
+                break
             try:
                 current = _step(console, current, line, people, timezone, read)
             except ConsoleError as err:
                 console.out(f"  ({err})")
     except (_Quit, EOFError, KeyboardInterrupt):
         console.out("")
-        return
+    console.out("Bye. What was saved stays in the database; an open form was not submitted.")
 
 
 def begin(console: ConsoleSession, email: str) -> None:
