@@ -212,9 +212,7 @@ def save_draft(turn: Turn, value: str, fields: dict[str, str]) -> None:
         texts_for(other).t(
             "agreement.draft_changed",
             who=user_text(turn.person.name),
-            change="updated"
-            if is_actor and agreement.revision > 1
-            else ("drafted" if is_actor else "suggested"),
+            change=_change(is_actor, agreement.revision),
         )
     )
     notice.blocks.extend(summary(other, m).blocks)
@@ -358,3 +356,11 @@ def begin_development(turn: Turn, m: Mentorship) -> None:
                 person, message, kind="agreement", dedupe_key=f"agreement.both:{m.id}:{person.id}"
             )
     queue_kickoff(turn, m)
+
+
+def _change(is_actor: bool, revision: int) -> str:
+    """What the partner is told happened: the first draft, the actor's update of it, or the
+    mentor's suggested changes (a mentor never drafts)."""
+    if not is_actor:
+        return "suggested"
+    return "drafted" if revision <= 1 else "updated"
