@@ -27,10 +27,11 @@ extract: $(BIN)/mentorbot
 		-o $(LOCALE)/messages.pot conversations adapters
 	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --no-fuzzy-matching --ignore-obsolete
 
+# make run resumes mentorbot-demo.db where it left off; make run FRESH=1 starts over.
 run: install
-	$(BIN)/mentorbot demo --seed-only --db mentorbot-demo.db
+	$(BIN)/mentorbot demo --seed-only --db mentorbot-demo.db $(if $(FRESH),--fresh,)
 	$(BIN)/mentorbot --database-url sqlite:///mentorbot-demo.db console \
-		--as aino@demo.example --now '2027-01-11 09:00'
+		--as aino@demo.example --now '2027-01-11 09:00' --resume
 
 lint: install
 	$(BIN)/ruff check .

@@ -138,6 +138,11 @@ def _console_and_demo(sub: Subparsers) -> None:
         metavar="'YYYY-MM-DD HH:MM'",
         help="start the simulated clock here (console timezone)",
     )
+    console.add_argument(
+        "--resume",
+        action="store_true",
+        help="start the clock where this database's simulated time left off (not before --now)",
+    )
 
     demo = sub.add_parser("demo", help="seed a demo programme and play a whole relationship")
     demo.add_argument(
@@ -153,6 +158,11 @@ def _console_and_demo(sub: Subparsers) -> None:
         "--seed-only",
         action="store_true",
         help="only create the demo people and pair; do not play the scenario",
+    )
+    demo.add_argument(
+        "--fresh",
+        action="store_true",
+        help="with --seed-only: start over even when the database exists (it is kept otherwise)",
     )
     demo.add_argument(
         "--hr",

@@ -178,6 +178,10 @@ def console(
         if parsed is None:
             raise AdminError("--now takes 'YYYY-MM-DD HH:MM'")
         start = parsed
+    if args.resume:
+        from bot.demo import resume_time
+
+        start = resume_time(factory, start)
     lines = args.script.read_text("utf-8").splitlines() if args.script else []
     session = console_session(factory, start)
     if args.script:
@@ -198,7 +202,6 @@ def console(
                 )
             ]
 
-    session.say(args.as_email, "hello")
     run_interactive(session, args.as_email, everyone, settings.console_timezone)
     return 0
 
@@ -209,6 +212,12 @@ def demo(args: argparse.Namespace) -> int:
     from bot import demo as scenarios
     from bot.app import console_session
 
+    if args.seed_only and args.db.exists() and not args.fresh:
+        print(
+            f"resuming the demo in {args.db} — to start over: make run FRESH=1 "
+            "(or mentorbot demo --seed-only --fresh)"
+        )
+        return 0
     if args.db.exists():
         args.db.unlink()
     for suffix in ("-wal", "-shm"):
@@ -227,7 +236,7 @@ def demo(args: argparse.Namespace) -> int:
         steps = scenarios.scenario(args.locale)
         person, then = "aino@demo.example", "2027-07-12 09:00"
     if args.seed_only:
-        print(f"demo people seeded into {args.db}")
+        print(f"a fresh demo programme seeded into {args.db}")
         return 0
     session = console_session(factory, scenarios.DEMO_START)
     try:

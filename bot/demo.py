@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import admin
 from storage.db import transaction
+from storage.models import Outbox, PlatformIdentity
 
 DEMO_START = datetime(2027, 1, 11, 9, 0, tzinfo=ZoneInfo("Europe/Helsinki"))
 PROGRAMME = "Mentoring 2027"
@@ -98,3 +100,22 @@ def scenario(locale: str) -> list[str]:
 def hr_scenario() -> list[str]:
     """The HR coordinator's and supervisor's transcript (English)."""
     return (SCENARIOS / "hr_en.txt").read_text("utf-8").splitlines()
+
+
+def resume_time(factory: sessionmaker[Session], earliest: datetime) -> datetime:
+    """Where a played demo's simulated clock left off: the latest moment someone talked to
+    Mentorbot or it delivered something, and never before ``earliest``."""
+    with factory() as session:
+        moments = [
+            session.scalar(select(func.max(PlatformIdentity.last_seen_at))),
+            session.scalar(select(func.max(Outbox.sent_at))),
+            session.scalar(select(func.max(Outbox.created_at))),
+        ]
+    latest = earliest
+    for moment in moments:
+        if moment is None:
+            continue
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        latest = max(latest, moment)
+    return latest

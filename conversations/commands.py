@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 COMMAND_WORDS: dict[str, tuple[str, ...]] = {
     "help": ("help", "?", "apua", "ohje", "ohjeet"),
     "status": ("status", "tila", "tilanne"),
@@ -34,6 +36,27 @@ COMMAND_WORDS: dict[str, tuple[str, ...]] = {
     "workshops": ("workshops", "työpajat"),
     "buddies": ("buddies", "buddy", "kummit"),
     "mentor_guide": ("mentor guide", "guide", "mentorin opas", "opas"),
+    # leaving an open form (the console's /cancel sends this too)
+    "cancel": ("cancel", "peruuta", "keskeytä"),
+    # a greeting is answered with a greeting and the next step
+    "greeting": (
+        "hello",
+        "hi",
+        "hey",
+        "hello there",
+        "good morning",
+        "good afternoon",
+        "moi",
+        "moikka",
+        "moro",
+        "hei",
+        "heippa",
+        "terve",
+        "huomenta",
+        "hyvää huomenta",
+        "päivää",
+        "hyvää päivää",
+    ),
 }
 
 _PHRASES = sorted(
@@ -49,8 +72,37 @@ def parse(text: str) -> tuple[str | None, str]:
         if cleaned.startswith(prefix):
             cleaned = cleaned[len(prefix) :]
             break
-    cleaned = cleaned.rstrip("!.")
+    cleaned = cleaned.rstrip("!.?,;: ") or cleaned  # "Tila?" is tila; a lone "?" is help
     for phrase, name in _PHRASES:
         if cleaned == phrase or cleaned.startswith(phrase + " "):
             return name, cleaned[len(phrase) :].strip()
+        if name == "greeting" and cleaned.startswith(phrase + ","):  # "hi, mentorbot"
+            return name, ""
     return None, cleaned
+
+
+# The command words a near miss is compared with; greetings and the shortest words
+# ("?", "hr") are left out, as almost anything would be close to them.
+_SUGGESTABLE = sorted(
+    {
+        phrase
+        for name, phrases in COMMAND_WORDS.items()
+        if name not in ("greeting", "cancel")
+        for phrase in phrases
+        if len(phrase) >= 4
+    }
+)
+
+
+def suggest(text: str) -> tuple[str, str] | None:
+    """(command name, the command word) that ``text`` nearly spells, e.g. ``staus`` →
+    ``status``; None when nothing is close enough to be a fair guess."""
+    cleaned = parse(text)[1]
+    if len(cleaned) < 3 or len(cleaned) > 40:
+        return None
+    close = difflib.get_close_matches(cleaned, _SUGGESTABLE, n=1, cutoff=0.75)
+    if not close:
+        return None
+    phrase = close[0]
+    name = next(n for n, phrases in COMMAND_WORDS.items() if phrase in phrases)
+    return name, phrase

@@ -17,7 +17,7 @@ from conversations import forms
 from conversations.messages import Form
 from conversations.texts import DEFAULT_LOCALE
 from storage.models import Person
-from storage.queries import identity
+from storage.queries import identity, person_by_email
 
 
 @dataclass(frozen=True)
@@ -69,3 +69,27 @@ def contact(factory: sessionmaker[Session], person_id: int | None) -> Contact | 
         if person is None:
             return None
         return Contact(name=person.name, email=person.email, locale=person.locale)
+
+
+@dataclass(frozen=True)
+class Newcomer:
+    """What a terminal needs to greet someone it is about to talk as."""
+
+    name: str
+    locale: str
+    timezone: str
+    onboarded: bool
+
+
+def by_email(factory: sessionmaker[Session], email: str) -> Newcomer | None:
+    """The person with ``email`` (None for a stranger or an erased person)."""
+    with factory() as session:
+        person = person_by_email(session, email)
+        if person is None or person.erased_at is not None:
+            return None
+        return Newcomer(
+            name=person.name,
+            locale=person.locale,
+            timezone=person.timezone,
+            onboarded=person.onboarded_at is not None,
+        )

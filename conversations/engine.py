@@ -10,7 +10,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from conversations import commands, flows, registry
+from conversations import commands, flows, forms, registry
 from conversations.clock import Clock
 from conversations.messages import Inbound, InboundKind, Message, Outbound
 from conversations.outbox import queue_replies, release_waiting, replies_in_queue
@@ -141,7 +141,10 @@ class Engine:
             elif inbound.kind == InboundKind.ACTION:
                 registry.ACTIONS[inbound.action_id](turn, inbound.value)
             else:
-                registry.FORMS[inbound.action_id](turn, inbound.value, dict(inbound.form))
+                fields = forms.understood(
+                    forms.open_form(turn.session, turn.person), inbound.action_id, inbound.form
+                )
+                registry.FORMS[inbound.action_id](turn, inbound.value, fields)
             return
         if not onboarded:
             registry.COMMANDS["onboarding"](turn, "")

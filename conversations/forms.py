@@ -90,10 +90,11 @@ class Validator:
                 self.errors[name] = self.tx._("This is needed.")
             return None
         if len(value) > max_length:
-            self.errors[name] = self.tx._(
-                "Please keep this under %(max)s characters (now %(n)s).",
-                max=max_length,
-                n=len(value),
+            self.errors[name] = self.tx.ngettext(
+                "Please keep this under %(num)s character (now %(length)s).",
+                "Please keep this under %(num)s characters (now %(length)s).",
+                max_length,
+                length=len(value),
             )
             self.values[name] = value[:max_length]
             return None
@@ -114,6 +115,8 @@ class Validator:
         value = self._get(name).lower()
         if not value and not required:
             return None
+        if value not in allowed and _folded(value).replace(" ", "_") in allowed:
+            value = _folded(value).replace(" ", "_")  # "too often" for too_often
         if value not in allowed:
             self.errors[name] = self.tx._("Please choose one of the options.")
             return None
@@ -163,7 +166,7 @@ class Validator:
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _FI = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})?$")
-_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
+_TIME = re.compile(r"^(?:klo\s*|kello\s*|at\s+)?(\d{1,2})(?:[:.](\d{2}))?$", re.IGNORECASE)
 
 
 def parse_date(value: str, today: date) -> date | None:
@@ -184,13 +187,46 @@ def parse_date(value: str, today: date) -> date | None:
 
 
 def parse_time(value: str) -> time | None:
+    """14:00, 14.00, 9.30 or a bare hour (10, klo 13); None for anything else."""
     m = _TIME.match(value.strip())
     if not m:
         return None
-    hour, minute = int(m[1]), int(m[2])
+    hour, minute = int(m[1]), int(m[2] or 0)
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute)
+
+
+def _folded(text: str) -> str:
+    """Case, surrounding punctuation and ``_``/``-`` between words do not matter."""
+    return " ".join(text.replace("_", " ").replace("-", " ").casefold().strip(" .!?,;:").split())
+
+
+def match_option(options: list[Option], answer: str) -> str | None:
+    """The value of the option ``answer`` names by its value or its label (``Ei``, ``ei``,
+    ``too often`` and ``too_often`` all name theirs); None when it names none."""
+    wanted = _folded(answer)
+    if not wanted:
+        return None
+    for option in options:
+        if wanted in (_folded(option.value), _folded(option.label)):
+            return option.value
+    return None
+
+
+def understood(form: Form | None, form_id: str, fields: dict[str, str]) -> dict[str, str]:
+    """Submitted ``fields`` with every select answer given as an option's label turned into
+    the option's value, judged against the open ``form`` when it is the one submitted."""
+    if form is None or form.form_id != form_id:
+        return fields
+    result = dict(fields)
+    for field_ in form.inputs:
+        answer = result.get(field_.name)
+        if field_.options and answer is not None:
+            value = match_option(field_.options, answer)
+            if value is not None:
+                result[field_.name] = value
+    return result
 
 
 def reoffer(turn: Turn, form: Form, v: Validator) -> None:

@@ -312,7 +312,7 @@ def test_the_hr_digest_comes_once_per_iso_week(
         run_sweep(factory, at(11, 9) + timedelta(hours=hours))
     digests = rows(factory, "hr.digest")
     assert [d.dedupe_key.split(":")[-1] for d in digests] == ["2027-W02"]
-    assert "Pairs past their agreement (development or closing): 3" in text_of(digests[0])
+    assert "Pairs under way with an accepted agreement: 3" in text_of(digests[0])
     run_sweep(factory, at(18, 9))
     assert len(rows(factory, "hr.digest")) == 2
 

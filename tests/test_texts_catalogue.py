@@ -67,6 +67,11 @@ def test_every_template_macro_renders_in_both_languages(locale: str) -> None:
                 "revision",
                 "mentor",
                 "actor",
+                "mentors",
+                "actors",
+                "planned",
+                "capacity",
+                "min_group",
             ):
                 if numeric in args:
                     args[numeric] = 2  # type: ignore[assignment]

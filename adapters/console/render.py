@@ -6,8 +6,13 @@ from conversations.messages import Actions, Attachment, Divider, Fields, Form, M
 from conversations.texts import strip_user_marks
 
 
-def render(message: Message, numbering_start: int = 1) -> str:
-    """Render every block; buttons are numbered from ``numbering_start``."""
+def render(message: Message, numbering_start: int = 1, ask_forms: bool = False) -> str:
+    """Render every block; buttons are numbered from ``numbering_start``.
+
+    With ``ask_forms`` (the interactive console) a form shows only its title: its fields
+    are asked one by one right after, so listing them for a ``submit`` line would only
+    repeat them.
+    """
     lines: list[str] = []
     number = numbering_start
     previous: object = None
@@ -29,7 +34,9 @@ def render(message: Message, numbering_start: int = 1) -> str:
                 number += 1
             lines.append("  " + "   ".join(labels))
         elif isinstance(block, Form):
-            lines.append(render_form(block))
+            lines.append(
+                f"  📝 {strip_user_marks(block.title)}" if ask_forms else render_form(block)
+            )
         elif isinstance(block, Divider):
             lines.append("  " + "─" * 40)
         elif isinstance(block, Attachment):

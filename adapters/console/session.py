@@ -18,7 +18,7 @@ from conversations.engine import Engine
 from conversations.messages import Button, Form, Inbound, InboundKind, Message, Outbound
 
 PLATFORM = "console"
-MAX_REMEMBERED = 30
+MAX_REMEMBERED = 30  # messages kept per person for look-ups by label; numbers and forms below
 
 
 class ConsoleError(Exception):
@@ -30,6 +30,21 @@ class Shown:
     email: str
     message: Message
     first_number: int
+    serial: int = 0
+
+
+@dataclass
+class Screen:
+    """What one person has in front of them now.
+
+    Buttons are numbered on from 1 across every message since the person last acted, so a
+    number names exactly one button; a number never reaches an older message's button. The
+    form is the one most recently shown, whatever else arrived after it.
+    """
+
+    buttons: list[Button] = field(default_factory=list)
+    form: Form | None = None
+    form_serial: int = 0
 
 
 @dataclass
@@ -76,6 +91,9 @@ class ConsoleSession:
         self.out = out
         self.sender = ConsoleSender(self)
         self.shown: dict[str, list[Shown]] = {}
+        self.screens: dict[str, Screen] = {}
+        self.serial = 0  # counts every message shown, so "shown since" needs no list
+        self.ask_forms = False  # the interactive console asks forms field by field
         self.after_step: list[Callable[[], None]] = []
 
     # --- what a person does -------------------------------------------------------------
@@ -87,8 +105,9 @@ class ConsoleSession:
         button = self.find_button(email, target)
         self._handle(email, InboundKind.ACTION, action_id=button.action_id, value=button.value)
 
-    def submit(self, email: str, answers: dict[str, str]) -> None:
-        form = self.last_form(email)
+    def submit(self, email: str, answers: dict[str, str], form: Form | None = None) -> None:
+        """Submit ``form`` (by default the one shown last) with ``answers`` over its values."""
+        form = form or self.last_form(email)
         names = {i.name for i in form.inputs}
         unknown = sorted(set(answers) - names)
         if unknown:
@@ -98,6 +117,15 @@ class ConsoleSession:
             )
         fields = {**form.values, **answers}
         self._handle(email, InboundKind.FORM, action_id=form.form_id, value=form.value, form=fields)
+
+    def introduce(self, email: str) -> None:
+        """The person opens the bot's chat for the first time (as a Slack app home or a
+        Teams install would): the bot introduces itself, nothing is typed in their name."""
+        self._handle(email, InboundKind.INSTALLED)
+
+    def deliver(self) -> None:
+        """Deliver what is due (the ``after_step`` hooks) without anyone acting."""
+        self._after()
 
     def join_channel(self, name: str) -> None:
         """Someone adds Mentorbot to the shared channel ``name`` (e.g. ``#mentoring``)."""
@@ -126,41 +154,61 @@ class ConsoleSession:
     # --- memory of what each person saw -------------------------------------------------
 
     def show(self, email: str, name: str, message: Message, proactive: bool = False) -> None:
+        self.serial += 1
+        screen = self.screen(email)
+        first = len(screen.buttons) + 1
+        screen.buttons.extend(message.all_buttons)
+        if message.forms:
+            screen.form, screen.form_serial = message.forms[-1], self.serial
         history = self.shown.setdefault(email, [])
-        first = 1
-        history.append(Shown(email=email, message=message, first_number=first))
+        history.append(Shown(email=email, message=message, first_number=first, serial=self.serial))
         del history[:-MAX_REMEMBERED]
         arrow = "🔔" if proactive else "→"
         self.out(f"{arrow} {name} <{email}>:")
-        body = render(message, first)
+        body = render(message, first, self.ask_forms)
         self.out("\n".join("   " + line if line else "" for line in body.splitlines()))
 
+    def screen(self, email: str) -> Screen:
+        return self.screens.setdefault(email.lower(), Screen())
+
     def find_button(self, email: str, target: str) -> Button:
+        """A number presses that button of what the person sees now; a label or action id
+        may also name a button of an earlier message."""
         wanted = target.strip().casefold()
-        for shown in reversed(self.shown.get(email, [])):
-            buttons = shown.message.all_buttons
-            if wanted.isdigit() and 1 <= int(wanted) <= len(buttons):
+        if wanted.isdigit():
+            buttons = self.screen(email).buttons
+            if 1 <= int(wanted) <= len(buttons):
                 return buttons[int(wanted) - 1]
-            for button in buttons:
+            if not buttons:
+                raise ConsoleError(f"no numbered button is showing for {email}")
+            raise ConsoleError(f"the buttons showing for {email} are 1 to {len(buttons)}")
+        for button in reversed(self.screen(email).buttons):
+            if wanted in (button.label.casefold(), button.action_id.casefold()):
+                return button
+        for shown in reversed(self.shown.get(email, [])):
+            for button in shown.message.all_buttons:
                 if wanted in (button.label.casefold(), button.action_id.casefold()):
                     return button
         raise ConsoleError(f"no button '{target}' has been shown to {email}")
 
     def last_form(self, email: str) -> Form:
-        for shown in reversed(self.shown.get(email, [])):
-            if shown.message.forms:
-                return shown.message.forms[-1]
-        raise ConsoleError(f"no form has been shown to {email}")
+        form = self.screen(email).form
+        if form is None:
+            raise ConsoleError(f"no form has been shown to {email}")
+        return form
+
+    def form_shown_since(self, email: str, serial: int) -> Form | None:
+        """The form shown to ``email`` after message number ``serial``, if one was."""
+        screen = self.screen(email)
+        return screen.form if screen.form is not None and screen.form_serial > serial else None
 
     def last_buttons(self, email: str) -> list[Button]:
-        for shown in reversed(self.shown.get(email, [])):
-            if shown.message.all_buttons:
-                return shown.message.all_buttons
-        return []
+        return list(self.screen(email).buttons)
 
     # --- plumbing -----------------------------------------------------------------------
 
     def _handle(self, email: str, kind: InboundKind, **fields: object) -> None:
+        self.screen(email).buttons = []  # the person acted: what arrives now is numbered anew
         inbound = Inbound(
             platform=PLATFORM,
             user=email.lower(),

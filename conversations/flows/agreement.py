@@ -65,7 +65,9 @@ def draft_form(turn: Turn, m: Mentorship) -> Form:
         values[f"goal{i}"] = goal.title
         values[f"success{i}"] = goal.success
     values["duration"] = str(m.agreement.duration_months)
-    values["share_goals"] = "yes" if m.agreement.share_goals_with_supervisor else "no"
+    is_actor = turn.person.id == m.actor_id
+    if is_actor:  # only the actor decides what the supervisor sees
+        values["share_goals"] = "yes" if m.agreement.share_goals_with_supervisor else "no"
     if m.agreement.mentor_comment:
         values["comment"] = m.agreement.mentor_comment
     inputs: list[Input] = []
@@ -95,15 +97,16 @@ def draft_form(turn: Turn, m: Mentorship) -> Form:
             options=forms.numbers(rules.MIN_DURATION_MONTHS, rules.MAX_DURATION_MONTHS),
         )
     )
-    inputs.append(
-        Input(
-            name="share_goals",
-            label=tx._("May the goal titles be shown to the supervisor?"),
-            kind="select",
-            options=forms.yes_no(tx),
-            hint=tx._("Only the actor decides this. The supervisor never sees anything else."),
+    if is_actor:
+        inputs.append(
+            Input(
+                name="share_goals",
+                label=tx._("May the goal titles be shown to the supervisor?"),
+                kind="select",
+                options=forms.yes_no(tx),
+                hint=tx._("Only the actor decides this. The supervisor never sees anything else."),
+            )
         )
-    )
     if turn.person.id == m.mentor_id:
         inputs.append(
             Input(
@@ -169,7 +172,7 @@ def save_draft(turn: Turn, value: str, fields: dict[str, str]) -> None:
         elif success and not title and f"goal{i}" not in v.errors:
             v.errors[f"goal{i}"] = turn.tx._("This is needed.")
     duration = v.integer("duration", rules.MIN_DURATION_MONTHS, rules.MAX_DURATION_MONTHS)
-    share = v.choice("share_goals", ["yes", "no"])
+    share = v.choice("share_goals", ["yes", "no"]) if is_actor else None
     comment = v.text("comment", LONG_TEXT_MAX, required=False)
     if not v.ok:
         forms.reoffer(turn, draft_form(turn, m), v)
@@ -206,7 +209,11 @@ def save_draft(turn: Turn, value: str, fields: dict[str, str]) -> None:
     turn.say(turn.tx.t("agreement.draft_saved", partner=user_text(other.name)))
     turn.reply(summary(turn.person, m))
     notice = Message().text(
-        texts_for(other).t("agreement.draft_changed", who=user_text(turn.person.name))
+        texts_for(other).t(
+            "agreement.draft_changed",
+            who=user_text(turn.person.name),
+            change=_change(is_actor, agreement.revision),
+        )
     )
     notice.blocks.extend(summary(other, m).blocks)
     turn.send(
@@ -232,7 +239,10 @@ def summary(viewer: Person, m: Mentorship) -> Message:
     message.text(goals_text(tx, m))
     fields = [
         (tx._("Duration"), tx.ngettext("%(num)s month", "%(num)s months", a.duration_months)),
-        (tx._("Meetings"), tx._("every %(days)s days", days=a.meeting_interval_days)),
+        (
+            tx._("Meetings"),
+            tx.ngettext("every %(num)s day", "every %(num)s days", a.meeting_interval_days),
+        ),
         (tx._("Confidentiality"), tx.t("agreement.confidentiality")),
         (tx._("Ending early"), tx.t("agreement.cancellation", days=a.cancellation_notice_days)),
         (
@@ -346,3 +356,11 @@ def begin_development(turn: Turn, m: Mentorship) -> None:
                 person, message, kind="agreement", dedupe_key=f"agreement.both:{m.id}:{person.id}"
             )
     queue_kickoff(turn, m)
+
+
+def _change(is_actor: bool, revision: int) -> str:
+    """What the partner is told happened: the first draft, the actor's update of it, or the
+    mentor's suggested changes (a mentor never drafts)."""
+    if not is_actor:
+        return "suggested"
+    return "drafted" if revision <= 1 else "updated"

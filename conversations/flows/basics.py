@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from conversations import forms, progress
+from conversations import commands, forms, progress
 from conversations.flows.common import goals_text, phase_label, pick_mentorship, role_in
 from conversations.messages import Button, Message
 from conversations.registry import COMMANDS, action, command
 from conversations.roles import roles_of
-from conversations.texts import user_text
+from conversations.texts import first_name, user_text
 from conversations.turn import Turn
 from storage.models import Mentorship, Phase
 from storage.queries import (
@@ -41,8 +41,55 @@ def unknown(turn: Turn, rest: str) -> None:
     if pending is not None:
         forms.offer(turn, pending, intro=turn.tx.t("basics.unfinished_form"))
         return
+    near = commands.suggest(turn.inbound.text)
+    if near is not None:
+        name, word = near
+        turn.reply(
+            Message()
+            .text(turn.tx.t("basics.did_you_mean", word=word))
+            .buttons(
+                Button(action_id="basics.run", label=word, value=name, style="primary"),
+                Button(action_id="basics.run", label=turn.tx._("Help"), value="help"),
+            )
+        )
+        return
     turn.say(turn.tx.t("basics.unknown"))
     help_(turn, "")
+
+
+@action("basics.run")
+def run_suggested(turn: Turn, value: str) -> None:
+    """The "did you mean" button: run the command the person nearly typed."""
+    handler = COMMANDS.get(value)
+    if handler is None or value in ("unknown", "onboarding"):
+        turn.refuse(turn.tx.t("common.stale_button"))
+    assert handler is not None
+    handler(turn, "")
+
+
+@command("greeting")
+def greeting(turn: Turn, _rest: str) -> None:
+    """A greeting gets one back, and the next step: an open form, what waits, or help."""
+    turn.say(turn.tx.t("basics.greeting", name=user_text(first_name(turn.person.name))))
+    pending = forms.open_form(turn.session, turn.person)
+    if pending is not None:
+        forms.offer(turn, pending, intro=turn.tx.t("basics.unfinished_form"))
+        return
+    before = len(turn.replies)
+    next_steps(turn)
+    if len(turn.replies) == before:
+        turn.say(turn.tx.t("basics.greeting_nothing_waiting"))
+
+
+@command("cancel")
+def cancel(turn: Turn, _rest: str) -> None:
+    """Leave the open form: nothing of it is saved; a flow that keeps drafts still has them."""
+    pending = forms.open_form(turn.session, turn.person)
+    if pending is None:
+        turn.say(turn.tx.t("basics.nothing_to_cancel"))
+        return
+    forms.close(turn.session, turn.person)
+    turn.say(turn.tx.t("basics.form_cancelled", title=pending.title))
 
 
 @command("privacy")
@@ -129,7 +176,9 @@ def supervisor_status(turn: Turn) -> None:
                     "%(held)s of %(planned)s",
                     held=view.meetings_held,
                     planned=view.meetings_planned,
-                ),
+                )
+                if view.meetings_planned
+                else tx._("none booked yet"),
             ),
             (tx._("Next meeting"), tx.date(view.next_meeting) if view.next_meeting else "–"),
             (tx._("Agreement"), tx._("accepted") if view.agreement_accepted else tx._("not yet")),

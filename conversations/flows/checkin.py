@@ -45,14 +45,17 @@ def checkin_form(turn: Turn, meeting: Meeting) -> Form:
             ),
             Input(
                 name="usefulness",
-                label=tx._("How useful was it? (1–5)"),
+                label=tx._("How useful was it? (1–5, needed if the meeting happened)"),
                 kind="rating",
                 options=ratings,
                 required=False,
             ),
             Input(
                 name="rapport",
-                label=tx._("How well do you two work together? (1–5, private)"),
+                label=tx._(
+                    "How well do you two work together? (1–5, private, needed if the meeting "
+                    "happened)"
+                ),
                 kind="rating",
                 options=ratings,
                 required=False,

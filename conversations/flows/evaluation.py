@@ -208,8 +208,10 @@ def save_goals(turn: Turn, value: str, fields: dict[str, str]) -> None:
         subs_raw = v.text(f"subgoals{i}", LONG_TEXT_MAX, required=False) or ""
         subs = [line.strip(" -•\t") for line in subs_raw.splitlines() if line.strip(" -•\t")]
         if any(len(s) > GOAL_TITLE_MAX for s in subs):
-            v.errors[f"subgoals{i}"] = turn.tx._(
-                "Please keep each sub-goal under %(max)s characters.", max=GOAL_TITLE_MAX
+            v.errors[f"subgoals{i}"] = turn.tx.ngettext(
+                "Please keep each sub-goal under %(num)s character.",
+                "Please keep each sub-goal under %(num)s characters.",
+                GOAL_TITLE_MAX,
             )
         updates.append((g, title, success, subs))
     if not v.ok:

@@ -110,7 +110,7 @@ def programme_form(turn: Turn) -> Form:
             Input(
                 name="interval",
                 label=tx._("Days between meetings"),
-                hint=tx._("The model says 14."),
+                hint=tx._("Mentoring works best with a meeting every two weeks: 14 days."),
             ),
             Input(
                 name="horizon",

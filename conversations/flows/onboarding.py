@@ -25,9 +25,18 @@ COMMON_TIMEZONES = (
 @command("onboarding")
 def start(turn: Turn, _rest: str) -> None:
     other = Texts("fi" if turn.tx.locale == "en" else "en")
+    roles = roles_of(turn.session, turn.person)
     turn.reply(
         Message()
-        .text(turn.tx.t("onboarding.hello", name=user_text(first_name(turn.person.name))))
+        .text(
+            turn.tx.t(
+                "onboarding.hello",
+                name=user_text(first_name(turn.person.name)),
+                in_pair=roles.in_pair,
+                supervisor=roles.supervisor,
+                hr=roles.hr,
+            )
+        )
         .text(other.t("onboarding.choose_language"))
         .buttons(
             Button(action_id="onboarding.language", label="Suomi", value="fi"),

@@ -39,7 +39,7 @@ KEY_REPLIES = [
     "to the channel #mentoring: 1 sent, 0 failed, 0 waiting",
     "Workshop *Good questions* announced to 2 mentors.",
     "Sorry, *Good questions* is full.",
-    "1 of 1 places taken",
+    "1 of 1 place taken",
     "*The mentor's guide*",
     "No meetings booked three weeks after pairing.",
     "Marked handled.",

@@ -159,7 +159,7 @@ def test_mentors_sign_up_for_a_workshop_within_its_capacity_and_are_reminded(
     assert "You have a place" in chat.last(OTHER_MENTOR)
     chat.say(HR, "workshops")
     listing = chat.last(HR)
-    assert "1 of 1 places taken" in listing and "Maija Salo" in listing
+    assert "1 of 1 place taken" in listing and "Maija Salo" in listing
     assert "Mikko Laine" not in listing
     # the reminder: from 09:00 the working day before, to place holders only
     before = chat.mark()
