@@ -153,9 +153,7 @@ def outbox_status(session: Session, now: datetime | None = None) -> OutboxStatus
             .group_by(Outbox.platform)
         )
     }
-    return OutboxStatusView(
-        counts, _utc(oldest), dead, dead_total, stuck, stuck_total, unreachable
-    )
+    return OutboxStatusView(counts, _utc(oldest), dead, dead_total, stuck, stuck_total, unreachable)
 
 
 def retry_dead(session: Session, now: datetime) -> int:

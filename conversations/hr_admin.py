@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -21,7 +20,6 @@ from conversations.texts import user_text
 from conversations.turn import texts_for
 from storage.audit import audit as audit  # the chat's HR flows audit through here
 from storage.models import (
-    AuditLog,
     Meeting,
     MeetingStatus,
     Mentorship,

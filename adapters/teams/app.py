@@ -27,7 +27,6 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.teams.auth import WRONG_SERVICE, authorize, service_url_allowed
-from adapters.teams.cards import card_attachment
 from adapters.teams.channels import apply, channel_event
 from adapters.teams.connector import TeamsConfig, TeamsConnector, TokenProviderFactory
 from adapters.teams.inbound import is_shared, kind_of, reference_of, to_inbound
