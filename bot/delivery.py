@@ -242,7 +242,7 @@ class _Pass:
         self.held: dict[int, Claimed] = {}
         self.on_wire: set[int] = set()  # sent or being sent, outcome not yet committed
         self.unsent: list[Claimed] = []  # given back at the end of the pass
-        self.lease_until: datetime = worker.lease_clock() + worker.config.lease
+        self.lease_until: dict[int, datetime] = {}
         self.lanes: dict[str, deque[Claimed]] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.gate = asyncio.Semaphore(worker.config.concurrency)
@@ -269,12 +269,14 @@ class _Pass:
         while not self.w.stopping:
             if not exhausted and claims < self.max_batches and len(self.held) <= batch // 2:
                 want = batch - len(self.held)
+                leased = self.w.lease_clock() + self.w.config.lease  # no later than the claim's
                 expired, rows = await asyncio.to_thread(self.w.claim, self.now, want)
                 claims += 1
                 self.report.expired += expired
                 self.report.claimed += len(rows)
                 exhausted = len(rows) < want
                 for row in rows:
+                    self.lease_until[row.id] = leased
                     self._dispatch(row)
             if not self.held:
                 return
@@ -293,9 +295,24 @@ class _Pass:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    def _lease_ok(self) -> bool:
+    async def _lease_ok(self, row: Claimed) -> bool:
+        """Whether the row is still ours for long enough to send it (renewing it now if the
+        heartbeat fell behind, e.g. on a busy machine)."""
+        if row.id not in self.held:
+            return False
         margin = self.w.config.lease / 4
-        return self.w.lease_clock() + margin < self.lease_until
+        if self.w.lease_clock() + margin < self.lease_until.get(
+            row.id, datetime.min.replace(tzinfo=UTC)
+        ):
+            return True
+        until = self.w.lease_clock() + self.w.config.lease
+        kept = await asyncio.to_thread(outbox_claims.renew, self.w.factory, [row], until)
+        if row.id in kept:
+            self.lease_until[row.id] = until
+            return True
+        log.warning("outbox %s: lease lost; another worker has it", row.id)
+        self.held.pop(row.id, None)
+        return False
 
     async def _lane(self, channel: str) -> None:
         """Send one channel's rows in order; each waits for the channel without a slot."""
@@ -309,6 +326,7 @@ class _Pass:
                     log.exception("delivery of outbox %s failed", row.id)
                     outcome = None
                 self.held.pop(row.id, None)
+                self.lease_until.pop(row.id, None)
                 if outcome is not None:
                     self.on_wire.discard(row.id)
                     self.report.count(outcome)
@@ -335,11 +353,11 @@ class _Pass:
         if platform is not None and platform in w.senders:
             await w.limiter.sleep(w.limiter.channel_delay(platform, channel))
         async with self.gate:
-            if w.stopping or row.id not in self.held or not self._lease_ok():
+            if w.stopping or not await self._lease_ok(row):
                 return None
             if platform is not None and platform in w.senders:
                 await w.limiter.acquire(platform, channel)
-                if w.stopping or not self._lease_ok():
+                if w.stopping or not await self._lease_ok(row):
                     return None
             self.on_wire.add(row.id)
             outcome = await w.send(row, self.now)
@@ -361,9 +379,10 @@ class _Pass:
             except Exception:  # the database is briefly away: the lease check stops sends
                 log.warning("could not renew the delivery lease", exc_info=True)
                 continue
-            self.lease_until = until
             for row in rows:
-                if row.id not in kept and row.id not in self.on_wire and row.id in self.held:
+                if row.id in kept:
+                    self.lease_until[row.id] = until
+                elif row.id not in self.on_wire and row.id in self.held:
                     log.warning("outbox %s: lease lost; another worker has it", row.id)
                     del self.held[row.id]
 
