@@ -246,12 +246,17 @@ async def shut_down(
 ) -> None:
     """Stop cleanly: no new job and no new claim or send; the sends on the wire finish and
     are recorded, every other claimed row is given back, a running sweep commits."""
-    scheduler.shutdown(wait=False)  # no new runs; running jobs are ours to finish
+    scheduler.pause()  # no new runs (shutting down now would cancel the running jobs)
     worker.request_stop()
     if running:
         _done, pending = await asyncio.wait(set(running), timeout=grace)
         if pending:
             log.warning("stopping with %s job(s) unfinished after %ss", len(pending), grace)
+    scheduler.shutdown(wait=False)
+    for sender in worker.senders.values():  # close HTTP sessions the senders opened
+        session = getattr(getattr(sender, "client", None), "session", None)
+        if session is not None and not session.closed:
+            await session.close()
     log.info("clock stopped")
 
 

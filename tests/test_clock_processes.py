@@ -3,6 +3,7 @@
 Time is simulated through ``MENTORBOT_CLOCK_FILE``; the sender is the real Slack sender
 posting over HTTP to a local double of ``chat.postMessage`` that records the outbox key of
 every post. Each test uses its own PostgreSQL database (created here), never the shared one.
+To see what the clocks log, set ``DEBUG_CLOCK_LOG=/tmp/clock.log`` (and ``DEBUG_CLOCK_LEVEL``).
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from sqlalchemy.orm import Session
 
 from bench.seed import seed_pairs
 from bench.slack_double import DoubleConfig, SlackPostDouble
+from conversations.messages import Message
 from conversations.nudges import GRACE
+from conversations.outbox import insert_ignoring_duplicates, outbox_row
 from storage.db import make_engine, normalise_url, upgrade
-from storage.models import Meeting, Mentorship, Outbox, OutboxStatus
+from storage.models import Meeting, Mentorship, Outbox, OutboxStatus, Person
 from tests.conftest import PG_SKIP, pg_url
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -72,7 +75,7 @@ class World:
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(os.environ.get("DEBUG_CLOCK_LOG", os.devnull), "ab"),
         )
 
     def count(self, *where: object) -> int:
@@ -124,7 +127,7 @@ def make_world(worlds: list[World], tmp_path: Path, name: str, pairs: int) -> Wo
         "MENTORBOT_DELIVERY_BASE_BACKOFF_SECONDS": "1",
         "MENTORBOT_SLACK_RATE_PER_CHANNEL": "200",
         "MENTORBOT_SLACK_RATE_WORKSPACE": "5000",
-        "MENTORBOT_LOG_LEVEL": "WARNING",
+        "MENTORBOT_LOG_LEVEL": os.environ.get("DEBUG_CLOCK_LEVEL", "WARNING"),
     }
     env.pop("MENTORBOT_TEST_DATABASE_URL", None)
     world = World(url, engine, double, clock_file, env)
@@ -304,3 +307,108 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_only_rows_mid_se
             assert row.sent_at is not None
             limit = meeting_at[int(key.split(":")[1].split(".")[0])] + GRACE + timedelta(days=4)
             assert row.sent_at <= limit
+
+
+def queue_direct(world: World, per_person: int) -> set[str]:
+    """Queue ``per_person`` messages for every seeded person, all due now."""
+    with Session(world.engine) as s, s.begin():
+        ids = list(s.scalars(select(Person.id)))
+        rows = [
+            outbox_row(
+                person_id=pid,
+                kind="load",
+                message=Message().text(f"message {n} for {pid}"),
+                dedupe_key=f"load:{pid}:{n}",
+                due_at=START,
+                now=START,
+            )
+            for pid in ids
+            for n in range(per_person)
+        ]
+        insert_ignoring_duplicates(s, rows)
+    return {str(r["dedupe_key"]) for r in rows}
+
+
+def delivery_world(worlds: list[World], tmp_path: Path, name: str, latency: float) -> World:
+    world = make_world(worlds, tmp_path, name, pairs=60)
+    world.double.config.latency = latency
+    world.env.update(
+        {
+            "MENTORBOT_SWEEP_INTERVAL_SECONDS": "3600",
+            "MENTORBOT_SLACK_RATE_PER_CHANNEL": "5",
+            "MENTORBOT_SLACK_RATE_WORKSPACE": "60",
+            "MENTORBOT_DELIVERY_CONCURRENCY": str(CONCURRENCY),
+            "MENTORBOT_DELIVERY_LEASE_SECONDS": "3",
+        }
+    )
+    return world
+
+
+CONCURRENCY = 8
+
+
+def wait_posts(world: World, at_least: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(world.double.posts) < at_least:
+        if time.monotonic() > deadline:
+            raise AssertionError("the clock posted nothing")
+        time.sleep(0.05)
+
+
+def posted_unrecorded(world: World) -> set[str]:
+    """Keys the double accepted whose row is not recorded sent (still ``sending``)."""
+    with Session(world.engine) as s:
+        sending = set(
+            s.scalars(select(Outbox.dedupe_key).where(Outbox.status == OutboxStatus.SENDING.value))
+        )
+    return sending & set(world.double.keys())
+
+
+def drain_with_one_clock(world: World, keys: set[str]) -> None:
+    proc = world.start_clock()
+    try:
+        deadline = time.monotonic() + 90
+        while set(world.double.keys()) < keys or not world.drained(START):
+            assert time.monotonic() < deadline, "the outbox did not drain in time"
+            time.sleep(0.3)
+    finally:
+        stop(proc)
+
+
+def test_sigterm_mid_batch_exits_cleanly_and_duplicates_nothing(
+    world_factory: list[World], tmp_path: Path
+) -> None:
+    world = delivery_world(world_factory, tmp_path, "mentorbot_sigterm_test", latency=0.1)
+    keys = queue_direct(world, per_person=3)
+    for _ in range(4):
+        proc = world.start_clock()
+        wait_posts(world, len(world.double.posts) + 40)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        # nothing left claimed: what went out is recorded sent, the rest is pending again
+        assert world.count(Outbox.status == OutboxStatus.SENDING.value) == 0
+        assert set(world.double.keys()) == set(world.sent()) & set(world.double.keys())
+    drain_with_one_clock(world, keys)
+    assert world.double.duplicates() == set()
+    assert set(world.double.keys()) >= keys
+
+
+def test_sigkill_mid_batch_duplicates_at_most_the_sends_in_flight(
+    world_factory: list[World], tmp_path: Path
+) -> None:
+    world = delivery_world(world_factory, tmp_path, "mentorbot_sigkill_test", latency=0.4)
+    keys = queue_direct(world, per_person=3)
+    window: set[str] = set()
+    for _ in range(4):
+        proc = world.start_clock()
+        wait_posts(world, len(world.double.posts) + 40)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        time.sleep(world.double.config.latency + 0.2)  # what was on the wire has arrived
+        in_flight = posted_unrecorded(world)
+        assert len(in_flight) <= CONCURRENCY
+        window |= in_flight
+    drain_with_one_clock(world, keys)
+    assert world.double.duplicates() <= window
+    assert len(world.double.duplicates()) <= 4 * CONCURRENCY
+    assert set(world.double.keys()) >= keys
