@@ -14,6 +14,7 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -285,6 +286,11 @@ def main_clock(settings: Settings, factory: sessionmaker[Session]) -> int:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        # each send makes two short database calls in threads (reserve, record): enough
+        # threads that the send slots do not queue for them
+        loop.set_default_executor(
+            ThreadPoolExecutor(max_workers=min(32, settings.delivery_concurrency) + 4)
+        )
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await run_clock(

@@ -18,17 +18,47 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.ratelimit import DEFAULT_HEADROOM, PlatformLimit, pacings, reserve
+from bot.ratelimit import DEFAULT_HEADROOM, PlatformLimit, pacings
 from storage.db import transaction
 from storage.models import SendBudget
 
 EPOCH_NOW = func.extract("epoch", func.clock_timestamp())
+RESERVE = text(
+    """
+    WITH cur AS (
+        SELECT key, tat FROM send_budget WHERE key IN (:c, :o) ORDER BY key FOR UPDATE
+    ), moment AS (
+        SELECT greatest(
+                   extract(epoch FROM clock_timestamp()),
+                   max(CASE WHEN key = :c THEN tat - :ctol ELSE tat - :otol END)
+               ) AS at,
+               count(*) AS n
+        FROM cur
+    )
+    UPDATE send_budget AS b
+    SET tat = greatest(b.tat, moment.at) + CASE WHEN b.key = :c THEN :ci ELSE :oi END
+    FROM moment
+    WHERE b.key IN (:c, :o) AND moment.n = 2
+    RETURNING moment.at, extract(epoch FROM clock_timestamp())
+    """
+)
+"""One statement: lock the channel's and the platform's budget (in key order, so two
+workers never deadlock), take the moment both allow on the database's clock, move both on.
+The locks are held only while the statement runs."""
+PAUSE = text(
+    """
+    INSERT INTO send_budget AS b (key, tat)
+    VALUES (:k, extract(epoch FROM clock_timestamp()) + :s)
+    ON CONFLICT (key) DO UPDATE
+    SET tat = greatest(b.tat, extract(epoch FROM clock_timestamp()) + :s)
+    """
+)
+"""A 429's Retry-After: hold the budget at least that long (one statement)."""
 FORGET_AFTER = 3600.0  # seconds: a budget idle this long is deleted (it would reserve "now")
 
 
@@ -58,6 +88,8 @@ class SharedRateLimiter:
         self._known: dict[tuple[str, str], float] = {}  # channel -> monotonic moment it is free
         self._max_channels = max_channels
         self._last_prune = 0.0
+        self._created: set[str] = set()  # budget rows known to exist
+        self._autocommit = factory.kw["bind"].execution_options(isolation_level="AUTOCOMMIT")
 
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
@@ -67,26 +99,32 @@ class SharedRateLimiter:
         return max(0.0, self._known.get((platform, channel), 0.0) - time.monotonic())
 
     def reserve(self, platform: str, channel: str) -> float:
-        """One transaction: reserve the next moment; return the seconds to wait for it."""
+        """Reserve the next moment (one statement); return the seconds to wait for it."""
         limit = self.limits.get(platform)
         if limit is None:
             return 0.0
         channel_pacing, overall_pacing = pacings(limit, self._headroom)
-        keys = sorted([channel_key(platform, channel), overall_key(platform)])
-        pacing = {
-            channel_key(platform, channel): channel_pacing,
-            overall_key(platform): overall_pacing,
+        keys = (channel_key(platform, channel), overall_key(platform))
+        params = {
+            "c": keys[0],
+            "o": keys[1],
+            "ctol": channel_pacing.tolerance,
+            "otol": overall_pacing.tolerance,
+            "ci": channel_pacing.interval,
+            "oi": overall_pacing.interval,
         }
-        with transaction(self.factory) as session:
-            now, tats = self._lock(session, keys)
-            at, new = reserve(
-                [tats[k] for k in keys],
-                [pacing[k] for k in keys],
-                now,
-            )
-            for key, tat in zip(keys, new, strict=True):
-                session.execute(update(SendBudget).where(SendBudget.key == key).values(tat=tat))
-        wait = at - now
+        for _ in range(3):
+            if not self._created.issuperset(keys):
+                self._create(keys)
+            with self._autocommit.connect() as conn:  # the locks end with the statement
+                row = conn.execute(RESERVE, params).first()
+            if row is not None:
+                break
+            self._created.difference_update(keys)  # pruned meanwhile: create again
+        else:  # pragma: no cover - only if the rows vanish three times in a row
+            raise RuntimeError("send budget rows could not be reserved")
+        at, now = float(row[0]), float(row[1])
+        wait = max(0.0, at - now)
         if len(self._known) >= self._max_channels:
             self._known.clear()
         self._known[(platform, channel)] = (
@@ -94,24 +132,16 @@ class SharedRateLimiter:
         )
         return wait
 
-    @staticmethod
-    def _lock(session: Session, keys: list[str]) -> tuple[float, dict[str, float]]:
-        """Lock the budgets' rows (creating the missing ones); the database's 'now' too."""
-        query = (
-            select(SendBudget.key, SendBudget.tat, EPOCH_NOW)
-            .where(SendBudget.key.in_(keys))
-            .order_by(SendBudget.key)
-            .with_for_update()
-        )
-        rows = session.execute(query).all()
-        if len(rows) < len(keys):
+    def _create(self, keys: tuple[str, ...]) -> None:
+        with transaction(self.factory) as session:
             session.execute(
                 insert(SendBudget)
                 .values([{"key": k, "tat": 0.0} for k in keys])
                 .on_conflict_do_nothing(index_elements=["key"])
             )
-            rows = session.execute(query).all()
-        return float(rows[0][2]), {str(k): float(t) for k, t, _ in rows}
+        if len(self._created) >= self._max_channels:
+            self._created.clear()
+        self._created.update(keys)
 
     async def acquire(self, platform: str, channel: str) -> None:
         await self.sleep(await asyncio.to_thread(self.reserve, platform, channel))
@@ -122,14 +152,10 @@ class SharedRateLimiter:
         await asyncio.to_thread(self._pause, platform, channel, seconds, overall)
 
     def _pause(self, platform: str, channel: str, seconds: float, overall: bool) -> None:
-        keys = sorted(
-            [channel_key(platform, channel)] + ([overall_key(platform)] if overall else [])
-        )
-        with transaction(self.factory) as session:
-            now, tats = self._lock(session, keys)
+        keys = [channel_key(platform, channel)] + ([overall_key(platform)] if overall else [])
+        with self._autocommit.connect() as conn:
             for key in keys:
-                values: dict[str, Any] = {"tat": max(tats[key], now + seconds)}
-                session.execute(update(SendBudget).where(SendBudget.key == key).values(**values))
+                conn.execute(PAUSE, {"k": key, "s": seconds})
         self._known[(platform, channel)] = time.monotonic() + seconds
 
     def prune(self) -> int:
