@@ -13,8 +13,9 @@
    its channel to be free *without* a send slot, then takes one of ``concurrency`` slots,
    reserves its moment in the channel's and the platform's budget (``bot.ratelimit``, shared
    by every worker through PostgreSQL in ``bot.shared_limits``), and is sent.
-4. **Record**, in its own short transaction right after the platform answered, while the
-   send slot is still held: ``sent`` with the platform message id (and what the sender had to
+4. **Record**, in a short transaction right after the platform answered, while the send slot
+   is still held (outcomes that arrive while a commit runs share the next one): ``sent``
+   with the platform message id (and what the sender had to
    find out to reach someone); or, on ``SendError``, ``pending`` again after exponential
    backoff with full jitter (never sooner than ``Retry-After``); or ``dead`` with the error
    kept after a permanent error or the last attempt.
@@ -242,6 +243,8 @@ class _Pass:
         self.held: dict[int, Claimed] = {}
         self.on_wire: set[int] = set()  # sent or being sent, outcome not yet committed
         self.unsent: list[Claimed] = []  # given back at the end of the pass
+        self.to_record: list[tuple[Outcome, asyncio.Future[None]]] = []
+        self.recorder: asyncio.Task[None] | None = None
         self.lease_until: dict[int, datetime] = {}
         self.lanes: dict[str, deque[Claimed]] = {}
         self.tasks: set[asyncio.Task[None]] = set()
@@ -364,8 +367,28 @@ class _Pass:
             return await self._record(outcome)
 
     async def _record(self, outcome: Outcome) -> Outcome:
-        await asyncio.to_thread(outbox_claims.record, self.w.factory, outcome, self.now)
+        """Recorded right after the platform answered; outcomes that arrive while a commit
+        runs go together in the next one. The caller keeps its send slot until then."""
+        done = asyncio.get_running_loop().create_future()
+        self.to_record.append((outcome, done))
+        if self.recorder is None or self.recorder.done():
+            self.recorder = asyncio.create_task(self._flush())
+        await done
         return outcome
+
+    async def _flush(self) -> None:
+        while self.to_record:
+            batch, self.to_record = self.to_record, []
+            try:
+                await asyncio.to_thread(
+                    outbox_claims.record, self.w.factory, [o for o, _ in batch], self.now
+                )
+            except Exception as err:  # the lanes decide (the rows stay theirs until the lease)
+                for _, done in batch:
+                    done.set_exception(err)
+            else:
+                for _, done in batch:
+                    done.set_result(None)
 
     async def _heartbeat(self) -> None:
         """Renew the lease of every held row every third of the lease."""

@@ -186,6 +186,10 @@ def renew(factory: sessionmaker[Session], rows: list[Claimed], until: datetime) 
     if not rows:
         return set()
     with transaction(factory) as session:
+        # lock in id order, as ``record`` does: the heartbeat and a commit never deadlock
+        session.execute(
+            select(Outbox.id).where(_fenced(rows)).order_by(Outbox.id).with_for_update()
+        )
         return set(
             session.scalars(
                 update(Outbox)
@@ -202,6 +206,9 @@ def release(factory: sessionmaker[Session], rows: list[Claimed]) -> int:
     if not rows:
         return 0
     with transaction(factory) as session:
+        session.execute(
+            select(Outbox.id).where(_fenced(rows)).order_by(Outbox.id).with_for_update()
+        )
         result = session.execute(
             update(Outbox)
             .where(_fenced(rows))
@@ -215,29 +222,35 @@ def release(factory: sessionmaker[Session], rows: list[Claimed]) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def record(factory: sessionmaker[Session], outcome: Outcome, now: datetime) -> bool:
-    """Write one outcome in its own transaction; False when the row is no longer ours."""
-    values: dict[str, Any] = {"status": outcome.status.value, "locked_until": None}
-    if outcome.status == OutboxStatus.SENT:
-        values.update(
-            platform=outcome.platform, platform_message_id=outcome.message_id, sent_at=now
-        )
-    else:
-        values["last_error"] = (outcome.error or "")[:2000]
-    if outcome.next_attempt_at is not None:
-        values["next_attempt_at"] = outcome.next_attempt_at
+def record(factory: sessionmaker[Session], outcomes: list[Outcome], now: datetime) -> int:
+    """Write outcomes that arrived together in one short transaction (a group commit);
+    return how many rows were still this worker's."""
+    kept = 0
     with transaction(factory) as session:
-        result = session.execute(
-            update(Outbox)
-            .where(_fenced([outcome.row]))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if not getattr(result, "rowcount", 0):
-            log.warning("outbox %s: lease lost before its outcome was recorded", outcome.row.id)
-            return False
-        remember_address(session, outcome, now)
-    return True
+        for outcome in sorted(outcomes, key=lambda o: o.row.id):
+            values: dict[str, Any] = {"status": outcome.status.value, "locked_until": None}
+            if outcome.status == OutboxStatus.SENT:
+                values.update(
+                    platform=outcome.platform,
+                    platform_message_id=outcome.message_id,
+                    sent_at=now,
+                )
+            else:
+                values["last_error"] = (outcome.error or "")[:2000]
+            if outcome.next_attempt_at is not None:
+                values["next_attempt_at"] = outcome.next_attempt_at
+            result = session.execute(
+                update(Outbox)
+                .where(_fenced([outcome.row]))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if not getattr(result, "rowcount", 0):
+                log.warning("outbox %s: lease lost before its outcome was recorded", outcome.row.id)
+                continue
+            kept += 1
+            remember_address(session, outcome, now)
+    return kept
 
 
 def remember_address(session: Session, o: Outcome, now: datetime) -> None:
