@@ -13,9 +13,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from conversations.delivery import Recipient, Sent
@@ -222,35 +222,68 @@ def release(factory: sessionmaker[Session], rows: list[Claimed]) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+OUTBOX = cast(Table, Outbox.__table__)
+FENCE = and_(
+    Outbox.id == bindparam("b_id"),
+    Outbox.attempts == bindparam("b_attempts"),
+    Outbox.status == OutboxStatus.SENDING.value,
+)
+
+
 def record(factory: sessionmaker[Session], outcomes: list[Outcome], now: datetime) -> int:
-    """Write outcomes that arrived together in one short transaction (a group commit);
-    return how many rows were still this worker's."""
+    """Write outcomes that arrived together in one short transaction (a group commit: one
+    batched statement per kind of outcome); return how many rows were still this worker's."""
+    sent = [o for o in outcomes if o.status == OutboxStatus.SENT]
+    failed = [o for o in outcomes if o.status != OutboxStatus.SENT]
     kept = 0
     with transaction(factory) as session:
-        for outcome in sorted(outcomes, key=lambda o: o.row.id):
-            values: dict[str, Any] = {"status": outcome.status.value, "locked_until": None}
-            if outcome.status == OutboxStatus.SENT:
-                values.update(
-                    platform=outcome.platform,
-                    platform_message_id=outcome.message_id,
-                    sent_at=now,
+        conn = session.connection()
+        if sent:
+            kept += _rowcount(
+                conn.execute(
+                    update(OUTBOX)
+                    .where(FENCE)
+                    .values(
+                        status=OutboxStatus.SENT.value,
+                        locked_until=None,
+                        platform=bindparam("b_platform"),
+                        platform_message_id=bindparam("b_message_id"),
+                        sent_at=now,
+                    ),
+                    [
+                        {
+                            "b_id": o.row.id,
+                            "b_attempts": o.row.attempts,
+                            "b_platform": o.platform,
+                            "b_message_id": o.message_id,
+                        }
+                        for o in sorted(sent, key=lambda o: o.row.id)
+                    ],
                 )
-            else:
-                values["last_error"] = (outcome.error or "")[:2000]
+            )
+        for outcome in sorted(failed, key=lambda o: o.row.id):
+            values: dict[str, Any] = {
+                "status": outcome.status.value,
+                "locked_until": None,
+                "last_error": (outcome.error or "")[:2000],
+            }
             if outcome.next_attempt_at is not None:
                 values["next_attempt_at"] = outcome.next_attempt_at
-            result = session.execute(
-                update(Outbox)
-                .where(_fenced([outcome.row]))
-                .values(**values)
-                .execution_options(synchronize_session=False)
+            kept += _rowcount(
+                conn.execute(
+                    update(OUTBOX).where(FENCE).values(**values),
+                    {"b_id": outcome.row.id, "b_attempts": outcome.row.attempts},
+                )
             )
-            if not getattr(result, "rowcount", 0):
-                log.warning("outbox %s: lease lost before its outcome was recorded", outcome.row.id)
-                continue
-            kept += 1
+        if kept < len(outcomes):
+            log.warning("%s outcome(s) not recorded: lease lost", len(outcomes) - kept)
+        for outcome in sent:
             remember_address(session, outcome, now)
     return kept
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def remember_address(session: Session, o: Outcome, now: datetime) -> None:
