@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         "MENTORBOT_SWEEP_INTERVAL_SECONDS": "0.3",
         "MENTORBOT_DELIVERY_INTERVAL_SECONDS": "0.2",
         "MENTORBOT_CLOCK_MISFIRE_GRACE": "5",
-        "MENTORBOT_DELIVERY_LEASE_SECONDS": "3",
+        "MENTORBOT_DELIVERY_LEASE_SECONDS": "10",
         "MENTORBOT_DELIVERY_BASE_BACKOFF_SECONDS": "1",
         "MENTORBOT_DELIVERY_CONCURRENCY": str(CONCURRENCY),
         "MENTORBOT_SLACK_RATE_PER_CHANNEL": str(PER_CHANNEL),
@@ -344,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
                 code = victim.signal(sig)
                 if sig == signal.SIGKILL:
                     tally.kills += 1
-                    if victim.role == "clock":  # before any lease can run out (3 s)
+                    if victim.role == "clock":  # before any lease can run out (10 s)
                         tally.windows.append(sending_keys(engine))
                 else:
                     tally.terms += 1

@@ -341,7 +341,7 @@ def delivery_world(worlds: list[World], tmp_path: Path, name: str, latency: floa
             "MENTORBOT_SLACK_RATE_PER_CHANNEL": "5",
             "MENTORBOT_SLACK_RATE_WORKSPACE": "60",
             "MENTORBOT_DELIVERY_CONCURRENCY": str(CONCURRENCY),
-            "MENTORBOT_DELIVERY_LEASE_SECONDS": "3",
+            "MENTORBOT_DELIVERY_LEASE_SECONDS": "10",
         }
     )
     return world
