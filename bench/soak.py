@@ -199,15 +199,20 @@ def wait_for_sweeps(engine: Engine, sweeps: int, timeout: float) -> bool:
     have begun before the time moved, the next began after it. A busy machine slows the sweep;
     walking time faster than it would make the soak measure the machine, not the bot."""
     deadline = time.monotonic() + timeout
+    quiet = time.monotonic() + 2.0  # never seen held: sweeps are too quick to catch
     ended, held = 0, sweeping(engine)
+    seen = held
     while time.monotonic() < deadline:
         now_held = sweeping(engine)
+        seen = seen or now_held
         if held and not now_held:
             ended += 1
             if ended >= sweeps:
                 return True
+        if not seen and time.monotonic() > quiet:
+            return True
         held = now_held
-        time.sleep(0.02)
+        time.sleep(0.005)
     return False
 
 
