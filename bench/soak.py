@@ -48,7 +48,7 @@ from typing import Any
 
 import aiohttp
 import psycopg
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -58,7 +58,12 @@ from bench.slack_ingress import SECRET, free_port
 from storage.db import make_engine, normalise_url, upgrade
 from storage.models import Outbox, OutboxStatus, PlatformIdentity
 from tests.slack.slack_api_double import SlackApiDouble
-from tests.test_clock_processes import START, expected_keys, working_day_moments
+from tests.test_clock_processes import (
+    START,
+    expected_keys,
+    wait_for_sweeps,
+    working_day_moments,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 8
@@ -181,38 +186,6 @@ def wait_drained(engine: Engine, now: datetime, timeout: float) -> bool:
         if drained(engine, now):
             return True
         time.sleep(0.2)
-    return False
-
-
-def sweeping(engine: Engine) -> bool:
-    """Whether a clock holds the sweep's advisory lock right now."""
-    with engine.connect() as conn:
-        return bool(
-            conn.scalar(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
-            )
-        )
-
-
-def wait_for_sweeps(engine: Engine, sweeps: int, timeout: float) -> bool:
-    """Wait until ``sweeps`` sweeps have ended (the lock seen taken, then free): the first may
-    have begun before the time moved, the next began after it. A busy machine slows the sweep;
-    walking time faster than it would make the soak measure the machine, not the bot."""
-    deadline = time.monotonic() + timeout
-    quiet = time.monotonic() + 2.0  # never seen held: sweeps are too quick to catch
-    ended, held = 0, sweeping(engine)
-    seen = held
-    while time.monotonic() < deadline:
-        now_held = sweeping(engine)
-        seen = seen or now_held
-        if held and not now_held:
-            ended += 1
-            if ended >= sweeps:
-                return True
-        if not seen and time.monotonic() > quiet:
-            return True
-        held = now_held
-        time.sleep(0.005)
     return False
 
 
@@ -379,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
                 if sig == signal.SIGKILL:
                     tally.kills += 1
                     if victim.role == "clock":  # before any lease can run out (10 s)
-                        tally.windows.append(sending_keys(engine))
+                        earlier = set().union(*tally.windows) if tally.windows else set()
+                        tally.windows.append(sending_keys(engine) - earlier)
                 else:
                     tally.terms += 1
                     if code != 0:
