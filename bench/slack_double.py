@@ -126,6 +126,21 @@ class SlackPostDouble:
             seen = Counter((p.key, p.text) for p in self.posts)
         return {key for (key, _), n in seen.items() if n > 1}
 
+    def violations(self, per_channel: float, overall: float) -> tuple[int, int]:
+        """Seconds (of the double's clock) in which more posts arrived than the limits allow:
+        (in the whole workspace, summed over channels)."""
+        with self._lock:
+            posts = list(self.posts)
+        return count_violations([(p.at, p.channel) for p in posts], per_channel, overall)
+
+    def rate(self) -> float:
+        """Accepted posts per second from the first post to the last."""
+        with self._lock:
+            times = sorted(p.at for p in self.posts)
+        if len(times) < 2 or times[-1] == times[0]:
+            return 0.0
+        return (len(times) - 1) / (times[-1] - times[0])
+
     def _allowed(self, channel: str, now: float) -> bool:
         cfg = self.config
         if cfg.per_channel_rate is not None:
@@ -186,6 +201,19 @@ class SlackPostDouble:
                 )
             )
         return web.json_response({"ok": True, "channel": channel, "ts": ts})
+
+
+def count_violations(
+    posts: list[tuple[float, str]], per_channel: float, overall: float
+) -> tuple[int, int]:
+    """Whole seconds with more than ``overall`` posts, and (channel, second) pairs with more
+    than ``per_channel`` posts: how an operator counting a platform's limits would see it."""
+    seconds = Counter(int(at) for at, _ in posts)
+    channels = Counter((channel, int(at)) for at, channel in posts)
+    return (
+        sum(1 for n in seconds.values() if n > overall),
+        sum(1 for n in channels.values() if n > per_channel),
+    )
 
 
 def dumps(obj: object) -> str:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,8 +24,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery import DeliveryConfig, DeliveryReport, DeliveryWorker
-from bot.ratelimit import PlatformLimit, RateLimiter
+from bot.ratelimit import Limiter, PlatformLimit, RateLimiter
 from bot.settings import Settings, get_settings
+from bot.shared_limits import SharedRateLimiter
 from bot.surfaces import quiet_sdk_logs
 from conversations.clock import Clock, SystemClock
 from conversations.delivery import Sender
@@ -64,21 +66,24 @@ def clock_from_settings(settings: Settings) -> Clock:
     return SystemClock()
 
 
-def limiter_from_settings(settings: Settings) -> RateLimiter:
-    """Per-platform limits: Slack per channel + workspace, Teams per conversation + app."""
-    return RateLimiter(
-        {
-            "slack": PlatformLimit(
-                per_channel=settings.slack_rate_per_channel,
-                overall=settings.slack_rate_workspace,
-            ),
-            "teams": PlatformLimit(
-                per_channel=settings.teams_rate_per_conversation,
-                overall=settings.teams_rate_app,
-                channel_burst=settings.teams_rate_per_conversation,
-            ),
-        }
-    )
+def limiter_from_settings(settings: Settings, factory: sessionmaker[Session]) -> Limiter:
+    """Per-platform limits: Slack per channel + workspace, Teams per conversation + app;
+    shared by every clock through PostgreSQL, in memory on SQLite (one process)."""
+    limits = {
+        "slack": PlatformLimit(
+            per_channel=settings.slack_rate_per_channel,
+            overall=settings.slack_rate_workspace,
+        ),
+        "teams": PlatformLimit(
+            per_channel=settings.teams_rate_per_conversation,
+            overall=settings.teams_rate_app,
+            channel_burst=settings.teams_rate_per_conversation,
+        ),
+    }
+    bind = factory.kw.get("bind")
+    if bind is not None and bind.dialect.name == "postgresql":
+        return SharedRateLimiter(factory, limits, headroom=settings.rate_headroom)
+    return RateLimiter(limits, headroom=settings.rate_headroom)
 
 
 def reach_platform(senders: Mapping[str, Sender]) -> str | None:
@@ -101,7 +106,7 @@ def worker_from_settings(
     return DeliveryWorker(
         factory,
         senders,
-        limiter_from_settings(settings),
+        limiter_from_settings(settings, factory),
         DeliveryConfig(
             max_attempts=settings.delivery_max_attempts,
             batch_size=settings.delivery_batch_size,
@@ -156,6 +161,22 @@ async def run_clock(
 ) -> None:
     """Run the sweep and delivery jobs until ``stop`` is set."""
     worker = worker_from_settings(settings, factory, senders, default_platform)
+    running: set[asyncio.Task[None]] = set()
+
+    def tracked(job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """Remember a job's task while it runs, so a stop can wait for it to finish."""
+
+        async def run() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                running.add(task)
+            try:
+                await job()
+            finally:
+                if task is not None:
+                    running.discard(task)
+
+        return run
 
     async def sweep_job() -> None:
         now = clock.now()
@@ -175,12 +196,16 @@ async def run_clock(
         report = await worker.deliver_due(clock.now())
         if report.claimed:
             log.info(
-                "delivery: %s sent, %s retried, %s dead, %s expired",
+                "delivery: %s sent, %s retried, %s dead, %s expired, %s given back",
                 report.sent,
                 report.retried,
                 report.dead,
                 report.expired,
+                report.released,
             )
+        prune = getattr(worker.limiter, "prune", None)
+        if prune is not None:
+            await asyncio.to_thread(prune)
         if on_delivered is not None:
             on_delivered(report)
 
@@ -197,14 +222,14 @@ async def run_clock(
     )
     start = datetime.now(UTC)
     scheduler.add_job(
-        sweep_job,
+        tracked(sweep_job),
         "interval",
         seconds=settings.sweep_interval_seconds,
         next_run_time=start,
         id="sweep",
     )
     scheduler.add_job(
-        delivery_job,
+        tracked(delivery_job),
         "interval",
         seconds=settings.delivery_interval_seconds,
         next_run_time=start,
@@ -219,7 +244,29 @@ async def run_clock(
     try:
         await stop.wait()
     finally:
-        scheduler.shutdown(wait=False)
+        await shut_down(scheduler, worker, running, settings.shutdown_grace_seconds)
+
+
+async def shut_down(
+    scheduler: AsyncIOScheduler,
+    worker: DeliveryWorker,
+    running: set[asyncio.Task[None]],
+    grace: float,
+) -> None:
+    """Stop cleanly: no new job and no new claim or send; the sends on the wire finish and
+    are recorded, every other claimed row is given back, a running sweep commits."""
+    scheduler.pause()  # no new runs (shutting down now would cancel the running jobs)
+    worker.request_stop()
+    if running:
+        _done, pending = await asyncio.wait(set(running), timeout=grace)
+        if pending:
+            log.warning("stopping with %s job(s) unfinished after %ss", len(pending), grace)
+    scheduler.shutdown(wait=False)
+    for sender in worker.senders.values():  # close HTTP sessions the senders opened
+        session = getattr(getattr(sender, "client", None), "session", None)
+        if session is not None and not session.closed:
+            await session.close()
+    log.info("clock stopped")
 
 
 def clock_cleanup_ctx(
@@ -247,6 +294,11 @@ def main_clock(settings: Settings, factory: sessionmaker[Session]) -> int:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        # each send makes two short database calls in threads (reserve, record): enough
+        # threads that the send slots do not queue for them
+        loop.set_default_executor(
+            ThreadPoolExecutor(max_workers=min(32, settings.delivery_concurrency) + 4)
+        )
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         quiet_sdk_logs(logging.getLogger().getEffectiveLevel())

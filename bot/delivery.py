@@ -1,25 +1,33 @@
-"""Delivering due outbox rows through the platform senders: claim, send, record.
+"""Delivering due outbox rows through the platform senders: claim, send, record, one by one.
 
-1. **Claim** (one short transaction): rows that are ``pending`` and due, or ``sending`` whose
-   lease (``locked_until``, wall-clock) ran out because their worker died, are marked
-   ``sending`` with a fresh lease and ``attempts + 1``. On PostgreSQL the candidate rows are
-   selected ``FOR UPDATE SKIP LOCKED``, so any number of workers share the queue without
-   waiting for each other or taking the same row. SQLite: one worker process. Pending rows
-   past their ``expires_at`` are cancelled here (a meeting reminder is never sent after the
-   meeting).
-2. **Send** outside any transaction, concurrently, each send waiting for the per-platform
-   ``RateLimiter``. The row's dedupe key is available to senders in ``OUTBOX_KEY``.
-3. **Record** (one transaction per batch): ``sent`` with the platform message id (and what
-   the sender had to find out to reach someone, e.g. a Slack user found by email and the DM it
-   opened, stored as their platform identity so no process looks again); or, on
-   ``SendError``, ``pending`` again after exponential backoff with full jitter (never sooner
-   than ``Retry-After``); or ``dead`` with the error kept after a permanent error or the last
-   attempt.
+1. **Claim** (one short transaction, ``bot.outbox_claims``): rows that are ``pending`` and
+   due, or ``sending`` whose lease (``locked_until``, wall clock) ran out because their worker
+   died, are marked ``sending`` with a fresh lease and ``attempts + 1``. On PostgreSQL the
+   candidate rows are selected ``FOR UPDATE SKIP LOCKED``, so any number of workers share the
+   queue. Pending rows past their ``expires_at`` are cancelled here. The next claim is made
+   as soon as fewer than half a batch is left, not when the whole batch is done.
+2. **Hold**: while a worker holds rows it renews their lease every third of it, so a row that
+   waits for its channel's turn is never claimable by another worker meanwhile; a row whose
+   lease could not be renewed (the process stalled) is not sent by this worker.
+3. **Send**: the rows of one channel are sent in order, one at a time; a row first waits for
+   its channel to be free *without* a send slot, then takes one of ``concurrency`` slots,
+   reserves its moment in the channel's and the platform's budget (``bot.ratelimit``, shared
+   by every worker through PostgreSQL in ``bot.shared_limits``), and is sent.
+4. **Record**, in a short transaction right after the platform answered, while the send slot
+   is still held (outcomes that arrive while a commit runs share the next one): ``sent``
+   with the platform message id (and what the sender had to
+   find out to reach someone); or, on ``SendError``, ``pending`` again after exponential
+   backoff with full jitter (never sooner than ``Retry-After``); or ``dead`` with the error
+   kept after a permanent error or the last attempt.
 
-The crash window: a process killed between a platform's accepting a message and step 3 leaves
-the row ``sending``; when its lease runs out another worker sends it again. That is the only
-way a nudge reaches a person twice (at-least-once to the platform, exactly-once in the
-database).
+**Stopping** (``request_stop``, on SIGTERM/SIGINT): no new claim and no new send; sends
+already on the wire finish and are recorded; every other held row is released to
+``pending`` at once (its attempt not counted). A clean stop duplicates nothing.
+
+**The crash window**: a process killed between a platform's accepting a message and step 4
+leaves the row ``sending``; when its lease runs out another worker sends it again. A send slot
+is held from the platform call to the commit, so one SIGKILL can duplicate at most
+``concurrency`` messages (default 32). That is the only way a nudge reaches a person twice.
 """
 
 from __future__ import annotations
@@ -27,22 +35,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.ratelimit import RateLimiter
-from conversations.delivery import Recipient, Sender, SendError, Sent
+from bot import outbox_claims
+from bot.outbox_claims import Claimed, Outcome
+from bot.ratelimit import Limiter, RateLimiter
+from conversations.delivery import Recipient, Sender, SendError
 from conversations.messages import Message
-from conversations.outbox import NOT_YET_SENT
-from storage.db import transaction
-from storage.models import Channel, Outbox, OutboxStatus, Person, PlatformIdentity
-from storage.queries import link_identity
+from storage.models import OutboxStatus, Person, PlatformIdentity
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +72,7 @@ class DeliveryReport:
     dead: int = 0
     expired: int = 0
     claimed: int = 0
+    released: int = 0
 
     def add(self, other: DeliveryReport) -> None:
         self.sent += other.sent
@@ -72,6 +80,17 @@ class DeliveryReport:
         self.dead += other.dead
         self.expired += other.expired
         self.claimed += other.claimed
+        self.released += other.released
+
+    def count(self, outcome: Outcome) -> None:
+        if outcome.status == OutboxStatus.SENT:
+            self.sent += 1
+        elif outcome.status == OutboxStatus.DEAD:
+            self.dead += 1
+        elif outcome.status == OutboxStatus.CANCELLED:
+            self.expired += 1
+        else:
+            self.retried += 1
 
 
 @dataclass(frozen=True)
@@ -108,19 +127,7 @@ def recipient_for(session: Session, person: Person) -> Recipient:
         .where(PlatformIdentity.person_id == person.id)
         .order_by(PlatformIdentity.last_seen_at.desc())
     ).first()
-    return _recipient(person, ident)
-
-
-def _recipient(person: Person, ident: PlatformIdentity | None) -> Recipient:
-    return Recipient(
-        person_id=person.id,
-        name=person.name,
-        email=person.email,
-        locale=person.locale,
-        platform=ident.platform if ident else None,
-        platform_user_id=ident.platform_user_id if ident else None,
-        address=dict(ident.address) if ident else {},
-    )
+    return outbox_claims.recipient_of(person, ident)
 
 
 def channel_of(recipient: Recipient) -> str:
@@ -137,239 +144,73 @@ def channel_of(recipient: Recipient) -> str:
     return recipient.platform_user_id or f"person-{recipient.person_id}"
 
 
-def _recipient_key(recipient: Recipient) -> str:
-    if recipient.person_id is not None:
-        return f"person-{recipient.person_id}"
-    return channel_of(recipient)
-
-
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    key: str
-    kind: str
-    attempts: int
-    payload: dict[str, Any]
-    expires_at: datetime | None
-    recipient: Recipient
-
-
-@dataclass
-class _Outcome:
-    row: Claimed
-    status: OutboxStatus
-    platform: str | None = None
-    message_id: str | None = None
-    error: str | None = None
-    next_attempt_at: datetime | None = None
-    learned: Sent | None = None
-
-
 @dataclass
 class DeliveryWorker:
     """Claims due outbox rows and sends them; safe to run in many processes on PostgreSQL."""
 
     factory: sessionmaker[Session]
     senders: Mapping[str, Sender]
-    limiter: RateLimiter
+    limiter: Limiter
     config: DeliveryConfig = field(default_factory=DeliveryConfig)
     default_platform: str | None = None
     rng: random.Random = field(default_factory=random.Random)
     lease_clock: Callable[[], datetime] = wall_clock
+    stopping: bool = False
+    _wake: asyncio.Event | None = field(default=None, repr=False)
+
+    def request_stop(self) -> None:
+        """Stop claiming and sending; the running pass finishes what is on the wire."""
+        self.stopping = True
+        if self._wake is not None:
+            self._wake.set()
 
     async def deliver_due(self, now: datetime, max_batches: int = 1000) -> DeliveryReport:
-        """Deliver every row due at ``now``, batch after batch, until none is left."""
-        report = DeliveryReport()
-        for _ in range(max_batches):
-            batch = await self.deliver_batch(now)
-            report.add(batch)
-            if batch.claimed < self.config.batch_size:
-                break
-        return report
+        """Deliver every row due at ``now`` until none is left (or a stop is requested)."""
+        if self.stopping:
+            return DeliveryReport()
+        self._wake = asyncio.Event()
+        try:
+            return await _Pass(self, now, self._wake, max_batches).run()
+        finally:
+            self._wake = None
 
     async def deliver_batch(self, now: datetime) -> DeliveryReport:
-        """Claim one batch, send it, record the outcomes."""
-        report = DeliveryReport()
-        expired, claimed = await asyncio.to_thread(self.claim, now)
-        report.expired = expired
-        report.claimed = len(claimed)
-        if not claimed:
-            return report
-        gate = asyncio.Semaphore(self.config.concurrency)
+        """Claim one batch and deliver it."""
+        return await self.deliver_due(now, max_batches=1)
 
-        in_queue_order: dict[str, list[Claimed]] = {}
-        for row in claimed:  # one recipient's messages arrive in the order they were queued
-            in_queue_order.setdefault(_recipient_key(row.recipient), []).append(row)
+    def claim(self, now: datetime, limit: int | None = None) -> tuple[int, list[Claimed]]:
+        """Cancel expired rows and claim up to ``limit`` (a batch) due rows."""
+        return outbox_claims.claim(
+            self.factory,
+            now,
+            self.lease_clock(),
+            self.config.lease,
+            limit or self.config.batch_size,
+        )
 
-        async def one_by_one(rows: list[Claimed]) -> list[_Outcome]:
-            done = []
-            for row in rows:
-                async with gate:
-                    done.append(await self._send(row, now))
-            return done
-
-        groups = await asyncio.gather(*(one_by_one(rows) for rows in in_queue_order.values()))
-        outcomes = [outcome for group in groups for outcome in group]
-        await asyncio.to_thread(self._record, outcomes, now)
-        for outcome in outcomes:
-            if outcome.status == OutboxStatus.SENT:
-                report.sent += 1
-            elif outcome.status == OutboxStatus.DEAD:
-                report.dead += 1
-            elif outcome.status == OutboxStatus.CANCELLED:
-                report.expired += 1
-            else:
-                report.retried += 1
-        return report
-
-    def claim(self, now: datetime) -> tuple[int, list[Claimed]]:
-        """Cancel expired rows and claim up to one batch of due rows (one transaction)."""
-        wall = self.lease_clock()
-        with transaction(self.factory) as session:
-            expired = session.execute(
-                update(Outbox)
-                .where(
-                    Outbox.status.in_(NOT_YET_SENT),
-                    Outbox.expires_at.is_not(None),
-                    Outbox.expires_at <= now,
-                )
-                .values(
-                    status=OutboxStatus.CANCELLED.value,
-                    last_error="its moment passed before it could be delivered",
-                )
-                .execution_options(synchronize_session=False)
-            )
-            due = (
-                select(Outbox.id)
-                .where(
-                    or_(
-                        and_(
-                            Outbox.status == OutboxStatus.PENDING.value,
-                            Outbox.next_attempt_at <= now,
-                        ),
-                        and_(
-                            Outbox.status == OutboxStatus.SENDING.value,
-                            Outbox.locked_until <= wall,
-                        ),
-                    )
-                )
-                .order_by(Outbox.next_attempt_at, Outbox.id)
-                .limit(self.config.batch_size)
-                .with_for_update(skip_locked=True)
-            )
-            ids = list(session.scalars(due))
-            if not ids:
-                return int(getattr(expired, "rowcount", 0) or 0), []
-            session.execute(
-                update(Outbox)
-                .where(Outbox.id.in_(ids))
-                .values(
-                    status=OutboxStatus.SENDING.value,
-                    attempts=Outbox.attempts + 1,
-                    locked_until=wall + self.config.lease,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            rows = session.execute(
-                select(
-                    Outbox.id,
-                    Outbox.dedupe_key,
-                    Outbox.kind,
-                    Outbox.attempts,
-                    Outbox.payload,
-                    Outbox.expires_at,
-                    Outbox.person_id,
-                    Outbox.channel_id,
-                )
-                .where(Outbox.id.in_(ids))
-                .order_by(Outbox.next_attempt_at, Outbox.id)
-            ).all()
-            recipients = self._recipients(
-                session, {r.person_id for r in rows if r.person_id is not None}
-            )
-            channels = self._channels(
-                session, {r.channel_id for r in rows if r.channel_id is not None}
-            )
-            claimed = [
-                Claimed(
-                    id=r.id,
-                    key=r.dedupe_key,
-                    kind=r.kind,
-                    attempts=r.attempts,
-                    payload=r.payload,
-                    expires_at=r.expires_at,
-                    recipient=(
-                        recipients[r.person_id]
-                        if r.person_id is not None
-                        else channels[r.channel_id]
-                    ),
-                )
-                for r in rows
-            ]
-            return int(getattr(expired, "rowcount", 0) or 0), claimed
-
-    @staticmethod
-    def _recipients(session: Session, person_ids: set[int]) -> dict[int, Recipient]:
-        """Each person with their most recently used platform identity (two queries)."""
-        people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(person_ids)))}
-        latest: dict[int, PlatformIdentity] = {}
-        for ident in session.scalars(
-            select(PlatformIdentity)
-            .where(PlatformIdentity.person_id.in_(person_ids))
-            .order_by(PlatformIdentity.last_seen_at)
-        ):
-            latest[ident.person_id] = ident
-        return {pid: _recipient(p, latest.get(pid)) for pid, p in people.items()}
-
-    @staticmethod
-    def _channels(session: Session, channel_ids: set[int]) -> dict[int, Recipient]:
-        """Shared channels as recipients (one query); the address is what their sender needs."""
-        if not channel_ids:
-            return {}
-        return {
-            c.id: Recipient(
-                person_id=None,
-                name=c.name,
-                email=None,
-                locale=c.locale,
-                platform=c.platform,
-                platform_user_id=None,
-                address=dict(c.address),
-                channel_id=c.id,
-            )
-            for c in session.scalars(select(Channel).where(Channel.id.in_(channel_ids)))
-        }
-
-    async def _send(self, row: Claimed, now: datetime) -> _Outcome:
-        if row.expires_at is not None and row.expires_at <= now:
-            reason = "its moment passed before sending"
-            if row.attempts > 1:  # an earlier attempt died or timed out: it may have arrived
-                reason += "; an earlier attempt may have reached the platform"
-            return _Outcome(row, OutboxStatus.CANCELLED, error=reason)
+    async def send(self, row: Claimed, now: datetime) -> Outcome:
+        """One platform call for one row (its slot and moment already taken)."""
         recipient = row.recipient
         platform = recipient.platform or self.default_platform
         sender = self.senders.get(platform) if platform else None
-        channel = channel_of(recipient)
+        token = OUTBOX_KEY.set(row.key)
         try:
             if sender is None or platform is None:
                 # they may install the app or write later: the row waits for them
                 raise SendError(
                     f"no way to reach this person yet (platform {platform!r})", unreachable=True
                 )
-            await self.limiter.acquire(platform, channel)
-            token = OUTBOX_KEY.set(row.key)
-            try:
-                sent = await sender.send(recipient, Message.model_validate(row.payload))
-            finally:
-                OUTBOX_KEY.reset(token)
+            sent = await sender.send(recipient, Message.model_validate(row.payload))
         except SendError as err:
             if err.retry_after is not None and platform is not None:
-                self.limiter.pause(platform, channel, err.retry_after)
-            return self._failed(row, err, now)
+                await self.limiter.pause(platform, channel_of(recipient), err.retry_after)
+            return self.failed(row, err, now)
         except Exception as err:  # a sender bug must not stop the worker: retry, then dead
             log.exception("sender failed unexpectedly for outbox %s", row.id)
-            return self._failed(row, SendError(f"{type(err).__name__}: {err}"), now)
-        return _Outcome(
+            return self.failed(row, SendError(f"{type(err).__name__}: {err}"), now)
+        finally:
+            OUTBOX_KEY.reset(token)
+        return Outcome(
             row,
             OutboxStatus.SENT,
             platform=platform,
@@ -377,13 +218,13 @@ class DeliveryWorker:
             learned=sent if sent.learned else None,
         )
 
-    def _failed(self, row: Claimed, err: SendError, now: datetime) -> _Outcome:
+    def failed(self, row: Claimed, err: SendError, now: datetime) -> Outcome:
         if err.unreachable and row.recipient.person_id is not None:
             platform = row.recipient.platform or self.default_platform
-            return _Outcome(row, OutboxStatus.WAITING, platform=platform, error=err.reason)
+            return Outcome(row, OutboxStatus.WAITING, platform=platform, error=err.reason)
         if err.permanent or row.attempts >= self.config.max_attempts:
             log.warning("outbox %s dead after %s attempts: %s", row.id, row.attempts, err.reason)
-            return _Outcome(row, OutboxStatus.DEAD, error=err.reason)
+            return Outcome(row, OutboxStatus.DEAD, error=err.reason)
         delay = backoff(
             row.attempts,
             err.retry_after,
@@ -391,57 +232,188 @@ class DeliveryWorker:
             self.config.base_backoff,
             self.config.max_backoff,
         )
-        return _Outcome(row, OutboxStatus.PENDING, error=err.reason, next_attempt_at=now + delay)
+        return Outcome(row, OutboxStatus.PENDING, error=err.reason, next_attempt_at=now + delay)
 
-    def _record(self, outcomes: Sequence[_Outcome], now: datetime) -> None:
-        """Write every outcome of a batch in one transaction (bulk update by primary key)."""
-        values: list[dict[str, Any]] = []
-        for o in outcomes:
-            item: dict[str, Any] = {"id": o.row.id, "status": o.status.value, "locked_until": None}
-            if o.status == OutboxStatus.SENT:
-                item.update(platform=o.platform, platform_message_id=o.message_id, sent_at=now)
-            elif o.status == OutboxStatus.WAITING:  # waiting is no attempt: none is used up
-                item.update(
-                    platform=o.platform, attempts=o.row.attempts - 1, last_error=o.error or ""
+
+class _Pass:
+    """One ``deliver_due``: claims, per-channel lanes, the lease heartbeat, the release."""
+
+    def __init__(
+        self, worker: DeliveryWorker, now: datetime, wake: asyncio.Event, max_batches: int
+    ) -> None:
+        self.w = worker
+        self.now = now
+        self.wake = wake
+        self.max_batches = max_batches
+        self.report = DeliveryReport()
+        self.held: dict[int, Claimed] = {}
+        self.on_wire: set[int] = set()  # sent or being sent, outcome not yet committed
+        self.unsent: list[Claimed] = []  # given back at the end of the pass
+        self.to_record: list[tuple[Outcome, asyncio.Future[None]]] = []
+        self.recorder: asyncio.Task[None] | None = None
+        self.lease_until: dict[int, datetime] = {}
+        self.lanes: dict[str, deque[Claimed]] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.gate = asyncio.Semaphore(worker.config.concurrency)
+
+    async def run(self) -> DeliveryReport:
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            await self._claim_and_dispatch()
+            if self.tasks:
+                await asyncio.gather(*list(self.tasks))
+        finally:
+            heartbeat.cancel()
+            left = self.unsent + [r for r in self.held.values() if r.id not in self.on_wire]
+            if left:  # stopping, or a lane failed: give the rows back at once
+                self.report.released += await asyncio.to_thread(
+                    outbox_claims.release, self.w.factory, left
                 )
+        return self.report
+
+    async def _claim_and_dispatch(self) -> None:
+        batch = self.w.config.batch_size
+        claims = 0
+        exhausted = False
+        while not self.w.stopping:
+            if not exhausted and claims < self.max_batches and len(self.held) <= batch // 2:
+                want = batch - len(self.held)
+                leased = self.w.lease_clock() + self.w.config.lease  # no later than the claim's
+                expired, rows = await asyncio.to_thread(self.w.claim, self.now, want)
+                claims += 1
+                self.report.expired += expired
+                self.report.claimed += len(rows)
+                exhausted = len(rows) < want
+                for row in rows:
+                    self.lease_until[row.id] = leased
+                    self._dispatch(row)
+            if not self.held:
+                return
+            self.wake.clear()
+            await self.wake.wait()
+
+    def _dispatch(self, row: Claimed) -> None:
+        self.held[row.id] = row
+        channel = f"{row.recipient.platform or self.w.default_platform}:{channel_of(row.recipient)}"
+        lane = self.lanes.get(channel)
+        if lane is not None:
+            lane.append(row)
+            return
+        self.lanes[channel] = deque([row])
+        task = asyncio.create_task(self._lane(channel))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _lease_ok(self, row: Claimed) -> bool:
+        """Whether the row is still ours for long enough to send it (renewing it now if the
+        heartbeat fell behind, e.g. on a busy machine)."""
+        if row.id not in self.held:
+            return False
+        margin = self.w.config.lease / 4
+        if self.w.lease_clock() + margin < self.lease_until.get(
+            row.id, datetime.min.replace(tzinfo=UTC)
+        ):
+            return True
+        until = self.w.lease_clock() + self.w.config.lease
+        kept = await asyncio.to_thread(outbox_claims.renew, self.w.factory, [row], until)
+        if row.id in kept:
+            self.lease_until[row.id] = until
+            return True
+        log.warning("outbox %s: lease lost; another worker has it", row.id)
+        self.held.pop(row.id, None)
+        return False
+
+    async def _lane(self, channel: str) -> None:
+        """Send one channel's rows in order; each waits for the channel without a slot."""
+        lane = self.lanes[channel]
+        try:
+            while lane and not self.w.stopping:
+                row = lane.popleft()
+                try:
+                    outcome = await self._deliver(row)
+                except Exception:  # e.g. the database went away: the lease decides later
+                    log.exception("delivery of outbox %s failed", row.id)
+                    outcome = None
+                self.held.pop(row.id, None)
+                self.lease_until.pop(row.id, None)
+                if outcome is not None:
+                    self.on_wire.discard(row.id)
+                    self.report.count(outcome)
+                elif row.id not in self.on_wire:
+                    self.unsent.append(row)
+                self.wake.set()
+        finally:
+            for row in lane:  # never tried (stopping): given back
+                self.held.pop(row.id, None)
+                self.unsent.append(row)
+            del self.lanes[channel]
+            self.wake.set()
+
+    async def _deliver(self, row: Claimed) -> Outcome | None:
+        """Send and record one row; None when it was not sent (stop, or lease lost)."""
+        w = self.w
+        if row.expires_at is not None and row.expires_at <= self.now:
+            reason = "its moment passed before sending"
+            if row.attempts > 1:  # an earlier attempt died or timed out: it may have arrived
+                reason += "; an earlier attempt may have reached the platform"
+            return await self._record(Outcome(row, OutboxStatus.CANCELLED, error=reason))
+        platform = row.recipient.platform or w.default_platform
+        channel = channel_of(row.recipient)
+        if platform is not None and platform in w.senders:
+            await w.limiter.sleep(w.limiter.channel_delay(platform, channel))
+        async with self.gate:
+            if w.stopping or not await self._lease_ok(row):
+                return None
+            if platform is not None and platform in w.senders:
+                await w.limiter.acquire(platform, channel)
+                if w.stopping or not await self._lease_ok(row):
+                    return None
+            self.on_wire.add(row.id)
+            outcome = await w.send(row, self.now)
+            return await self._record(outcome)
+
+    async def _record(self, outcome: Outcome) -> Outcome:
+        """Recorded right after the platform answered; outcomes that arrive while a commit
+        runs go together in the next one. The caller keeps its send slot until then."""
+        done = asyncio.get_running_loop().create_future()
+        self.to_record.append((outcome, done))
+        if self.recorder is None or self.recorder.done():
+            self.recorder = asyncio.create_task(self._flush())
+        await done
+        return outcome
+
+    async def _flush(self) -> None:
+        while self.to_record:
+            batch, self.to_record = self.to_record, []
+            try:
+                await asyncio.to_thread(
+                    outbox_claims.record, self.w.factory, [o for o, _ in batch], self.now
+                )
+            except Exception as err:  # the lanes decide (the rows stay theirs until the lease)
+                for _, done in batch:
+                    done.set_exception(err)
             else:
-                item["last_error"] = (o.error or "")[:2000]
-            if o.next_attempt_at is not None:
-                item["next_attempt_at"] = o.next_attempt_at
-            values.append(item)
-        with transaction(self.factory) as session:
-            session.execute(update(Outbox), values)
-            self._remember_addresses(session, outcomes, now)
+                for _, done in batch:
+                    done.set_result(None)
 
-    @staticmethod
-    def _remember_addresses(session: Session, outcomes: Sequence[_Outcome], now: datetime) -> None:
-        """Store how a sender found someone (their platform user id, the DM it opened) as the
-        person's identity on that platform, so no process has to look it up again."""
-        learned: dict[tuple[int, str, str], dict[str, Any]] = {}
-        for o in outcomes:
-            person_id, found = o.row.recipient.person_id, o.learned
-            user_id = (found.user_id or o.row.recipient.platform_user_id) if found else None
-            if person_id is None or found is None or o.platform is None or not user_id:
+    async def _heartbeat(self) -> None:
+        """Renew the lease of every held row every third of the lease."""
+        every = max(0.05, self.w.config.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(every)
+            rows = list(self.held.values())
+            until = self.w.lease_clock() + self.w.config.lease
+            try:
+                kept = await asyncio.to_thread(outbox_claims.renew, self.w.factory, rows, until)
+            except Exception:  # the database is briefly away: the lease check stops sends
+                log.warning("could not renew the delivery lease", exc_info=True)
                 continue
-            learned[(person_id, o.platform, user_id)] = dict(found.address or {})
-        for (person_id, platform, user_id), address in learned.items():
-            known = session.scalars(
-                select(PlatformIdentity).where(
-                    PlatformIdentity.platform == platform,
-                    PlatformIdentity.platform_user_id == user_id,
-                )
-            ).first()
-            if known is None:
-                link_identity(
-                    session,
-                    person_id=person_id,
-                    platform=platform,
-                    platform_user_id=user_id,
-                    address=address,
-                    now=now,
-                )
-            elif known.person_id == person_id and {**known.address, **address} != known.address:
-                known.address = {**known.address, **address}
+            for row in rows:
+                if row.id in kept:
+                    self.lease_until[row.id] = until
+                elif row.id not in self.on_wire and row.id in self.held:
+                    log.warning("outbox %s: lease lost; another worker has it", row.id)
+                    del self.held[row.id]
 
 
 async def deliver_due(
@@ -451,7 +423,7 @@ async def deliver_due(
     *,
     default_platform: str | None = None,
     max_attempts: int = 8,
-    limiter: RateLimiter | None = None,
+    limiter: Limiter | None = None,
     rng: random.Random | None = None,
 ) -> DeliveryReport:
     """Deliver every row due at ``now`` once (used by the console and tests)."""

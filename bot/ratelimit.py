@@ -1,116 +1,156 @@
-"""Per-platform send limits: a token bucket per channel and one for the whole workspace/app.
+"""Per-platform send limits: one budget per channel (conversation) and one per workspace/app.
 
-Sends are spaced so that a burst of thousands of queued nudges stays under the platform's
-limits instead of provoking 429s. A 429 with ``Retry-After`` pauses the bucket it hit.
-Defaults (configurable in settings): Slack ``chat.postMessage`` 1 message/s per channel and a
-workspace budget; Teams 7/s per conversation and 30/s per app.
+Every budget is a GCRA ("virtual scheduling"): it keeps the theoretical arrival time ``tat``
+of its next send. A send *reserves* a moment for itself in the channel's budget and the
+platform's budget at once, ``t = max(now, tat_channel - tolerance, tat_overall - tolerance)``,
+moves both ``tat`` on by one interval, and leaves at ``t``. Reserving is instant; only the wait
+until ``t`` takes time, so a worker can tell the moment a channel is free without holding a
+send slot while it waits (``channel_delay``).
+
+Sends are paced at ``headroom`` (default 90 %) of the configured limits: timers and networks
+jitter by milliseconds, and a platform counts strictly, so a message that leaves a few
+milliseconds late must not land in the same second as the next one.
+
+``RateLimiter`` keeps the budgets in memory: right for one process (SQLite, the console,
+tests). ``bot.shared_limits.SharedRateLimiter`` keeps the same budgets in PostgreSQL, so every
+worker of a deployment shares them. Both take an injected clock and sleep, so a test can run
+a minute of pacing without waiting a minute.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
+
+DEFAULT_HEADROOM = 0.9
 
 
 @dataclass(frozen=True)
 class PlatformLimit:
-    """Messages per second per channel (conversation) and for the whole platform."""
+    """Messages per second per channel (conversation) and for the whole platform; the bursts
+    are how many messages may leave back to back after a quiet spell (default 1: none)."""
 
     per_channel: float
     overall: float
     channel_burst: float = 1.0
-    overall_burst: float | None = None  # default: a tenth of a second's worth (absorbs jitter)
+    overall_burst: float = 1.0
 
 
-class TokenBucket:
-    """``rate`` tokens per second up to ``capacity``; ``pause`` blocks it for a while."""
+@dataclass(frozen=True)
+class Pacing:
+    """A budget's interval between sends and how far ahead of ``tat`` a send may leave."""
 
-    def __init__(self, rate: float, capacity: float, now: Callable[[], float]) -> None:
-        self.rate = rate
-        self.capacity = max(1.0, capacity)
-        self.tokens = self.capacity
-        self._now = now
-        self.updated = now()
-        self.blocked_until = 0.0
+    interval: float
+    tolerance: float
 
-    def _refill(self) -> float:
-        now = self._now()
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        return now
+    @classmethod
+    def of(cls, rate: float, burst: float, headroom: float) -> Pacing:
+        interval = 1.0 / (rate * headroom)
+        return cls(interval, max(0.0, burst - 1.0) * interval)
 
-    def wait_time(self) -> float:
-        """Seconds until a token is available (0 when one is)."""
-        now = self._refill()
-        if now < self.blocked_until:
-            return self.blocked_until - now
-        if self.tokens >= 1.0:
-            return 0.0
-        return (1.0 - self.tokens) / self.rate
 
-    def take(self) -> None:
-        self.tokens -= 1.0
+def reserve(tats: list[float], pacings: list[Pacing], now: float) -> tuple[float, list[float]]:
+    """The moment a send may leave under every budget, and each budget's next ``tat``."""
+    at = max([now, *(tat - p.tolerance for tat, p in zip(tats, pacings, strict=True))])
+    return at, [max(tat, at) + p.interval for tat, p in zip(tats, pacings, strict=True)]
 
-    def pause(self, seconds: float) -> None:
-        self.blocked_until = max(self.blocked_until, self._now() + seconds)
-        self.tokens = min(self.tokens, 0.0)
+
+def pacings(limit: PlatformLimit, headroom: float) -> tuple[Pacing, Pacing]:
+    """(channel, overall) pacing of a platform."""
+    return (
+        Pacing.of(limit.per_channel, limit.channel_burst, headroom),
+        Pacing.of(limit.overall, limit.overall_burst, headroom),
+    )
+
+
+class Limiter(Protocol):
+    """What the delivery worker needs from a limiter, in memory or shared."""
+
+    def channel_delay(self, platform: str, channel: str) -> float:
+        """Seconds until a send to ``channel`` could leave as far as this process knows (the
+        worker waits this long *before* taking a send slot)."""
+        ...
+
+    async def acquire(self, platform: str, channel: str) -> None:
+        """Reserve a moment in the channel's and the platform's budget and wait for it."""
+        ...
+
+    async def pause(
+        self, platform: str, channel: str, seconds: float, overall: bool = False
+    ) -> None:
+        """The platform said 'slow down' (429 + Retry-After): hold the channel (or all)."""
+        ...
+
+    async def sleep(self, seconds: float) -> None: ...
 
 
 class RateLimiter:
-    """Waits until a send to ``(platform, channel)`` is within every applicable limit."""
+    """The budgets of one process, in memory."""
 
     def __init__(
         self,
         limits: Mapping[str, PlatformLimit],
         now: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_channels: int = 50_000,
+        headroom: float = DEFAULT_HEADROOM,
     ) -> None:
         self.limits = dict(limits)
-        self._now = now
-        self._overall: dict[str, TokenBucket] = {}
-        self._channels: dict[tuple[str, str], TokenBucket] = {}
+        self.now = now
+        self._sleep = sleep
+        self._headroom = headroom
+        self._overall: dict[str, float] = {}
+        self._channels: dict[tuple[str, str], float] = {}
         self._max_channels = max_channels
 
-    def _buckets(self, platform: str, channel: str) -> list[TokenBucket]:
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            await self._sleep(seconds)
+
+    def channel_delay(self, platform: str, channel: str) -> float:
         limit = self.limits.get(platform)
         if limit is None:
-            return []
-        overall = self._overall.get(platform)
-        if overall is None:
-            burst = limit.overall_burst or max(1.0, limit.overall / 10)
-            overall = TokenBucket(limit.overall, burst, self._now)
-            self._overall[platform] = overall
-        key = (platform, channel)
-        bucket = self._channels.get(key)
-        if bucket is None:
-            if len(self._channels) >= self._max_channels:
-                self._forget_idle()
-            bucket = TokenBucket(limit.per_channel, limit.channel_burst, self._now)
-            self._channels[key] = bucket
-        return [bucket, overall]
+            return 0.0
+        channel_pacing, _ = pacings(limit, self._headroom)
+        tat = self._channels.get((platform, channel), 0.0)
+        return max(0.0, tat - channel_pacing.tolerance - self.now())
 
-    def _forget_idle(self) -> None:
-        """Drop channel buckets that are full again (their history no longer matters)."""
-        for key, bucket in list(self._channels.items()):
-            if bucket.wait_time() == 0.0 and bucket.tokens >= bucket.capacity:
-                del self._channels[key]
+    def reserve(self, platform: str, channel: str) -> float:
+        """Reserve the next moment for a send; return the seconds to wait for it."""
+        limit = self.limits.get(platform)
+        if limit is None:
+            return 0.0
+        if len(self._channels) >= self._max_channels:
+            self._forget_idle()
+        now = self.now()
+        key = (platform, channel)
+        at, (channel_tat, overall_tat) = reserve(
+            [self._channels.get(key, 0.0), self._overall.get(platform, 0.0)],
+            list(pacings(limit, self._headroom)),
+            now,
+        )
+        self._channels[key] = channel_tat
+        self._overall[platform] = overall_tat
+        return at - now
 
     async def acquire(self, platform: str, channel: str) -> None:
-        """Wait for a token in the channel's bucket and the platform's, then take both."""
-        buckets = self._buckets(platform, channel)
-        while True:
-            wait = max((b.wait_time() for b in buckets), default=0.0)
-            if wait <= 0.0:
-                for b in buckets:
-                    b.take()
-                return
-            await asyncio.sleep(wait)
+        await self.sleep(self.reserve(platform, channel))
 
-    def pause(self, platform: str, channel: str, seconds: float, overall: bool = False) -> None:
-        """The platform said 'slow down' (429 + Retry-After): hold the channel (or all)."""
-        buckets = self._buckets(platform, channel)
-        targets = buckets if overall else buckets[:1]
-        for b in targets:
-            b.pause(seconds)
+    async def pause(
+        self, platform: str, channel: str, seconds: float, overall: bool = False
+    ) -> None:
+        until = self.now() + seconds
+        key = (platform, channel)
+        self._channels[key] = max(self._channels.get(key, 0.0), until)
+        if overall:
+            self._overall[platform] = max(self._overall.get(platform, 0.0), until)
+
+    def _forget_idle(self) -> None:
+        """Drop channel budgets whose moment has passed (their history no longer matters)."""
+        now = self.now()
+        for key, tat in list(self._channels.items()):
+            if tat <= now:
+                del self._channels[key]

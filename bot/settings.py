@@ -58,6 +58,8 @@ class Settings(BaseSettings):
         default=7.0, alias="MENTORBOT_TEAMS_RATE_PER_CONVERSATION"
     )
     teams_rate_app: float = Field(default=30.0, alias="MENTORBOT_TEAMS_RATE_APP")
+    rate_headroom: float = Field(default=0.9, gt=0.0, le=1.0, alias="MENTORBOT_RATE_HEADROOM")
+    shutdown_grace_seconds: float = Field(default=25.0, alias="MENTORBOT_SHUTDOWN_GRACE_SECONDS")
     # Test/demo only: read "now" from this file (an ISO timestamp, re-read on every tick).
     clock_file: str = Field(default="", alias="MENTORBOT_CLOCK_FILE")
     # The public base URL of the web process, for calendar feed links.

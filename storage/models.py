@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -375,6 +376,17 @@ class Outbox(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
+
+
+class SendBudget(Base):
+    """A platform's send budget (per channel, or ``platform:*`` for the whole workspace/app),
+    shared by every delivery worker: the theoretical moment of its next send, in seconds since
+    the epoch on the database's clock (see ``bot.ratelimit``)."""
+
+    __tablename__ = "send_budget"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    tat: Mapped[float] = mapped_column(Double)
 
 
 class ProcessedEvent(Base):

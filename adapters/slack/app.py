@@ -35,6 +35,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.backlog import MAX_PENDING, Backlog
 from adapters.slack import channels
 from adapters.slack.inbound import (
     UNKNOWN_USER_ERRORS,
@@ -152,7 +153,8 @@ class SlackAdapter:
         self._dm = self.sender.channels  # one memo of DM channels for replies and nudges
         self.shared = channels.SlackChannels(self.client, factory, engine.clock)
         """The shared channels the bot is in (announcements), kept from Slack's events."""
-        self._busy = 0
+        self.backlog = Backlog(MAX_PENDING)
+        """Bounds the work queued behind the acks (back-pressure on new requests)."""
         self.started = 0
         """How many listener works have begun (tests wait for the work a request starts)."""
         self._linking: dict[str, asyncio.Lock] = {}
@@ -178,7 +180,8 @@ class SlackAdapter:
             return web.json_response({"error": "invalid signature"}, status=401)
         if not parsable(body, request.headers.get("Content-Type", "")):
             return web.json_response({"error": "malformed body"}, status=400)
-        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        async with self.backlog.admit():  # a burst waits here, in its connections
+            bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
     # --- listeners -----------------------------------------------------------------------
@@ -324,16 +327,14 @@ class SlackAdapter:
         @bolt.view(FORM_CALLBACK)
         async def on_submission(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
             user = str(body["user"]["id"])
-            self._busy += 1
             self.started += 1
-            try:
-                await self._submission(ack, user, view)
-            except Exception:
-                log.exception("slack view_submission failed: user=%s", user)
-                await self._ack_once(ack)
-                await self._apologise(user, None)
-            finally:
-                self._busy -= 1
+            async with self.backlog.working():
+                try:
+                    await self._submission(ack, user, view)
+                except Exception:
+                    log.exception("slack view_submission failed: user=%s", user)
+                    await self._ack_once(ack)
+                    await self._apologise(user, None)
 
     # --- doing the work ------------------------------------------------------------------
 
@@ -577,16 +578,15 @@ class SlackAdapter:
         what: str,
         work: Callable[[], Awaitable[None]],
     ) -> None:
-        """Run listener work; a failure is logged with context and the person gets an apology."""
-        self._busy += 1
+        """Run listener work after the person's earlier work (arrival order); a failure is
+        logged with context and the person gets an apology."""
         self.started += 1
-        try:
-            await work()
-        except Exception:
-            log.exception("slack %s failed: user=%s channel=%s", what, user, channel)
-            await self._apologise(user, channel)
-        finally:
-            self._busy -= 1
+        async with self.backlog.working():
+            try:
+                await self.backlog.in_order(user, work)
+            except Exception:
+                log.exception("slack %s failed: user=%s channel=%s", what, user, channel)
+                await self._apologise(user, channel)
 
     async def _channel_work(
         self,
@@ -597,21 +597,19 @@ class SlackAdapter:
     ) -> None:
         """Run the work of a channel event (no person to apologise to: a failure is logged).
         An event that is not about the bot, or has no channel, is counted as done."""
-        self._busy += 1
         self.started += 1
-        try:
-            if applies and channel:
-                await work()
-        except Exception:
-            log.exception("slack %s failed: channel=%s", what, channel)
-        finally:
-            self._busy -= 1
+        async with self.backlog.working():
+            try:
+                if applies and channel:
+                    await work()
+            except Exception:
+                log.exception("slack %s failed: channel=%s", what, channel)
 
     async def wait_idle(self, poll: float = 0.01) -> None:
         """Wait until no listener work is running (work continues after the ack): for tests,
         benchmarks and a graceful shutdown."""
         await asyncio.sleep(poll)
-        while self._busy:
+        while self.backlog.active:
             await asyncio.sleep(poll)
 
     async def _apologise(self, user: str, channel: str | None) -> None:

@@ -26,6 +26,7 @@ from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.backlog import MAX_PENDING, Backlog
 from adapters.teams.auth import WRONG_SERVICE, authorize, service_url_allowed
 from adapters.teams.channels import apply, channel_event
 from adapters.teams.connector import TeamsConfig, TeamsConnector, TokenProviderFactory
@@ -59,12 +60,14 @@ class TeamsBot:
         self.clock = clock
         self.connector = connector
         self.pending: set[asyncio.Task[None]] = set()
-        self.locks: dict[str, asyncio.Lock] = {}  # one per conversation: arrival order
-        self.users_of_lock: dict[str, int] = {}
+        self.backlog = Backlog(MAX_PENDING)
+        """Bounds the activities queued behind the acks (back-pressure on new requests);
+        one conversation's activities are handled in arrival order."""
         self.members: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
-    def receive(self, activity: Activity) -> None:
-        """Accept one activity for background handling."""
+    async def receive(self, activity: Activity) -> None:
+        """Accept one activity for background handling, once the backlog has room for it."""
+        await self.backlog.enter()
         task = asyncio.get_running_loop().create_task(self._handle_in_order(activity))
         self.pending.add(task)
         task.add_done_callback(self.pending.discard)
@@ -76,18 +79,12 @@ class TeamsBot:
 
     async def _handle_in_order(self, activity: Activity) -> None:
         key = activity.conversation.id if activity.conversation else ""
-        lock = self.locks.setdefault(key, asyncio.Lock())
-        self.users_of_lock[key] = self.users_of_lock.get(key, 0) + 1
         try:
-            async with lock:
-                await self.handle(activity)
+            await self.backlog.in_order(key, lambda: self.handle(activity))
         except Exception:
             log.exception("Teams activity %s could not be handled", activity.id)
         finally:
-            self.users_of_lock[key] -= 1
-            if not self.users_of_lock[key]:  # nobody queued behind: forget the lock
-                del self.users_of_lock[key]
-                del self.locks[key]
+            self.backlog.end()
 
     async def handle(self, activity: Activity) -> None:
         """One activity: look the person up, run the engine, send the replies.
@@ -191,7 +188,7 @@ async def messages(request: web.Request) -> web.Response:
     if not service_url_allowed(identity, activity.service_url):
         log.warning("Teams activity refused: its serviceUrl is not the token's service")
         return web.json_response(WRONG_SERVICE, status=403)
-    request.app[TEAMS_KEY].receive(activity)
+    await request.app[TEAMS_KEY].receive(activity)
     return web.Response(status=202)
 
 

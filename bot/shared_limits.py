@@ -1,0 +1,172 @@
+"""Platform limits for the whole deployment: the send budgets in PostgreSQL.
+
+Several ``clock`` processes send for one Slack workspace or one Teams app, so the budgets of
+``bot.ratelimit`` cannot live in one process's memory. Here each budget is a row of
+``send_budget`` (``slack:*`` for the workspace, ``slack:C123`` for a channel). A send reserves
+its moment in one short transaction: lock the channel's and the platform's rows (in key order,
+so two workers never deadlock), compute the moment on the *database's* clock (hosts' clocks
+may differ; the database's is the one every worker shares), move both on, commit. The worker
+then waits for its moment without holding any lock or send slot.
+
+What a process reserved for a channel it remembers, so it waits for the channel before taking
+a send slot without asking the database; a channel another worker used meanwhile only makes
+the reservation later, never two sends too close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+from sqlalchemy import delete, func, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.ratelimit import DEFAULT_HEADROOM, PlatformLimit, pacings
+from storage.db import transaction
+from storage.models import SendBudget
+
+EPOCH_NOW = func.extract("epoch", func.clock_timestamp())
+RESERVE = text(
+    """
+    WITH cur AS (
+        SELECT key, tat FROM send_budget WHERE key IN (:c, :o) ORDER BY key FOR UPDATE
+    ), moment AS (
+        SELECT greatest(
+                   extract(epoch FROM clock_timestamp()),
+                   max(CASE WHEN key = :c THEN tat - :ctol ELSE tat - :otol END)
+               ) AS at,
+               count(*) AS n
+        FROM cur
+    )
+    UPDATE send_budget AS b
+    SET tat = greatest(b.tat, moment.at) + CASE WHEN b.key = :c THEN :ci ELSE :oi END
+    FROM moment
+    WHERE b.key IN (:c, :o) AND moment.n = 2
+    RETURNING moment.at, extract(epoch FROM clock_timestamp())
+    """
+)
+"""One statement: lock the channel's and the platform's budget (in key order, so two
+workers never deadlock), take the moment both allow on the database's clock, move both on.
+The locks are held only while the statement runs."""
+PAUSE = text(
+    """
+    INSERT INTO send_budget AS b (key, tat)
+    VALUES (:k, extract(epoch FROM clock_timestamp()) + :s)
+    ON CONFLICT (key) DO UPDATE
+    SET tat = greatest(b.tat, extract(epoch FROM clock_timestamp()) + :s)
+    """
+)
+"""A 429's Retry-After: hold the budget at least that long (one statement)."""
+FORGET_AFTER = 3600.0  # seconds: a budget idle this long is deleted (it would reserve "now")
+
+
+def overall_key(platform: str) -> str:
+    return f"{platform}:*"
+
+
+def channel_key(platform: str, channel: str) -> str:
+    return f"{platform}:{channel}"[:300]
+
+
+class SharedRateLimiter:
+    """The budgets of every worker of a deployment, in PostgreSQL."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        limits: Mapping[str, PlatformLimit],
+        headroom: float = DEFAULT_HEADROOM,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_channels: int = 50_000,
+    ) -> None:
+        self.factory = factory
+        self.limits = dict(limits)
+        self._headroom = headroom
+        self._sleep = sleep
+        self._known: dict[tuple[str, str], float] = {}  # channel -> monotonic moment it is free
+        self._max_channels = max_channels
+        self._last_prune = 0.0
+        self._created: set[str] = set()  # budget rows known to exist
+        self._autocommit = factory.kw["bind"].execution_options(isolation_level="AUTOCOMMIT")
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            await self._sleep(seconds)
+
+    def channel_delay(self, platform: str, channel: str) -> float:
+        return max(0.0, self._known.get((platform, channel), 0.0) - time.monotonic())
+
+    def reserve(self, platform: str, channel: str) -> float:
+        """Reserve the next moment (one statement); return the seconds to wait for it."""
+        limit = self.limits.get(platform)
+        if limit is None:
+            return 0.0
+        channel_pacing, overall_pacing = pacings(limit, self._headroom)
+        keys = (channel_key(platform, channel), overall_key(platform))
+        params = {
+            "c": keys[0],
+            "o": keys[1],
+            "ctol": channel_pacing.tolerance,
+            "otol": overall_pacing.tolerance,
+            "ci": channel_pacing.interval,
+            "oi": overall_pacing.interval,
+        }
+        for _ in range(3):
+            if not self._created.issuperset(keys):
+                self._create(keys)
+            with self._autocommit.connect() as conn:  # the locks end with the statement
+                row = conn.execute(RESERVE, params).first()
+            if row is not None:
+                break
+            self._created.difference_update(keys)  # pruned meanwhile: create again
+        else:  # pragma: no cover - only if the rows vanish three times in a row
+            raise RuntimeError("send budget rows could not be reserved")
+        at, now = float(row[0]), float(row[1])
+        wait = max(0.0, at - now)
+        if len(self._known) >= self._max_channels:
+            self._known.clear()
+        self._known[(platform, channel)] = (
+            time.monotonic() + wait + channel_pacing.interval - channel_pacing.tolerance
+        )
+        return wait
+
+    def _create(self, keys: tuple[str, ...]) -> None:
+        with transaction(self.factory) as session:
+            session.execute(
+                insert(SendBudget)
+                .values([{"key": k, "tat": 0.0} for k in keys])
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+        if len(self._created) >= self._max_channels:
+            self._created.clear()
+        self._created.update(keys)
+
+    async def acquire(self, platform: str, channel: str) -> None:
+        await self.sleep(await asyncio.to_thread(self.reserve, platform, channel))
+
+    async def pause(
+        self, platform: str, channel: str, seconds: float, overall: bool = False
+    ) -> None:
+        await asyncio.to_thread(self._pause, platform, channel, seconds, overall)
+
+    def _pause(self, platform: str, channel: str, seconds: float, overall: bool) -> None:
+        keys = [channel_key(platform, channel)] + ([overall_key(platform)] if overall else [])
+        with self._autocommit.connect() as conn:
+            for key in keys:
+                conn.execute(PAUSE, {"k": key, "s": seconds})
+        self._known[(platform, channel)] = time.monotonic() + seconds
+
+    def prune(self) -> int:
+        """Delete channel budgets idle for an hour (at most once a minute per process)."""
+        if time.monotonic() - self._last_prune < 60.0:
+            return 0
+        self._last_prune = time.monotonic()
+        with transaction(self.factory) as session:
+            result = session.execute(
+                delete(SendBudget).where(
+                    SendBudget.tat < EPOCH_NOW - FORGET_AFTER, ~SendBudget.key.endswith(":*")
+                )
+            )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,183 @@
+"""Delivery with several workers: shared platform limits, renewed leases, a clean stop.
+
+Workers here are separate ``DeliveryWorker``s, each with its own engine and its own limiter
+(nothing shared in memory), against the local Slack double, which counts the posts of every
+second overall and per channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.slack.sender import SlackSender
+from bench.seed import seed_pairs
+from bench.slack_double import DoubleConfig, SlackPostDouble
+from bot.delivery import DeliveryConfig, DeliveryWorker
+from bot.ratelimit import Limiter, PlatformLimit, RateLimiter
+from bot.shared_limits import SharedRateLimiter
+from bot.slack_client import KeyedWebClient
+from storage.db import make_engine, make_session_factory
+from storage.models import Outbox, OutboxStatus
+from tests.test_delivery import NOW, queue, statuses
+
+
+@pytest.fixture
+def double() -> Iterator[SlackPostDouble]:
+    d = SlackPostDouble(DoubleConfig()).start()
+    yield d
+    d.stop()
+
+
+def needs_postgres(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("several delivery workers need PostgreSQL (SKIP LOCKED); SQLite: one worker")
+
+
+def shared_worker(
+    database_url: str, double: SlackPostDouble, limits: PlatformLimit, **config: object
+) -> tuple[DeliveryWorker, Engine]:
+    """A worker as another process would build it: its own engine and limiter."""
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    client = KeyedWebClient(token="xoxb-test", base_url=double.api_url)
+    worker = DeliveryWorker(
+        factory,
+        {"slack": SlackSender(client)},
+        SharedRateLimiter(factory, {"slack": limits}),
+        DeliveryConfig(**config),  # type: ignore[arg-type]
+        rng=random.Random(3),
+    )
+    return worker, engine
+
+
+async def close(built: list[tuple[DeliveryWorker, Engine]]) -> None:
+    for worker, engine in built:
+        for sender in worker.senders.values():
+            client = getattr(sender, "client", None)
+            session = getattr(client, "session", None)
+            if session is not None:
+                await session.close()
+        engine.dispose()
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+async def test_workers_together_keep_the_workspace_and_channel_limits_and_use_them(
+    workers: int,
+    database_url: str,
+    db_engine: Engine,
+    factory: sessionmaker[Session],
+    double: SlackPostDouble,
+) -> None:
+    needs_postgres(db_engine)
+    seed_pairs(db_engine, 40, NOW)
+    keys = queue(factory, per_person=3, people=80)  # three messages each: channels matter
+    double.config.latency = 0.02
+    double.config.per_channel_rate = 1.0
+    double.config.workspace_rate = 20.0
+    limits = PlatformLimit(per_channel=1.0, overall=20.0)
+    built = [shared_worker(database_url, double, limits, batch_size=60) for _ in range(workers)]
+    try:
+        reports = await asyncio.gather(*(w.deliver_due(NOW) for w, _ in built))
+    finally:
+        await close(built)
+    assert sum(r.sent for r in reports) == len(keys)
+    assert sum(1 for r in reports if r.sent) >= 2  # the work really was shared
+    assert double.duplicates() == set()
+    assert double.limited == 0 and double.status_counts[429] == 0
+    assert double.violations(per_channel=1.0, overall=20.0) == (0, 0)
+    assert double.rate() >= 0.8 * 20.0
+
+
+async def test_rows_waiting_for_their_turn_keep_their_lease_and_are_sent_once(
+    database_url: str, db_engine: Engine, factory: sessionmaker[Session], double: SlackPostDouble
+) -> None:
+    needs_postgres(db_engine)
+    seed_pairs(db_engine, 50, NOW)
+    keys = queue(factory, per_person=1, people=100)
+    limits = PlatformLimit(per_channel=10.0, overall=40.0)
+    # a lease of one second, and about three seconds of sends per claimed batch
+    built = [
+        shared_worker(database_url, double, limits, lease=timedelta(seconds=1), batch_size=100)
+        for _ in range(2)
+    ]
+    try:
+        reports = await asyncio.gather(*(w.deliver_due(NOW) for w, _ in built))
+    finally:
+        await close(built)
+    assert double.duplicates() == set()
+    assert sorted(double.keys()) == sorted(keys)
+    assert sum(r.sent for r in reports) == len(keys)
+    assert statuses(factory) == {OutboxStatus.SENT.value: len(keys)}
+
+
+async def test_a_stop_finishes_the_sends_on_the_wire_and_gives_the_rest_back(
+    db_engine: Engine, factory: sessionmaker[Session], double: SlackPostDouble
+) -> None:
+    seed_pairs(db_engine, 20, NOW)
+    keys = queue(factory, per_person=2, people=40)
+    double.config.latency = 0.05
+    client = KeyedWebClient(token="xoxb-test", base_url=double.api_url)
+    limiter = RateLimiter({"slack": PlatformLimit(per_channel=5.0, overall=20.0)})
+    w = DeliveryWorker(factory, {"slack": SlackSender(client)}, limiter, DeliveryConfig())
+    running = asyncio.create_task(w.deliver_due(NOW))
+    while len(double.posts) < 10:
+        await asyncio.sleep(0.01)
+    w.request_stop()
+    report = await asyncio.wait_for(running, 10)
+    posted = set(double.keys())
+    assert 10 <= report.sent < len(keys) and report.released == len(keys) - report.sent
+    assert statuses(factory) == {
+        OutboxStatus.SENT.value: report.sent,
+        OutboxStatus.PENDING.value: len(keys) - report.sent,
+    }
+    with factory() as s:
+        sent_keys = set(
+            s.scalars(select(Outbox.dedupe_key).where(Outbox.status == OutboxStatus.SENT.value))
+        )
+        attempts = set(
+            s.scalars(select(Outbox.attempts).where(Outbox.status == OutboxStatus.PENDING.value))
+        )
+    assert sent_keys == posted and attempts == {0}  # a given-back row's attempt is not counted
+    again = DeliveryWorker(factory, {"slack": SlackSender(client)}, limiter, DeliveryConfig())
+    assert (await again.deliver_due(NOW)).sent == len(keys) - report.sent
+    assert double.duplicates() == set() and sorted(double.keys()) == sorted(keys)
+
+
+class FakeTime:
+    """A clock and a sleep that only move the clock: pacing without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+async def test_the_limiter_paces_a_channel_and_the_platform_on_an_injected_clock() -> None:
+    t = FakeTime()
+    limiter: Limiter = RateLimiter(
+        {"slack": PlatformLimit(per_channel=1.0, overall=10.0)},
+        now=lambda: t.now,
+        sleep=t.sleep,
+        headroom=1.0,
+    )
+    moments = []
+    for channel in ["A", "A", "B", "C", "A"]:
+        await limiter.sleep(limiter.channel_delay("slack", channel))
+        await limiter.acquire("slack", channel)
+        moments.append(round(t.now - 1000.0, 6))
+    # A waits a second for itself; B and C only for the workspace's tenth of a second
+    assert moments == [0.0, 1.0, 1.1, 1.2, 2.0]
+    await limiter.pause("slack", "B", 30.0)
+    assert limiter.channel_delay("slack", "B") == pytest.approx(30.0)
+    assert limiter.channel_delay("slack", "C") == pytest.approx(0.2)  # its second since 1.2
+    assert limiter.channel_delay("slack", "D") == 0.0

@@ -1,0 +1,20 @@
+"""The soak's short version: two clocks and two servers on PostgreSQL, four simulated weeks,
+five random SIGKILLs/SIGTERMs — nothing missing, no duplicate outside the stated window, none
+from a SIGTERM, no limit broken (``bench/soak.py`` prints the figures)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bench import soak
+from tests.conftest import PG_SKIP, pg_url
+
+
+def test_soak_short_loses_nothing_duplicates_only_in_the_window_and_keeps_the_limits() -> None:
+    base = pg_url()
+    if base is None:
+        pytest.skip(PG_SKIP)
+    argv = ["--database-url", base, "--pairs", "1000", "--weeks", "4", "--kills", "5"]
+    assert soak.main([*argv, "--name", f"mentorbot_soak_{os.getpid()}"]) == 0
