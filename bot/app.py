@@ -38,13 +38,16 @@ def console_session(
     console = ConsoleSession(factory, SettableClock(start), out)  # type: ignore[arg-type]
     swept = {"until": start}
     # one event loop for the session's deliveries: a loop (and its worker threads) per tick
-    # cost more than the delivery itself
-    runner = asyncio.Runner()
-    weakref.finalize(console, runner.close)
+    # cost more than the delivery itself. Closed with the console; ``close`` needs no running
+    # loop, so it is safe whenever the garbage collector gets to it.
+    loop = asyncio.new_event_loop()
+    weakref.finalize(console, loop.close)
 
     def tick(now: datetime) -> None:
         run_sweep(factory, now)
-        runner.run(deliver_due(factory, {CONSOLE: console.sender}, now, default_platform=CONSOLE))
+        loop.run_until_complete(
+            deliver_due(factory, {CONSOLE: console.sender}, now, default_platform=CONSOLE)
+        )
 
     def after_step() -> None:
         now = console.clock.now()
