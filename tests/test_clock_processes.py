@@ -106,10 +106,19 @@ def world_factory(tmp_path: Path) -> Iterator[list[World]]:
     for w in worlds:
         w.double.stop()
         w.engine.dispose()
+        drop_database(w.url)
+
+
+def drop_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
 
 
 def make_world(worlds: list[World], tmp_path: Path, name: str, pairs: int) -> World:
-    url = fresh_database(name)
+    # one database per test process: several checkouts may test against one server at once
+    url = fresh_database(f"{name}_{os.getpid()}")
     engine = make_engine(url)
     seed_pairs(engine, pairs, START)
     double = SlackPostDouble(DoubleConfig()).start()
