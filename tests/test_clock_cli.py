@@ -16,8 +16,9 @@ from sqlalchemy import update
 
 from bench.seed import seed_pairs
 from bench.slack_double import DoubleConfig, SlackPostDouble
-from storage.db import make_engine, make_session_factory, transaction, upgrade
+from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Outbox
+from tests.databases import migrated_sqlite
 
 ROOT = Path(__file__).resolve().parent.parent
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -47,8 +48,7 @@ def test_help_documents_the_clock_outbox_and_calendar_commands() -> None:
 
 
 def test_serve_with_clock_sends_the_nudges_and_outbox_status_shows_them(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'serve.db'}"
-    upgrade(url)
+    url = migrated_sqlite(tmp_path / "serve.db")
     engine = make_engine(url)
     seed_pairs(engine, 1, MONDAY - timedelta(minutes=1))  # meeting 1 is tomorrow at 10:00
     clock_file = tmp_path / "now"
@@ -73,7 +73,7 @@ def test_serve_with_clock_sends_the_nudges_and_outbox_status_shows_them(tmp_path
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(double.keys()) < 2:
-            time.sleep(0.3)
+            time.sleep(0.05)
         assert proc.poll() is None
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
             assert r.status == 200

@@ -23,13 +23,13 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bench.seed import seed_pairs
 from bench.slack_double import DoubleConfig, SlackPostDouble
-from conversations.nudges import GRACE
+from conversations.nudges import GRACE, SWEEP_LOCK_ID
 from storage.db import make_engine, normalise_url, upgrade
 from storage.models import Meeting, Mentorship, Outbox, OutboxStatus
 from tests.databases import PG_SKIP, pg_url, worker_id
@@ -195,6 +195,13 @@ def wait_posting(world: World, proc: subprocess.Popen[bytes], posted: int, timeo
         time.sleep(POLL_SECONDS)
 
 
+def sweep_barrier(world: World) -> None:
+    """Return once no sweep is running: take the sweep's advisory lock, then let it go."""
+    with world.engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": SWEEP_LOCK_ID})
+        conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": SWEEP_LOCK_ID})
+
+
 def stop(*procs: subprocess.Popen[bytes]) -> None:
     for p in procs:
         if p.poll() is None:
@@ -297,10 +304,8 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_only_rows_mid_se
     ticker.start()
     try:
         for round_no in range(12):
-            posted = len(world.double.posts)
             proc = world.start_clock()
-            wait_posting(world, proc, posted, timeout=30.0)  # killed at work, not starting
-            time.sleep(rng.uniform(0.0, 1.0))
+            time.sleep(rng.uniform(1.5, 4.0))
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
             kills += 1
@@ -317,11 +322,14 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_only_rows_mid_se
     finally:
         stop_time.set()
         ticker.join(5)
+    with lock:  # the new time before the process starts, so its first sweep sees it
+        now += timedelta(hours=1)
+        world.set_time(now)
+    posted = len(world.double.posts)
     final = world.start_clock()
     try:
-        with lock:
-            now += timedelta(hours=1)
-            world.set_time(now)
+        wait_posting(world, final, posted, timeout=30.0)  # up: its first sweep has begun
+        sweep_barrier(world)  # and has committed what it queued, or the outbox looks drained
         wait_drained(world, now)
     finally:
         stop(final)
