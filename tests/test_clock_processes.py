@@ -23,13 +23,13 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bench.seed import seed_pairs
 from bench.slack_double import DoubleConfig, SlackPostDouble
-from conversations.nudges import GRACE, SWEEP_LOCK_ID
+from conversations.nudges import GRACE
 from storage.db import make_engine, normalise_url, upgrade
 from storage.models import Meeting, Mentorship, Outbox, OutboxStatus
 from tests.databases import PG_SKIP, pg_url, worker_id
@@ -107,11 +107,6 @@ class World:
             == 0
         )
 
-    def swept_at(self) -> datetime | None:
-        """The latest moment a sweep has queued a nudge at (``created_at`` is the sweep's now)."""
-        with Session(self.engine) as s:
-            return s.scalar(select(func.max(Outbox.created_at)))
-
     def sent(self) -> dict[str, Outbox]:
         with Session(self.engine) as s:
             return {
@@ -161,45 +156,13 @@ def make_world(worlds: list[World], tmp_path: Path, name: str, pairs: int) -> Wo
     return world
 
 
-POLL_SECONDS = 0.05
-
-
 def wait_drained(world: World, now: datetime, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if world.drained(now):
             return
-        time.sleep(POLL_SECONDS)
+        time.sleep(0.3)
     raise AssertionError("the outbox did not drain in time")
-
-
-def wait_swept(world: World, now: datetime, quiet: float) -> None:
-    """Until a sweep has seen ``now``: it queued a nudge then. A moment at which nothing falls
-    due leaves no trace, so after ``quiet`` seconds without one the test moves on (the rules
-    catch up a moment no sweep saw, as after downtime)."""
-    deadline = time.monotonic() + quiet
-    while time.monotonic() < deadline:
-        latest = world.swept_at()
-        if latest is not None and latest >= now:
-            return
-        time.sleep(POLL_SECONDS)
-
-
-def wait_posting(world: World, proc: subprocess.Popen[bytes], posted: int, timeout: float) -> None:
-    """Until the process posts its first message (it is up and delivering), at most
-    ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        if len(world.double.posts) > posted:
-            return
-        time.sleep(POLL_SECONDS)
-
-
-def sweep_barrier(world: World) -> None:
-    """Return once no sweep is running: take the sweep's advisory lock, then let it go."""
-    with world.engine.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": SWEEP_LOCK_ID})
-        conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": SWEEP_LOCK_ID})
 
 
 def stop(*procs: subprocess.Popen[bytes]) -> None:
@@ -214,9 +177,7 @@ def stop(*procs: subprocess.Popen[bytes]) -> None:
             p.wait(5)
 
 
-QUIET_SECONDS = 0.8
-"""How long a moment may pass without a nudge before the test moves on: time for at least two
-sweeps (every 0.3 s) to start after the clock file changed."""
+STEP_SECONDS = 0.8
 
 
 def working_day_moments(start: datetime, end: datetime) -> Iterator[datetime]:
@@ -265,7 +226,7 @@ def test_two_clock_processes_deliver_every_nudge_of_eight_weeks_exactly_once(
         # morning (a check-in due on a Friday evening, say) is due before we look
         for now in working_day_moments(START, end + timedelta(days=4)):
             world.set_time(now)
-            wait_swept(world, now, QUIET_SECONDS)
+            time.sleep(STEP_SECONDS)  # at least two sweeps see the new time
             wait_drained(world, now, timeout=15)  # let the two processes keep pace
             assert all(p.poll() is None for p in procs), "a clock process died"
         wait_drained(world, now)
@@ -322,14 +283,11 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_only_rows_mid_se
     finally:
         stop_time.set()
         ticker.join(5)
-    with lock:  # the new time before the process starts, so its first sweep sees it
-        now += timedelta(hours=1)
-        world.set_time(now)
-    posted = len(world.double.posts)
     final = world.start_clock()
     try:
-        wait_posting(world, final, posted, timeout=30.0)  # up: its first sweep has begun
-        sweep_barrier(world)  # and has committed what it queued, or the outbox looks drained
+        with lock:
+            now += timedelta(hours=1)
+            world.set_time(now)
         wait_drained(world, now)
     finally:
         stop(final)
