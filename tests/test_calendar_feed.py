@@ -20,6 +20,7 @@ from conversations.clock import SettableClock
 from storage.db import transaction
 from storage.models import Meeting, Mentorship, Person
 from tests.conftest import START
+from tests.databases import migrated_sqlite
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,10 +70,9 @@ async def test_the_feed_serves_the_persons_meetings_and_a_moved_meeting_keeps_it
 
 
 def test_calendar_export_prints_the_ics_and_the_feed_url(tmp_path: Path) -> None:
-    from storage.db import make_engine, upgrade
+    from storage.db import make_engine
 
-    url = f"sqlite:///{tmp_path / 'cal.db'}"
-    upgrade(url)
+    url = migrated_sqlite(tmp_path / "cal.db")
     engine = make_engine(url)
     seed_pairs(engine, 1, START)
     with Session(engine) as s:

@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
 
 from bench.seed import seed_pairs
 from bench.slack_double import DoubleConfig, SlackPostDouble
-from storage.db import make_engine, make_session_factory, transaction, upgrade
+from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Outbox
+from tests.databases import migrated_sqlite
 
 ROOT = Path(__file__).resolve().parent.parent
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -37,6 +39,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def sent_reminders(engine: Engine) -> int:
+    with Session(engine) as s:
+        sent = (Outbox.kind == "reminder", Outbox.status == "sent")
+        return int(s.scalar(select(func.count(Outbox.id)).where(*sent)) or 0)
+
+
 def test_help_documents_the_clock_outbox_and_calendar_commands() -> None:
     result = cli("--help")
     assert result.returncode == 0
@@ -47,8 +55,7 @@ def test_help_documents_the_clock_outbox_and_calendar_commands() -> None:
 
 
 def test_serve_with_clock_sends_the_nudges_and_outbox_status_shows_them(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'serve.db'}"
-    upgrade(url)
+    url = migrated_sqlite(tmp_path / "serve.db")
     engine = make_engine(url)
     seed_pairs(engine, 1, MONDAY - timedelta(minutes=1))  # meeting 1 is tomorrow at 10:00
     clock_file = tmp_path / "now"
@@ -71,9 +78,9 @@ def test_serve_with_clock_sends_the_nudges_and_outbox_status_shows_them(tmp_path
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(double.keys()) < 2:
-            time.sleep(0.3)
+        deadline = time.monotonic() + 60  # until both reminders are recorded sent
+        while time.monotonic() < deadline and sent_reminders(engine) < 2:
+            time.sleep(0.05)
         assert proc.poll() is None
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
             assert r.status == 200
