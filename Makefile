@@ -9,7 +9,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 LOCALE := conversations/locale
 
-.PHONY: run test install lint typecheck pytest extract demo clean
+.PHONY: run test install lint typecheck pytest soak extract demo clean
 
 $(BIN)/mentorbot: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "make: Python 3.11 or newer is needed (python3.13/3.12/3.11/python3)" >&2; exit 1; }
@@ -47,6 +47,11 @@ pytest: install
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist worksteal
 
 test: lint typecheck pytest
+
+# The soak (two clocks and two servers on PostgreSQL, kills, four simulated weeks): minutes long,
+# so not part of make test. Needs MENTORBOT_TEST_DATABASE_URL.
+soak: install
+	MENTORBOT_SOAK=1 $(BIN)/pytest -q tests/test_soak.py
 
 demo: install
 	$(BIN)/mentorbot demo
