@@ -247,6 +247,7 @@ def record(factory: sessionmaker[Session], outcomes: list[Outcome], now: datetim
                     .values(
                         status=OutboxStatus.SENT.value,
                         locked_until=None,
+                        payload={},  # delivered: the row keeps no copy of the content
                         platform=bindparam("b_platform"),
                         platform_message_id=bindparam("b_message_id"),
                         sent_at=now,
