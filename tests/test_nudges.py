@@ -18,6 +18,7 @@ from bench.sweep_bench import COLD, START
 from bot.clock import run_sweep
 from conversations import rules
 from conversations.messages import Message
+from conversations.sweep.plan import GRACE
 from conversations.worktime import next_working_moment, previous_working_day
 from storage.models import Alert, CheckIn, Goal, Meeting, Mentorship, Outbox, Person
 from tests.chat import Chat
@@ -167,6 +168,17 @@ def test_checkin_is_sent_late_after_downtime_but_a_reminder_never_after_its_meet
         if meetings[meeting_of(r.dedupe_key)].scheduled_at <= back and r.created_at == back
     ]
     assert stale == []
+
+
+def test_a_checkin_expires_four_days_after_it_was_due_so_a_late_delivery_cancels_it(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    seed_pairs(db_engine, 1, MONDAY - timedelta(minutes=1))
+    run_sweep(factory, at(12, 13))  # the first meeting (Tue 10:00) ended at 11:00
+    checkins = rows(factory, "checkin")
+    assert len(checkins) == 2
+    for row in checkins:  # queued then; a delivery worker cancels it once this has passed
+        assert row.expires_at == at(12, 11) + timedelta(hours=2) + GRACE
 
 
 def test_a_checkin_already_made_is_not_asked_for(

@@ -55,6 +55,7 @@ def _plan_nudge(plan: Plan, pair: Pair) -> None:
                 person=person,
                 country=pair.country,
                 nominal=nominal,
+                expires_at=nominal + GRACE,
                 build=partial(_plan_message, person, pair.id),
             )
 

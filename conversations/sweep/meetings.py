@@ -78,6 +78,7 @@ def meeting_nudges(plan: Plan, data: SweepData) -> None:
                     person=person,
                     country=pair.country,
                     nominal=nominal,
+                    expires_at=nominal + GRACE,  # "up to 4 days late" holds when it is sent too
                     build=partial(_checkin, person, partner, mt),
                 )
             next_at = following.get(mt.id) or _unseen_next(mt, pair.last_at, interval)
@@ -97,6 +98,7 @@ def meeting_nudges(plan: Plan, data: SweepData) -> None:
                         person=person,
                         country=pair.country,
                         nominal=nominal,
+                        expires_at=nominal + GRACE,
                         build=partial(_interim, person, partner, pair.id),
                     )
 
