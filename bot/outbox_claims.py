@@ -76,6 +76,7 @@ def claim(
             .values(
                 status=OutboxStatus.CANCELLED.value,
                 last_error="its moment passed before it could be delivered",
+                payload={},  # never to be delivered: no copy of the content is kept
             )
             .execution_options(synchronize_session=False)
         )
@@ -271,6 +272,8 @@ def record(factory: sessionmaker[Session], outcomes: list[Outcome], now: datetim
             }
             if outcome.next_attempt_at is not None:
                 values["next_attempt_at"] = outcome.next_attempt_at
+            if outcome.status == OutboxStatus.CANCELLED:  # never to be delivered: no copy kept
+                values["payload"] = {}
             if outcome.status == OutboxStatus.WAITING:  # waiting is no attempt: none is used up
                 values.update(platform=outcome.platform, attempts=outcome.row.attempts - 1)
             kept += _rowcount(

@@ -294,22 +294,15 @@ def purge_closed_content(session: Session, now: datetime, retention_days: int) -
 
 
 def prune_outbox_content(session: Session, now: datetime) -> int:
-    """Drop the rendered message of finished outbox rows; returns how many were emptied.
+    """Drop the rendered message of dead outbox rows ``DEAD_CONTENT_KEPT`` after they died (so
+    they could be retried until then) and cancel them; returns how many were emptied.
 
-    A row needs its content only until it is delivered: afterwards it keeps its dedupe key,
-    kind, recipient, status and times (exactly-once and the operator's counts). A sent or
-    cancelled row is emptied at once; a dead row after ``DEAD_CONTENT_KEPT`` (so it can be
-    retried), and then it is cancelled, since there is nothing left to retry.
+    A row needs its content only until it is delivered. Sent and cancelled rows drop it where
+    their status changes (``bot.outbox_claims.record``, ``claim``, ``conversations.outbox.
+    cancel_pending``, erasure), so this reads only the few dead rows through the status index,
+    never the outbox's history. Afterwards a row keeps its dedupe key, kind, recipient, status
+    and times (exactly-once and the operator's counts).
     """
-    sent = session.execute(
-        update(Outbox)
-        .where(
-            Outbox.status.in_([OutboxStatus.SENT.value, OutboxStatus.CANCELLED.value]),
-            has_content(),
-        )
-        .values(payload={})
-        .execution_options(synchronize_session=False)
-    )
     dead = session.execute(
         update(Outbox)
         .where(
@@ -323,4 +316,4 @@ def prune_outbox_content(session: Session, now: datetime) -> int:
         )
         .execution_options(synchronize_session=False)
     )
-    return int(sent.rowcount or 0) + int(dead.rowcount or 0)  # type: ignore[attr-defined]
+    return int(dead.rowcount or 0)  # type: ignore[attr-defined]

@@ -73,7 +73,7 @@ def cancel_pending(session: Session, key_prefix: str, reason: str) -> int:
             Outbox.dedupe_key.startswith(key_prefix, autoescape=True),
             Outbox.status.in_(NOT_YET_SENT),
         )
-        .values(status=OutboxStatus.CANCELLED.value, last_error=reason)
+        .values(status=OutboxStatus.CANCELLED.value, last_error=reason, payload={})
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

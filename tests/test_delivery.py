@@ -190,6 +190,23 @@ async def test_a_message_whose_moment_passed_is_cancelled_not_sent(
     assert double.posts == []
 
 
+async def test_a_sent_or_cancelled_row_keeps_no_copy_of_its_message_without_a_sweep(
+    db_engine: Engine, factory: sessionmaker[Session], double: SlackPostDouble
+) -> None:
+    seed_pairs(db_engine, 2, NOW)
+    sent_keys = queue(factory, per_person=1, people=2)
+    with transaction(factory) as s:  # two more whose moment has passed: cancelled at claim
+        s.execute(update(Outbox).values(dedupe_key=Outbox.dedupe_key + ":sent"))
+    expired_keys = queue(factory, per_person=1, people=2, expires=True)
+    report = await worker(factory, double, PlatformLimit(5.0, 50.0)).deliver_due(NOW)
+    assert report.sent == 2 and report.expired == 2
+    with factory() as s:
+        finished = {r.dedupe_key: r for r in s.scalars(select(Outbox))}
+    assert len(finished) == len(sent_keys) + len(expired_keys) == 4
+    assert sorted(r.status for r in finished.values()) == ["cancelled"] * 2 + ["sent"] * 2
+    assert all(r.payload == {} for r in finished.values())  # dropped as the status changed
+
+
 async def test_a_row_left_sending_by_a_dead_worker_is_sent_again_after_its_lease(
     db_engine: Engine, factory: sessionmaker[Session], double: SlackPostDouble
 ) -> None:

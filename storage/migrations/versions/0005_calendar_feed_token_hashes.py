@@ -6,6 +6,7 @@ Create Date: 2026-12-01 23:10:00
 
 Existing links keep working: each stored token is replaced by its hash, which is what the feed
 now looks up. The downgrade cannot recover a token from its hash, so it revokes every link.
+Sent and cancelled outbox rows of earlier versions lose their rendered content here.
 """
 
 import hashlib
@@ -30,6 +31,14 @@ feed = sa.table(
 
 def upgrade() -> None:
     conn = op.get_bind()
+    # delivered and cancelled outbox rows keep no copy of the content from now on; the rows
+    # of earlier versions are emptied once here
+    outbox = sa.table("outbox", sa.column("status", sa.String), sa.column("payload", sa.JSON))
+    conn.execute(
+        sa.update(outbox)
+        .where(outbox.c.status.in_(["sent", "cancelled"]))
+        .values(payload=sa.literal_column("'{}'"))
+    )
     for row_id, token in conn.execute(sa.select(feed.c.id, feed.c.token)).all():
         digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
         conn.execute(sa.update(feed).where(feed.c.id == row_id).values(token=digest))
