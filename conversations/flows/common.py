@@ -89,3 +89,20 @@ def bad_form(turn: Turn, form: Form, v: forms.Validator) -> None:
 def is_hr_or_refuse(turn: Turn) -> None:
     if not roles_of(turn.session, turn.person).hr:
         turn.refuse(turn.tx.t("common.hr_only"))
+
+
+def plan_meetings_message(tx: Texts, mentorship_id: int) -> Message:
+    """Nothing is booked yet: the question with its button, the same whether the person asks
+    for the schedule or the sweep reminds them two days after the agreement."""
+    return (
+        Message()
+        .text(tx.t("scheduling.none_yet"))
+        .buttons(
+            Button(
+                action_id="schedule.plan",
+                label=tx._("Plan meetings"),
+                value=str(mentorship_id),
+                style="primary",
+            )
+        )
+    )

@@ -9,7 +9,12 @@ from zoneinfo import ZoneInfo
 from conversations import forms, progress, rules
 from conversations.calendar import series_ics
 from conversations.calendar_feed import issue_token
-from conversations.flows.common import party_mentorship, pick_mentorship, require_phase
+from conversations.flows.common import (
+    party_mentorship,
+    pick_mentorship,
+    plan_meetings_message,
+    require_phase,
+)
 from conversations.messages import Attachment, Button, Form, Input, Message
 from conversations.outbox import cancel_pending
 from conversations.registry import action, command, form
@@ -176,18 +181,7 @@ def schedule(turn: Turn, rest: str) -> None:
         if m.phase == Phase.START:
             turn.say(tx.t("scheduling.after_agreement"))
         else:
-            turn.reply(
-                Message()
-                .text(tx.t("scheduling.none_yet"))
-                .buttons(
-                    Button(
-                        action_id="schedule.plan",
-                        label=tx._("Plan meetings"),
-                        value=str(m.id),
-                        style="primary",
-                    )
-                )
-            )
+            turn.reply(plan_meetings_message(tx, m.id))
         return
     total = progress.total_meetings(m)
     lines = [

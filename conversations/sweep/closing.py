@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time
 from functools import partial
 
 from conversations import rules
+from conversations.flows.common import plan_meetings_message
 from conversations.messages import Button, Message
 from conversations.sweep.plan import GRACE, PLAN_AFTER, Pair, Plan, Recipient
 from conversations.sweep.reads import SweepData
@@ -61,19 +62,7 @@ def _plan_nudge(plan: Plan, pair: Pair) -> None:
 
 
 def _plan_message(person: Recipient, mentorship_id: int) -> Message:
-    tx = person.texts()
-    return (
-        Message()
-        .text(tx.t("scheduling.none_yet"))
-        .buttons(
-            Button(
-                action_id="schedule.plan",
-                label=tx._("Plan meetings"),
-                value=str(mentorship_id),
-                style="primary",
-            )
-        )
-    )
+    return plan_meetings_message(person.texts(), mentorship_id)
 
 
 def _closing(person: Recipient, partner: Recipient, pair: Pair) -> Message:
