@@ -27,7 +27,6 @@ from bot.delivery import DeliveryConfig, DeliveryReport, DeliveryWorker
 from bot.ratelimit import Limiter, PlatformLimit, RateLimiter
 from bot.settings import Settings, get_settings
 from bot.shared_limits import SharedRateLimiter
-from bot.surfaces import quiet_sdk_logs
 from conversations.clock import Clock, SystemClock
 from conversations.delivery import Sender
 from conversations.sweep.orchestration import sweep
@@ -301,7 +300,6 @@ def main_clock(settings: Settings, factory: sessionmaker[Session]) -> int:
         )
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        quiet_sdk_logs(logging.getLogger().getEffectiveLevel())
         await run_clock(
             settings, factory, build_senders(settings), clock_from_settings(settings), stop
         )

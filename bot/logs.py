@@ -26,6 +26,9 @@ SDK_LOGGERS = (
     "httpx",
     "httpcore",
 )
+CHATTY_SDK_LOGGERS = ("microsoft_agents.hosting.core.authorization.connection_manager",)
+"""SDK loggers that dump their whole configuration (many lines) at INFO: WARNING unless the
+SDK level asks for DEBUG."""
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _FEED = re.compile(r"/calendar/[^/\s\"'?]+\.ics")
 REDACTED_FEED = "/calendar/[redacted].ics"
@@ -79,6 +82,10 @@ def configure_logging(level: str | int = "INFO", sdk_override: str | int | None 
     logging.getLogger("alembic").setLevel(logging.WARNING)
     for name in SDK_LOGGERS:
         logging.getLogger(name).setLevel(sdk_level(level, sdk_override))
+    chatty = sdk_level(level, sdk_override)
+    if chatty > logging.DEBUG:
+        for name in CHATTY_SDK_LOGGERS:
+            logging.getLogger(name).setLevel(max(chatty, logging.WARNING))
     if not sdk_override:  # at INFO SQLAlchemy echoes every statement: noise, not insight
         logging.getLogger("sqlalchemy").setLevel(max(logging.WARNING, sdk_level(level, None)))
     install_redaction()

@@ -14,9 +14,6 @@ from bot.settings import Settings
 
 log = logging.getLogger("bot.serve")
 
-CHATTY_SDK_LOGGERS = ("microsoft_agents.hosting.core.authorization.connection_manager",)
-"""SDK loggers that dump their whole configuration (many lines) at INFO."""
-
 SLACK_OFF = "SLACK_BOT_TOKEN is not set"
 TEAMS_CLIENT_ID = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"
 
@@ -74,10 +71,3 @@ def surfaces(settings: Settings) -> list[Surface]:
 def log_surfaces(settings: Settings) -> None:
     for surface in surfaces(settings):
         log.info("%s", surface.line())
-
-
-def quiet_sdk_logs(level: int) -> None:
-    """Keep the SDKs' multi-line configuration dumps out of INFO (they remain at DEBUG)."""
-    if level > logging.DEBUG:
-        for name in CHATTY_SDK_LOGGERS:
-            logging.getLogger(name).setLevel(max(level, logging.WARNING))

@@ -20,7 +20,7 @@ from bot.calendar_web import calendar_route
 from bot.logs import install_redaction
 from bot.pages_web import page_routes
 from bot.settings import Settings
-from bot.surfaces import Surface, log_surfaces, quiet_sdk_logs, surfaces
+from bot.surfaces import Surface, log_surfaces, surfaces
 from conversations.clock import Clock
 from conversations.engine import Engine
 
@@ -104,7 +104,6 @@ def serve(
     cleanup_ctx: Sequence[Callable[[web.Application], AsyncIterator[None]]] = (),
 ) -> None:
     """Run the web process on ``PORT`` until interrupted (``cleanup_ctx``: e.g. the clock)."""
-    quiet_sdk_logs(logging.getLogger().getEffectiveLevel())
     app = create_app(settings, factory, clock)
     log_surfaces(settings)
     app.cleanup_ctx.extend(cleanup_ctx)
