@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.retry_after import retry_after_of
 from adapters.slack.render import Rendered, render_message
 from conversations.delivery import Recipient, SendError, Sent
 from conversations.messages import Message
@@ -63,13 +63,7 @@ def send_error(err: Exception) -> SendError:
         response = err.response
         code = str(response.get("error") or "unknown_error")
         status = response.status_code
-        retry_after: float | None = None
-        header = _header(response.headers, "Retry-After")
-        if header is not None:
-            try:
-                retry_after = float(header)
-            except ValueError:
-                retry_after = None
+        retry_after = retry_after_of(response.headers)
         if status == 429 or code == "ratelimited":
             return SendError(f"slack: ratelimited (HTTP {status})", retry_after=retry_after or 1.0)
         return SendError(
@@ -80,17 +74,6 @@ def send_error(err: Exception) -> SendError:
     if isinstance(err, SlackClientError | aiohttp.ClientError | asyncio.TimeoutError):
         return SendError(f"slack: {type(err).__name__}: {err}")
     return SendError(f"slack: unexpected {type(err).__name__}: {err}")
-
-
-def _header(headers: Any, name: str) -> str | None:
-    if not headers:
-        return None
-    for key, value in dict(headers).items():
-        if str(key).lower() == name.lower():
-            if isinstance(value, list):
-                return str(value[0]) if value else None
-            return str(value)
-    return None
 
 
 class SlackSender:

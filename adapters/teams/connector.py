@@ -12,8 +12,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -30,6 +28,7 @@ from microsoft_agents.hosting.core.authorization import (
 )
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
 
+from adapters.retry_after import retry_after_of
 from conversations.delivery import SendError
 
 log = logging.getLogger(__name__)
@@ -72,7 +71,7 @@ class TeamsConfig:
 def send_error(err: BaseException) -> SendError:
     """Translate a connector failure into what the delivery worker's policy needs."""
     if isinstance(err, aiohttp.ClientResponseError):
-        retry_after = parse_retry_after(err.headers.get("Retry-After") if err.headers else None)
+        retry_after = retry_after_of(err.headers)
         reason = f"Bot Connector answered {err.status}"
         if err.status == 429:
             return SendError(f"{reason} (throttled)", retry_after=retry_after)
@@ -84,23 +83,6 @@ def send_error(err: BaseException) -> SendError:
     if isinstance(err, aiohttp.ClientError):
         return SendError(f"Bot Connector unreachable: {type(err).__name__}")
     return SendError(f"sending to Teams failed: {type(err).__name__}: {err}")
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class TeamsConnector:

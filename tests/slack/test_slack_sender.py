@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -80,6 +82,16 @@ async def test_rate_limit_is_reported_with_retry_after_and_not_retried(
     assert caught.value.retry_after == 7.0
     assert not caught.value.permanent
     assert len(slack.of("chat.postMessage")) == 1  # no retry of its own
+
+
+async def test_a_retry_after_given_as_an_http_date_is_honoured(slack: SlackApiDouble) -> None:
+    # a proxy in front of Slack may answer with a date; it used to be dropped (1 s instead)
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=300), usegmt=True)
+    slack.fail_next("chat.postMessage", 429, "ratelimited", **{"Retry-After": later})
+    with pytest.raises(SendError) as caught:
+        await _sender(slack).send(_recipient({"channel": "D1"}), Message().text("Hi"))
+    assert caught.value.retry_after is not None
+    assert 290 <= caught.value.retry_after <= 300
 
 
 async def test_a_deleted_user_is_a_permanent_failure(slack: SlackApiDouble) -> None:
