@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 
 COMMAND_WORDS: dict[str, tuple[str, ...]] = {
     "help": ("help", "?", "apua", "ohje", "ohjeet"),
@@ -58,6 +59,34 @@ COMMAND_WORDS: dict[str, tuple[str, ...]] = {
         "hyvää päivää",
     ),
 }
+
+
+def N_(message: str) -> str:
+    """Mark a text for the catalogue; it is translated where it is shown."""
+    return message
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    """A command an app offers as a button (the Slack App Home): its canonical name and its
+    label (a catalogue message id, translated by whoever shows it)."""
+
+    name: str
+    label: str
+
+    @property
+    def word(self) -> str:
+        """The text the button sends: the command's first word, which ``parse`` reads back."""
+        return COMMAND_WORDS[self.name][0]
+
+
+HOME_SHORTCUTS: tuple[Shortcut, ...] = (
+    Shortcut("checkin", N_("Check in")),
+    Shortcut("reflect", N_("Reflect now")),
+    Shortcut("schedule", N_("Meetings")),
+)
+"""The commands a person's home offers as buttons, in order."""
+
 
 _PHRASES = sorted(
     ((phrase, name) for name, phrases in COMMAND_WORDS.items() for phrase in phrases),

@@ -46,6 +46,13 @@ def open_form(factory: sessionmaker[Session], platform: str, user_id: str) -> Op
         return OpenForm(found.person.locale, forms.open_form(session, found.person))
 
 
+def linked(factory: sessionmaker[Session], platform: str, user_id: str) -> bool:
+    """Whether this platform user is linked to a person (erased or not); an adapter looks a
+    user's email up on first contact only, when they are not."""
+    with factory() as session:
+        return identity(session, platform, user_id) is not None
+
+
 def locale_of(factory: sessionmaker[Session], platform: str, user_id: str) -> str:
     """The person's language, or the default for someone not linked yet."""
     with factory() as session:

@@ -6,10 +6,17 @@ channel, where HR can announce), the ``/mentor`` slash command and interactivity
 (``block_actions``, ``view_submission``). With an app-level token the same listeners run over
 Socket Mode instead.
 
+The parts: :mod:`~adapters.slack.inbound` (checks and payload → ``Inbound``),
+:mod:`~adapters.slack.linking` (engine turns, first contact by email),
+:mod:`~adapters.slack.modals`, :mod:`~adapters.slack.home` (App Home) and this module, which
+registers the listeners and runs their work.
+
 Timing: Bolt acknowledges events itself before the listener runs; actions and commands call
-``ack()`` first and work afterwards. A modal submission must carry its answer in the ack
-(``response_action``), so the engine gets up to :data:`VIEW_DEADLINE` seconds; if it takes
-longer the modal is closed and the result arrives as a DM.
+``ack()`` first and work afterwards. Each listener hands its work to a task the adapter keeps
+in ``pending`` (``drain`` waits for them, as the Teams bot does). A modal submission must carry
+its answer in the ack (``response_action``), so the engine gets up to
+:data:`~adapters.slack.modals.VIEW_DEADLINE` seconds; if it takes longer the modal is closed
+and the result arrives as a DM.
 
 The adapter holds no business rules: the engine decides, the adapter translates, sends and
 remembers the DM channel (in ``Inbound.address``; see :mod:`adapters.slack.sender`).
@@ -18,114 +25,64 @@ remembers the DM channel (in ``Inbound.address``; see :mod:`adapters.slack.sende
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.backlog import MAX_PENDING, Backlog
-from adapters.slack import channels
+from adapters.slack import channels, modals
+from adapters.slack.config import (
+    DEFAULT_API_URL,
+    SlackConfig,
+    SlackConfigError,
+    SlackSettings,
+    make_client,
+)
+from adapters.slack.home import HOME_COMMAND, SHORTCUTS, home_view
 from adapters.slack.inbound import (
-    UNKNOWN_USER_ERRORS,
-    interaction_id,
+    action_inbound,
+    dm_channel_of,
+    new_inbound,
     parsable,
+    person_dm,
     signed_by_slack,
+    submission_inbound,
+    unescape,
 )
-from adapters.slack.render import (
-    FORM_CALLBACK,
-    MAX_MODAL_BLOCKS,
-    OPEN_FORM,
-    blocks_for,
-    engine_action_id,
-    modal_errors,
-    modal_view,
-    render_message,
-    view_values,
-)
-from adapters.slack.sender import PLATFORM, SlackSender, open_dm
+from adapters.slack.linking import EngineTurns
+from adapters.slack.render import FORM_CALLBACK, OPEN_FORM, engine_action_id, render_message
+from adapters.slack.replies import Replies
+from adapters.slack.sender import PLATFORM, SlackSender
 from conversations import directory
-from conversations.delivery import SendError
 from conversations.engine import Engine
-from conversations.messages import Form, Inbound, InboundKind, Message, Outbound
-from conversations.outbox import queue_undelivered_replies
+from conversations.messages import Inbound, InboundKind, Message, Outbound
 from conversations.texts import Texts
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "SLACK_KEY",
+    "SLASH_COMMAND",
+    "SlackAdapter",
+    "SlackConfig",
+    "SlackConfigError",
+    "SlackSettings",
+    "mount",
+]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://slack.com/api/"
 SLASH_COMMAND = "/mentor"
-RUN_COMMAND = "mentorbot_command"
-"""Action id of the App Home shortcut buttons; the value is a text command for the engine."""
-VIEW_DEADLINE = 2.5
-"""Seconds a modal submission waits for the engine before the modal is closed regardless."""
-TRIGGER_LIFETIME = 2.5
-"""A ``trigger_id`` opens a modal only within 3 seconds of the click; keep a margin."""
-HOME_COMMAND = "status"
-TURNS_AT_ONCE = 2
-"""Engine turns running at once in one web process (threads compete for the GIL)."""
-
 OUR_ACTIONS = re.compile(r"^mentorbot\.\d+\.")
-SHORTCUTS = re.compile(rf"^{RUN_COMMAND}_\d+$")
-
-
-class SlackConfigError(ValueError):
-    """The Slack settings cannot work (e.g. HTTP mode without a signing secret)."""
-
-
-class SlackSettings(Protocol):
-    """The part of ``bot.settings.Settings`` Slack reads (adapters do not import ``bot``)."""
-
-    @property
-    def slack_bot_token(self) -> str: ...
-    @property
-    def slack_signing_secret(self) -> str: ...
-    @property
-    def slack_app_token(self) -> str: ...
-    @property
-    def slack_api_url(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class SlackConfig:
-    """What the Slack adapter needs: tokens, signing secret and the Web API base URL."""
-
-    bot_token: str
-    signing_secret: str
-    app_token: str | None = None
-    api_url: str = DEFAULT_API_URL
-
-    @classmethod
-    def from_settings(cls, settings: SlackSettings) -> SlackConfig:
-        return cls(
-            bot_token=settings.slack_bot_token,
-            signing_secret=settings.slack_signing_secret,
-            app_token=settings.slack_app_token or None,
-            api_url=settings.slack_api_url or DEFAULT_API_URL,
-        )
-
-
-def make_client(config: SlackConfig) -> AsyncWebClient:
-    """A Web API client for ``SLACK_API_URL``; its retry handlers cover connection errors only,
-    so rate limits reach the delivery worker (one retry policy)."""
-    base_url = config.api_url if config.api_url.endswith("/") else config.api_url + "/"
-    return AsyncWebClient(token=config.bot_token, base_url=base_url)
-
-
-def _unescape(text: str) -> str:
-    """Slack sends ``&``, ``<`` and ``>`` typed by people as entities; the engine wants text."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 class SlackAdapter:
@@ -138,27 +95,21 @@ class SlackAdapter:
         factory: sessionmaker[Session],
         client: AsyncWebClient | None = None,
     ) -> None:
-        if not config.bot_token:
-            raise SlackConfigError("SLACK_BOT_TOKEN is not set")
-        if not config.app_token and not config.signing_secret:
-            raise SlackConfigError(
-                "SLACK_SIGNING_SECRET is needed to verify requests to /slack/events "
-                "(or set SLACK_APP_TOKEN to use Socket Mode)"
-            )
+        config.check()
         self.config = config
         self.engine = engine
         self.factory = factory
         self.client = client or make_client(config)
         self.sender = SlackSender(self.client)
-        self._dm = self.sender.channels  # one memo of DM channels for replies and nudges
+        self.turns = EngineTurns(engine, factory, self.client)
+        self.replies = Replies(self.client, self.sender, factory, engine.clock)
+        self._dm = self.replies.dm
         self.shared = channels.SlackChannels(self.client, factory, engine.clock)
         """The shared channels the bot is in (announcements), kept from Slack's events."""
         self.backlog = Backlog(MAX_PENDING)
         """Bounds the work queued behind the acks (back-pressure on new requests)."""
-        self.started = 0
-        """How many listener works have begun (tests wait for the work a request starts)."""
-        self._linking: dict[str, asyncio.Lock] = {}
-        self._turns = asyncio.Semaphore(TURNS_AT_ONCE)
+        self.pending: set[asyncio.Task[None]] = set()
+        """The listener work running after its ack; ``drain`` waits for it."""
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=config.signing_secret,
@@ -182,37 +133,93 @@ class SlackAdapter:
             return web.json_response({"error": "malformed body"}, status=400)
         async with self.backlog.admit():  # a burst waits here, in its connections
             bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+            # Bolt starts an event's listener in a task of its own after the ack; one turn of
+            # the loop lets it hand its work to ``pending`` before the response leaves, so
+            # ``drain`` after a response covers the work that request started
+            await asyncio.sleep(0)
         return await to_aiohttp_response(bolt_response)
+
+    # --- work after the ack --------------------------------------------------------------
+
+    def _spawn(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work`` in a task kept in ``pending`` (counted in the backlog while it runs)."""
+
+        async def run() -> None:
+            async with self.backlog.working():
+                await work()
+
+        task = asyncio.get_running_loop().create_task(run())
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+
+    async def drain(self) -> None:
+        """Wait until every listener's work has finished (tests, benchmarks, shutdown)."""
+        while self.pending:
+            await asyncio.gather(*list(self.pending), return_exceptions=True)
+
+    def _guard(
+        self,
+        user: str,
+        channel: str | None,
+        what: str,
+        work: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Start a person's work after their earlier work (arrival order); a failure is
+        logged with context and the person gets an apology."""
+
+        async def guarded() -> None:
+            try:
+                await self.backlog.in_order(user, work)
+            except Exception:
+                log.exception("slack %s failed: user=%s channel=%s", what, user, channel)
+                await self.replies.apologise(user, channel)
+
+        self._spawn(guarded)
+
+    def _channel_work(
+        self,
+        what: str,
+        channel: str,
+        work: Callable[[], Awaitable[None]],
+        applies: bool = True,
+    ) -> None:
+        """Start the work of a channel event (no person to apologise to: a failure is logged).
+        An event that is not about the bot, or has no channel, does nothing."""
+        if not (applies and channel):
+            return
+
+        async def logged() -> None:
+            try:
+                await work()
+            except Exception:
+                log.exception("slack %s failed: channel=%s", what, channel)
+
+        self._spawn(logged)
 
     # --- listeners -----------------------------------------------------------------------
 
     def _register(self) -> None:
+        """Bolt's listeners: each acknowledges, parses and hands its work to ``_guard``
+        (a person's) or ``_channel_work`` (a channel's) before anything else can wait."""
         bolt = self.bolt
+        now = self.engine.clock.now
 
         @bolt.event("message")
         async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
-            if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            dm = person_dm(event)
+            if dm is None:
                 return
-            user = str(event.get("user") or "")
-            channel = str(event.get("channel") or "")
-            if not user or not channel:
-                return
+            user, channel = dm
             self._dm[user] = channel
-            await self._guard(
+            inbound = new_inbound(
                 user,
+                InboundKind.TEXT,
                 channel,
-                "message.im",
-                lambda: self._run(
-                    self._inbound(
-                        user,
-                        InboundKind.TEXT,
-                        channel,
-                        text=_unescape(str(event.get("text") or "")),
-                        event_id=body.get("event_id"),
-                    ),
-                    channel,
-                ),
+                now(),
+                text=unescape(str(event.get("text") or "")),
+                event_id=body.get("event_id"),
             )
+            self._guard(user, channel, "message.im", lambda: self._run(inbound, channel))
 
         @bolt.event("app_home_opened")
         async def on_home(event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -222,26 +229,22 @@ class SlackAdapter:
             channel = event.get("channel")
             if isinstance(channel, str) and channel.startswith("D"):
                 self._dm[user] = channel
-            await self._guard(
-                user,
-                None,
-                "app_home_opened",
-                lambda: self.publish_home(user, event_id=body.get("event_id")),
+            event_id = body.get("event_id")
+            self._guard(
+                user, None, "app_home_opened", lambda: self.publish_home(user, event_id=event_id)
             )
 
         @bolt.event(channels.JOINED)
         async def on_joined(event: dict[str, Any], context: AsyncBoltContext) -> None:
             channel = channels.channel_of(event)
             ours = bool(context.bot_user_id) and event.get("user") == context.bot_user_id
-            await self._channel_work(
-                channels.JOINED, channel, lambda: self.shared.joined(channel), ours
-            )
+            self._channel_work(channels.JOINED, channel, lambda: self.shared.joined(channel), ours)
 
         @bolt.event(channels.MEMBER_LEFT)
         async def on_member_left(event: dict[str, Any], context: AsyncBoltContext) -> None:
             channel = channels.channel_of(event)
             ours = bool(context.bot_user_id) and event.get("user") == context.bot_user_id
-            await self._channel_work(
+            self._channel_work(
                 channels.MEMBER_LEFT, channel, lambda: self.shared.left(channel), ours
             )
 
@@ -251,7 +254,7 @@ class SlackAdapter:
             async def on_gone(event: dict[str, Any]) -> None:
                 channel = channels.channel_of(event)
                 what = str(event.get("type"))
-                await self._channel_work(what, channel, lambda: self.shared.left(channel))
+                self._channel_work(what, channel, lambda: self.shared.left(channel))
 
         for renamed in channels.RENAMED:
 
@@ -260,29 +263,27 @@ class SlackAdapter:
                 channel = channels.channel_of(event)
                 name = channels.new_name(event)
                 what = str(event.get("type"))
-                await self._channel_work(what, channel, lambda: self.shared.renamed(channel, name))
+                self._channel_work(what, channel, lambda: self.shared.renamed(channel, name))
 
         @bolt.command(SLASH_COMMAND)
         async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
             await ack()
             started = time.monotonic()
             user = str(command.get("user_id") or "")
-
-            async def work() -> None:
-                channel = await self.dm_channel(user)
-                text = _unescape(str(command.get("text") or "")).strip() or "help"
-                inbound = self._inbound(user, InboundKind.COMMAND, channel, text=text)
-                await self._run(inbound, channel, command.get("trigger_id"), started)
-
-            await self._guard(user, None, SLASH_COMMAND, work)
+            text = unescape(str(command.get("text") or "")).strip() or "help"
+            self._guard(
+                user,
+                None,
+                SLASH_COMMAND,
+                lambda: self._run_text(user, None, text, command.get("trigger_id"), started),
+            )
 
         @bolt.action(OPEN_FORM)
         async def on_open_form(ack: AsyncAck, body: dict[str, Any]) -> None:
             await ack()
             user = str(body["user"]["id"])
-            await self._guard(
-                user, self._channel_of(body), "open form", lambda: self._open_form(user, body)
-            )
+            channel = dm_channel_of(body)
+            self._guard(user, channel, "open form", lambda: self._open_form(user, body))
 
         @bolt.action(SHORTCUTS)
         async def on_run_command(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -290,13 +291,13 @@ class SlackAdapter:
             started = time.monotonic()
             user = str(body["user"]["id"])
             text = str(body["actions"][0].get("value") or "help")
-
-            async def work() -> None:
-                channel = await self.dm_channel(user, self._channel_of(body))
-                inbound = self._inbound(user, InboundKind.COMMAND, channel, text=text)
-                await self._run(inbound, channel, body.get("trigger_id"), started)
-
-            await self._guard(user, None, "home command", work)
+            channel = dm_channel_of(body)
+            self._guard(
+                user,
+                None,
+                "home command",
+                lambda: self._run_text(user, channel, text, body.get("trigger_id"), started),
+            )
 
         @bolt.action(OUR_ACTIONS)
         async def on_action(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -307,85 +308,52 @@ class SlackAdapter:
             action_id = engine_action_id(str(action.get("action_id") or ""))
             if action_id is None:
                 return
+            hint = dm_channel_of(body)
 
             async def work() -> None:
-                channel = await self.dm_channel(user, self._channel_of(body))
-                inbound = self._inbound(
-                    user,
-                    InboundKind.ACTION,
-                    channel,
-                    action_id=action_id,
-                    value=str(action.get("value") or ""),
-                    event_id=interaction_id("action", user, action.get("action_ts"), action_id),
-                )
+                channel = await self.replies.dm_channel(user, hint)
+                inbound = action_inbound(user, channel, action, action_id, now())
                 await self._run(inbound, channel, body.get("trigger_id"), started)
                 if (body.get("view") or {}).get("type") == "home":
                     await self.publish_home(user)
 
-            await self._guard(user, self._channel_of(body), f"action {action_id}", work)
+            self._guard(user, hint, f"action {action_id}", work)
 
         @bolt.view(FORM_CALLBACK)
         async def on_submission(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
             user = str(body["user"]["id"])
-            self.started += 1
-            async with self.backlog.working():
+
+            async def work() -> None:
                 try:
                     await self._submission(ack, user, view)
                 except Exception:
                     log.exception("slack view_submission failed: user=%s", user)
-                    await self._ack_once(ack)
-                    await self._apologise(user, None)
+                    if ack.response is None:
+                        await ack()
+                    await self.replies.apologise(user, None)
+
+            self._spawn(work)  # Bolt waits for its ack, which carries the answer
 
     # --- doing the work ------------------------------------------------------------------
 
-    def _inbound(self, user: str, kind: InboundKind, channel: str | None, **fields: Any) -> Inbound:
-        return Inbound(
-            platform=PLATFORM,
-            user=user,
-            kind=kind,
-            received_at=self.engine.clock.now(),
-            address={"channel": channel} if channel else {},
-            **fields,
-        )
-
     async def handle(self, inbound: Inbound) -> list[Outbound]:
-        """Run the engine; on first contact, link the Slack user by email (``users.info``)."""
-        result = await self._turn(inbound)
-        if inbound.email is None and _unknown(result):
-            # one first contact at a time per user in this process, so that a DM and a
-            # command sent together ask users.info once; linking itself is safe across
-            # processes (the engine inserts the identity with insert-or-ignore)
-            async with self._linking.setdefault(inbound.user, asyncio.Lock()):
-                again = inbound.model_copy(update={"event_id": None})
-                result = await self._turn(again)
-                if _unknown(result):
-                    email, name = await self._profile(inbound.user)
-                    if email:
-                        linked = again.model_copy(update={"email": email, "display_name": name})
-                        result = await self._turn(linked)
-        return result
+        """Run the engine once; on first contact the Slack user is linked by email."""
+        return await self.turns.handle(inbound)
 
-    async def _turn(self, inbound: Inbound) -> list[Outbound]:
-        """One engine turn in a worker thread; at most ``TURNS_AT_ONCE`` run together, so a
-        burst of events queues here instead of starving the event loop that sends the acks."""
-        async with self._turns:
-            return await asyncio.to_thread(self.engine.handle, inbound)
-
-    async def _profile(self, user: str) -> tuple[str | None, str | None]:
-        """Email and name from ``users.info``; (None, None) for a user Slack does not know
-        here, who then gets the engine's answer for people not in the programme."""
-        try:
-            response = await self.client.users_info(user=user)
-        except SlackApiError as err:
-            if err.response.get("error") in UNKNOWN_USER_ERRORS:
-                log.info("slack users.info: %s", err.response.get("error"))
-                return None, None
-            raise
-        info = response.get("user") or {}
-        profile = info.get("profile") or {}
-        email = profile.get("email")
-        name = profile.get("real_name") or info.get("real_name")
-        return (str(email) if email else None, str(name) if name else None)
+    async def _run_text(
+        self,
+        user: str,
+        hint: str | None,
+        text: str,
+        trigger_id: str | None,
+        started: float,
+    ) -> None:
+        """A text command (``/mentor``, an App Home shortcut) answered in the person's DM."""
+        channel = await self.replies.dm_channel(user, hint)
+        inbound = new_inbound(
+            user, InboundKind.COMMAND, channel, self.engine.clock.now(), text=text
+        )
+        await self._run(inbound, channel, trigger_id, started)
 
     async def _run(
         self,
@@ -395,268 +363,60 @@ class SlackAdapter:
         started: float | None = None,
     ) -> None:
         outbounds = await self.handle(inbound)
-        fresh = started is not None and time.monotonic() - started < TRIGGER_LIFETIME
-        await self.deliver_replies(outbounds, channel, trigger_id if fresh else None)
-
-    async def deliver_replies(
-        self, outbounds: list[Outbound], channel: str, trigger_id: str | None = None
-    ) -> None:
-        """Post the replies for the person who acted; queued ones belong to the outbox.
-
-        With a fresh ``trigger_id`` the first form of the replies opens as a modal at once.
-        A reply Slack refuses for now (429, 5xx, a timeout) goes to the outbox with every
-        reply after it, so none is lost and their order holds.
-        """
-        undelivered: list[Outbound] = []
-        for outbound in outbounds:
-            if outbound.queued:
-                continue
-            if undelivered:
-                undelivered.append(outbound)
-                continue
-            try:
-                trigger_id = await self._reply(outbound.message, channel, trigger_id)
-            except SendError as err:
-                log.warning("slack reply not delivered now: %s", err.reason)
-                if not err.permanent:
-                    undelivered.append(outbound)
-        if undelivered:
-            now = self.engine.clock.now()
-            await asyncio.to_thread(queue_undelivered_replies, self.factory, undelivered, now)
-
-    async def _reply(self, message: Message, channel: str, trigger_id: str | None) -> str | None:
-        """Post one reply (its first form as a modal while ``trigger_id`` is fresh); the
-        trigger id still unused."""
-        if trigger_id and message.forms:
-            form = message.forms[0]
-            rest = Message(blocks=[b for b in message.blocks if b is not form])
-            if await self._open_modal(trigger_id, form):
-                if rest.blocks:
-                    await self.sender.post(channel, render_message(rest))
-                return None
-        await self.sender.post(channel, render_message(message))
-        return trigger_id
-
-    async def _open_modal(self, trigger_id: str, form: Form) -> bool:
-        try:
-            await self.client.views_open(trigger_id=trigger_id, view=modal_view(form, _meta(form)))
-        except Exception as err:  # expired trigger: the form is posted as a button instead
-            log.info("views.open failed, posting the form as a button: %s", err)
-            return False
-        return True
+        fresh = started is not None and time.monotonic() - started < modals.TRIGGER_LIFETIME
+        await self.replies.deliver(outbounds, channel, trigger_id if fresh else None)
 
     async def _open_form(self, user: str, body: dict[str, Any]) -> None:
-        try:
-            wanted = json.loads(str(body["actions"][0].get("value") or "{}"))
-        except ValueError:
-            wanted = {}
+        """An ``OPEN_FORM`` button: the form opens if it is still the one open; a stale or
+        forged button gets the stale-button reply."""
         found = await asyncio.to_thread(directory.open_form, self.factory, PLATFORM, user)
-        form = found.form
         if (
-            form is not None
-            and form.form_id == wanted.get("form_id")
-            and form.value == wanted.get("value")
-            and await self._open_modal(str(body.get("trigger_id") or ""), form)
+            found.form is not None
+            and modals.button_still_open(body["actions"][0], found.form)
+            and await modals.open_modal(self.client, str(body.get("trigger_id") or ""), found.form)
         ):
             return
-        channel = await self.dm_channel(user, self._channel_of(body))
+        channel = await self.replies.dm_channel(user, dm_channel_of(body))
         stale = Message().text(Texts(found.locale).t("common.stale_button"))
         await self.sender.post(channel, render_message(stale))
 
     async def _submission(self, ack: AsyncAck, user: str, view: dict[str, Any]) -> None:
         started = time.monotonic()
-        try:
-            meta = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
-            meta = {}
-        form_id = str(meta.get("form_id") or "") if isinstance(meta, dict) else ""
-        if not form_id:
+        inbound = submission_inbound(user, self._dm.get(user), view, self.engine.clock.now())
+        if inbound is None:
             await ack()
             return
-        values = view_values((view.get("state") or {}).get("values") or {})
-        channel = self._dm.get(user)
-        inbound = self._inbound(
-            user,
-            InboundKind.FORM,
-            channel,
-            action_id=form_id,
-            value=str(meta.get("value") or ""),
-            form=values,
-            # a replayed or double-sent submission: the same view, version and answers
-            event_id=interaction_id(
-                "view",
-                user,
-                view.get("id"),
-                view.get("hash"),
-                view.get("private_metadata"),
-                json.dumps(values, sort_keys=True),
-            ),
-        )
         task = asyncio.ensure_future(self.handle(inbound))
-        remaining = max(0.05, VIEW_DEADLINE - (time.monotonic() - started))
+        remaining = max(0.05, modals.VIEW_DEADLINE - (time.monotonic() - started))
         try:
             outbounds = await asyncio.wait_for(asyncio.shield(task), timeout=remaining)
         except TimeoutError:
             await ack()  # close the modal in time; the answer comes as a DM
             outbounds = await task
-            await self.deliver_replies(outbounds, await self.dm_channel(user))
+            await self.replies.deliver(outbounds, await self.replies.dm_channel(user))
             return
-        replies = [o for o in outbounds if not o.queued]
-        form = next((f for o in replies for f in o.message.forms), None)
-        rest = [
-            Outbound(
-                person_id=o.person_id,
-                message=Message(blocks=[b for b in o.message.blocks if not isinstance(b, Form)]),
-            )
-            for o in replies
-        ]
-        if form is not None and form.form_id == form_id and modal_errors(form):
-            await ack(response_action="errors", errors=modal_errors(form))
-            rest = []  # the intro to the errors is what the modal now shows
-        elif form is not None:
-            await ack(response_action="update", view=modal_view(form, _meta(form)))
-        else:
-            await ack()
-        rest = [o for o in rest if o.message.blocks]
+        answer, rest = modals.submission_answer(inbound.action_id or "", outbounds)
+        await ack(**answer)
         if rest:
-            await self.deliver_replies(rest, await self.dm_channel(user))
-
-    @staticmethod
-    async def _ack_once(ack: AsyncAck) -> None:
-        if getattr(ack, "response", None) is None:
-            await ack()
+            await self.replies.deliver(rest, await self.replies.dm_channel(user))
 
     async def publish_home(self, user: str, event_id: str | None = None) -> None:
         """The App Home: the person's own view (the engine's status, privacy applied there)."""
-        channel = self._dm.get(user)
-        inbound = self._inbound(
-            user, InboundKind.COMMAND, channel, text=HOME_COMMAND, event_id=event_id
+        inbound = new_inbound(
+            user,
+            InboundKind.COMMAND,
+            self._dm.get(user),
+            self.engine.clock.now(),
+            text=HOME_COMMAND,
+            event_id=event_id,
         )
         outbounds = await self.handle(inbound)
         if not outbounds:
             return  # a retried event: the home was published the first time
-        blocks: list[dict[str, Any]] = []
-        for outbound in outbounds:
-            if outbound.queued:
-                continue
-            if blocks:
-                blocks.append({"type": "divider"})
-            blocks.extend(blocks_for(outbound.message))
+        tx: Texts | None = None
         if any(o.person_id is not None for o in outbounds):
-            locale = await asyncio.to_thread(directory.locale_of, self.factory, PLATFORM, user)
-            blocks.append({"type": "divider"})
-            blocks.append(_shortcuts(Texts(locale)))
-        view = {"type": "home", "blocks": _fit_home(blocks)}
-        await self.client.views_publish(user_id=user, view=view)
-
-    # --- channels and failures -----------------------------------------------------------
-
-    @staticmethod
-    def _channel_of(body: dict[str, Any]) -> str | None:
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id"
-        )
-        return str(channel) if isinstance(channel, str) and channel.startswith("D") else None
-
-    async def dm_channel(self, user: str, hint: str | None = None) -> str:
-        """The bot's DM with ``user``: from the payload, this process's memo, the stored
-        address, or (once) ``conversations.open``."""
-        if hint:
-            self._dm[user] = hint
-            return hint
-        if user not in self._dm:
-            stored = _channel(
-                await asyncio.to_thread(directory.stored_address, self.factory, PLATFORM, user)
-            )
-            self._dm[user] = stored or await open_dm(self.client, user)
-        return self._dm[user]
-
-    async def _guard(
-        self,
-        user: str,
-        channel: str | None,
-        what: str,
-        work: Callable[[], Awaitable[None]],
-    ) -> None:
-        """Run listener work after the person's earlier work (arrival order); a failure is
-        logged with context and the person gets an apology."""
-        self.started += 1
-        async with self.backlog.working():
-            try:
-                await self.backlog.in_order(user, work)
-            except Exception:
-                log.exception("slack %s failed: user=%s channel=%s", what, user, channel)
-                await self._apologise(user, channel)
-
-    async def _channel_work(
-        self,
-        what: str,
-        channel: str,
-        work: Callable[[], Awaitable[None]],
-        applies: bool = True,
-    ) -> None:
-        """Run the work of a channel event (no person to apologise to: a failure is logged).
-        An event that is not about the bot, or has no channel, is counted as done."""
-        self.started += 1
-        async with self.backlog.working():
-            try:
-                if applies and channel:
-                    await work()
-            except Exception:
-                log.exception("slack %s failed: channel=%s", what, channel)
-
-    async def wait_idle(self, poll: float = 0.01) -> None:
-        """Wait until no listener work is running (work continues after the ack): for tests,
-        benchmarks and a graceful shutdown."""
-        await asyncio.sleep(poll)
-        while self.backlog.active:
-            await asyncio.sleep(poll)
-
-    async def _apologise(self, user: str, channel: str | None) -> None:
-        try:
-            locale = await asyncio.to_thread(directory.locale_of, self.factory, PLATFORM, user)
-            target = channel or await self.dm_channel(user)
-            apology = Message().text(Texts(locale).t("common.apology"))
-            await self.sender.post(target, render_message(apology))
-        except Exception:
-            log.exception("slack apology could not be sent: user=%s", user)
-
-
-def _unknown(result: list[Outbound]) -> bool:
-    """The engine did not know this platform user (its only reply is for no person)."""
-    return bool(result) and all(o.person_id is None for o in result)
-
-
-def _meta(form: Form) -> str:
-    return json.dumps({"form_id": form.form_id, "value": form.value}, separators=(",", ":"))
-
-
-def _shortcuts(tx: Texts) -> dict[str, Any]:
-    """App Home shortcuts: each button runs a text command of the engine."""
-    buttons = [
-        (tx._("Check in"), "check-in"),
-        (tx._("Reflect now"), "reflect"),
-        (tx._("Meetings"), "schedule"),
-    ]
-    return {
-        "type": "actions",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": f"{RUN_COMMAND}_{n}",
-                "text": {"type": "plain_text", "text": label},
-                "value": command,
-            }
-            for n, (label, command) in enumerate(buttons)
-        ],
-    }
-
-
-def _fit_home(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A home view holds at most 100 blocks: keep the first ones and the shortcuts."""
-    if len(blocks) <= MAX_MODAL_BLOCKS:
-        return blocks
-    return blocks[: MAX_MODAL_BLOCKS - 1] + blocks[-1:]
+            tx = Texts(await asyncio.to_thread(directory.locale_of, self.factory, PLATFORM, user))
+        await self.client.views_publish(user_id=user, view=home_view(outbounds, tx))
 
 
 SLACK_KEY = web.AppKey("slack", SlackAdapter)
@@ -680,7 +440,7 @@ def mount(
         adapter.client.session = aiohttp.ClientSession()
 
     async def close_session(_app: web.Application) -> None:
-        await adapter.wait_idle()
+        await adapter.drain()
         if adapter.client.session is not None:
             await adapter.client.session.close()
 
@@ -701,9 +461,3 @@ def mount(
     else:
         app.router.add_post("/slack/events", adapter.handle_request)
     return adapter
-
-
-def _channel(address: dict[str, object]) -> str | None:
-    """The DM channel id in a stored Slack address, if any."""
-    channel = address.get("channel")
-    return channel if isinstance(channel, str) and channel else None

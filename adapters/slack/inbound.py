@@ -1,4 +1,4 @@
-"""What the Slack adapter checks about a request before Bolt sees it.
+"""Slack payloads in: what is checked before Bolt sees a request, and payload → ``Inbound``.
 
 Bolt parses the body before it verifies the signature, and a timestamp that is not a number
 makes its verifier raise: either gave anyone a 500 and a traceback. The signature is therefore
@@ -12,7 +12,13 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qs
+
+from adapters.slack.render import view_values
+from adapters.slack.sender import PLATFORM
+from conversations.messages import Inbound, InboundKind
 
 UNKNOWN_USER_ERRORS = frozenset({"user_not_found", "user_not_visible", "account_inactive"})
 SIGNATURE_WINDOW = 60 * 5
@@ -51,3 +57,100 @@ def interaction_id(*parts: object) -> str | None:
         return None
     raw = "|".join(str(p) for p in parts)
     return "i:" + hashlib.sha256(raw.encode()).hexdigest()[:60]
+
+
+def unescape(text: str) -> str:
+    """Slack sends ``&``, ``<`` and ``>`` typed by people as entities; the engine wants text."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def person_dm(event: dict[str, Any]) -> tuple[str, str] | None:
+    """(user, channel) of a ``message.im`` a person wrote; None for edits, bots and the rest."""
+    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        return None
+    user = str(event.get("user") or "")
+    channel = str(event.get("channel") or "")
+    return (user, channel) if user and channel else None
+
+
+def dm_channel_of(body: dict[str, Any]) -> str | None:
+    """The DM channel an interaction came from, if it came from one."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    return str(channel) if isinstance(channel, str) and channel.startswith("D") else None
+
+
+def stored_channel(address: Mapping[str, object]) -> str | None:
+    """The DM channel id in a stored Slack address, if any."""
+    channel = address.get("channel")
+    return channel if isinstance(channel, str) and channel else None
+
+
+def new_inbound(
+    user: str, kind: InboundKind, channel: str | None, now: datetime, **fields: Any
+) -> Inbound:
+    """An ``Inbound`` from this Slack user; the DM channel travels as its address."""
+    return Inbound(
+        platform=PLATFORM,
+        user=user,
+        kind=kind,
+        received_at=now,
+        address={"channel": channel} if channel else {},
+        **fields,
+    )
+
+
+def action_inbound(
+    user: str, channel: str | None, action: dict[str, Any], action_id: str, now: datetime
+) -> Inbound:
+    """A button click; the click's timestamp makes a replayed one a duplicate."""
+    return new_inbound(
+        user,
+        InboundKind.ACTION,
+        channel,
+        now,
+        action_id=action_id,
+        value=str(action.get("value") or ""),
+        event_id=interaction_id("action", user, action.get("action_ts"), action_id),
+    )
+
+
+def form_meta(view: dict[str, Any]) -> tuple[str, str] | None:
+    """(form id, form value) a modal carries in its ``private_metadata``; None if it has none."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return None
+    if not isinstance(meta, dict) or not meta.get("form_id"):
+        return None
+    return str(meta["form_id"]), str(meta.get("value") or "")
+
+
+def submission_inbound(
+    user: str, channel: str | None, view: dict[str, Any], now: datetime
+) -> Inbound | None:
+    """A modal submission as a form answer; None for a modal that is not one of our forms."""
+    meta = form_meta(view)
+    if meta is None:
+        return None
+    form_id, value = meta
+    values = view_values((view.get("state") or {}).get("values") or {})
+    return new_inbound(
+        user,
+        InboundKind.FORM,
+        channel,
+        now,
+        action_id=form_id,
+        value=value,
+        form=values,
+        # a replayed or double-sent submission: the same view, version and answers
+        event_id=interaction_id(
+            "view",
+            user,
+            view.get("id"),
+            view.get("hash"),
+            view.get("private_metadata"),
+            json.dumps(values, sort_keys=True),
+        ),
+    )

@@ -105,8 +105,6 @@ class SlackWorld:
         self.url = ""
         self.adapter: SlackAdapter | None = None
         self.swept_until = clock.now()
-        self._posts = 0
-        self._started_before = 0
 
     def __enter__(self) -> SlackWorld:
         self._thread.start()
@@ -144,7 +142,7 @@ class SlackWorld:
 
     async def _stop(self) -> None:
         if self.adapter is not None:
-            await self.adapter.wait_idle()
+            await self.adapter.drain()
         if self._runner is not None:
             await self._runner.cleanup()
         await self.api.stop()
@@ -152,9 +150,6 @@ class SlackWorld:
     # --- HTTP ----------------------------------------------------------------------------
 
     def post_raw(self, body: bytes, headers: dict[str, str]) -> HttpResult:
-        if self._posts == 0 and self.adapter is not None:
-            self._started_before = self.adapter.started
-        self._posts += 1
         request = urllib.request.Request(
             f"{self.url}/slack/events", data=body, headers=headers, method="POST"
         )
@@ -177,22 +172,11 @@ class SlackWorld:
 
     # --- after a step --------------------------------------------------------------------
 
-    def idle(self, grace: float = 0.5) -> None:
-        """Wait until the work the requests since the last wait started is done (no outbox
-        delivery). The work begins after the ack, so first wait (up to ``grace`` seconds per
-        request that starts none, e.g. one refused with 401) until each request's work began."""
-        self.call(self._idle(grace))
-
-    async def _idle(self, grace: float) -> None:
-        adapter = self.adapter
-        assert adapter is not None
-        expected = self._started_before + self._posts
-        deadline = time.monotonic() + grace * max(1, self._posts)
-        while adapter.started < expected and time.monotonic() < deadline:
-            await asyncio.sleep(0.005)
-        await adapter.wait_idle()
-        self._started_before = adapter.started
-        self._posts = 0
+    def idle(self) -> None:
+        """Wait until the work the requests so far started is done (no outbox delivery): a
+        request's work is in the adapter's ``pending`` before its response is sent."""
+        assert self.adapter is not None
+        self.call(self.adapter.drain())
 
     def settle(self) -> None:
         """Wait for the work that continues after each ack; then, like the console, run the
