@@ -29,8 +29,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.slack.sender import SlackSender
-from bench.seed import seed_pairs
-from bench.slack_double import DoubleConfig, SlackPostDouble
 from bot.delivery import DeliveryConfig, DeliveryWorker
 from bot.ratelimit import PlatformLimit, RateLimiter
 from bot.slack_client import KeyedWebClient
@@ -38,6 +36,8 @@ from conversations.messages import Message
 from conversations.outbox import insert_ignoring_duplicates, outbox_row
 from storage.db import make_engine, make_session_factory, transaction, upgrade
 from storage.models import Outbox, OutboxStatus, Person
+from testsupport.seed import seed_pairs
+from testsupport.slack_api import DoubleConfig, ThreadedSlackApi
 
 
 def queue(factory: sessionmaker[Session], n: int, tag: str) -> set[str]:
@@ -61,7 +61,7 @@ def queue(factory: sessionmaker[Session], n: int, tag: str) -> set[str]:
 
 async def run(
     factory: sessionmaker[Session],
-    double: SlackPostDouble,
+    double: ThreadedSlackApi,
     keys: set[str],
     rate: float,
     deadline_s: float,
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.workspace_rate:.0f}/s per workspace (bot and double)"
     )
     for tag, fail_429, fail_500 in (("clean", 0.0, 0.0), ("faulty", 0.10, 0.05)):
-        double = SlackPostDouble(
+        double = ThreadedSlackApi(
             DoubleConfig(
                 latency=args.latency,
                 per_channel_rate=1.0,

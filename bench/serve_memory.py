@@ -36,7 +36,7 @@ from bench.slack_ingress import (
     stop,
     wait_healthy,
 )
-from tests.slack.slack_api_double import SlackApiDouble
+from testsupport.slack_api import SlackApiDouble
 
 
 def memory_mb(pid: int) -> tuple[float, float]:

@@ -45,7 +45,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the Web API double lives with the tests
 
-from tests.slack.slack_api_double import SlackApiDouble  # noqa: E402
+from testsupport.slack_api import SlackApiDouble  # noqa: E402
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"

@@ -52,18 +52,18 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from bench.seed import seed_pairs
-from bench.slack_double import DoubleConfig, SlackPostDouble
 from bench.slack_ingress import SECRET, free_port
 from storage.db import make_engine, normalise_url, upgrade
 from storage.models import Outbox, OutboxStatus, PlatformIdentity
-from tests.slack.slack_api_double import SlackApiDouble
-from tests.test_clock_processes import (
+from testsupport.clock_world import (
     START,
     expected_keys,
     wait_for_sweeps,
     working_day_moments,
 )
+from testsupport.seed import seed_pairs
+from testsupport.slack_api import DoubleConfig, SlackApiDouble
+from testsupport.slack_api import ThreadedSlackApi as SlackPostDouble
 
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 8

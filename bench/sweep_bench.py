@@ -43,9 +43,9 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.seed import make_realistic, seed_pairs
 from conversations.sweep.orchestration import sweep
 from storage.db import make_engine, make_session_factory, normalise_url, transaction, upgrade
+from testsupport.seed import make_realistic, seed_pairs
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 START = datetime(2027, 1, 11, 8, 0, tzinfo=HELSINKI)

@@ -12,7 +12,6 @@ from icalendar import Calendar
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.seed import seed_pairs
 from bot.settings import Settings
 from bot.web import create_app
 from conversations.calendar_feed import issue_token, revoke_tokens
@@ -21,6 +20,7 @@ from storage.db import transaction
 from storage.models import Meeting, Mentorship, Person
 from tests.conftest import START
 from tests.databases import migrated_sqlite
+from testsupport.seed import seed_pairs
 
 ROOT = Path(__file__).resolve().parent.parent
 

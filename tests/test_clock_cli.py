@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from bench.seed import seed_pairs
-from bench.slack_double import DoubleConfig, SlackPostDouble
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Outbox
 from tests.databases import migrated_sqlite
+from testsupport.seed import seed_pairs
+from testsupport.slack_api import DoubleConfig, ThreadedSlackApi
 
 ROOT = Path(__file__).resolve().parent.parent
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -60,7 +60,7 @@ def test_serve_with_clock_sends_the_nudges_and_outbox_status_shows_them(tmp_path
     seed_pairs(engine, 1, MONDAY - timedelta(minutes=1))  # meeting 1 is tomorrow at 10:00
     clock_file = tmp_path / "now"
     clock_file.write_text(MONDAY.isoformat(), "utf-8")
-    double = SlackPostDouble(DoubleConfig()).start()
+    double = ThreadedSlackApi(DoubleConfig()).start()
     port = free_port()
     env = {
         **os.environ,

@@ -20,25 +20,29 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from bench.seed import seed_pairs
-from bench.slack_double import DoubleConfig, SlackPostDouble
 from conversations.messages import Message
 from conversations.outbox import insert_ignoring_duplicates, outbox_row
 from conversations.sweep.plan import GRACE
 from storage.db import make_engine, normalise_url, upgrade
-from storage.models import Meeting, Mentorship, Outbox, OutboxStatus, Person
+from storage.models import Meeting, Outbox, OutboxStatus, Person
 from tests.databases import PG_SKIP, pg_url, worker_id
+from testsupport.clock_world import (
+    START,
+    STEP_SECONDS,
+    expected_keys,
+    wait_for_sweeps,
+    working_day_moments,
+)
+from testsupport.seed import seed_pairs
+from testsupport.slack_api import DoubleConfig, ThreadedSlackApi
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
-START = datetime(2027, 1, 11, 8, 0, tzinfo=HELSINKI)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -79,7 +83,7 @@ class World:
     name: str
     url: str
     engine: Engine
-    double: SlackPostDouble
+    double: ThreadedSlackApi
     clock_file: Path
     env: dict[str, str]
 
@@ -135,7 +139,7 @@ def make_world(worlds: list[World], tmp_path: Path, name: str, pairs: int) -> Wo
     url = fresh_database(name)
     engine = make_engine(url)
     seed_pairs(engine, pairs, START)
-    double = SlackPostDouble(DoubleConfig()).start()
+    double = ThreadedSlackApi(DoubleConfig()).start()
     clock_file = tmp_path / f"{name}.now"
     env = {
         **os.environ,
@@ -178,76 +182,6 @@ def stop(*procs: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait(5)
-
-
-def sweeping(engine: Engine) -> bool:
-    """Whether a clock holds the sweep's advisory lock right now."""
-    with engine.connect() as conn:
-        return bool(
-            conn.scalar(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
-            )
-        )
-
-
-def wait_for_sweeps(engine: Engine, sweeps: int, timeout: float) -> bool:
-    """Wait until ``sweeps`` sweeps have ended (the lock seen taken, then free): the first may
-    have begun before the time moved, the next began after it. A busy machine slows the sweep;
-    walking time faster than it would make the soak measure the machine, not the bot."""
-    deadline = time.monotonic() + timeout
-    quiet = time.monotonic() + 2.0  # never seen held: sweeps are too quick to catch
-    ended, held = 0, sweeping(engine)
-    seen = held
-    while time.monotonic() < deadline:
-        now_held = sweeping(engine)
-        seen = seen or now_held
-        if held and not now_held:
-            ended += 1
-            if ended >= sweeps:
-                return True
-        if not seen and time.monotonic() > quiet:
-            return True
-        held = now_held
-        time.sleep(0.005)
-    return False
-
-
-STEP_SECONDS = 0.8
-
-
-def working_day_moments(start: datetime, end: datetime) -> Iterator[datetime]:
-    """09:30 and 15:00 of every weekday: when a running clock's sweeps matter for the rules
-    (every seeded meeting is at 10:00), so a test can walk eight weeks in about a minute."""
-    day = start.astimezone(HELSINKI).date()
-    while True:
-        if day.weekday() < 5:
-            for hour, minute in ((9, 30), (15, 0)):
-                moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=HELSINKI)
-                if moment > end:
-                    return
-                if moment > start:
-                    yield moment
-        day += timedelta(days=1)
-
-
-def expected_keys(world: World, until: datetime) -> set[str]:
-    """Nudges the rules owe every pair between START and ``until`` (computed from the data)."""
-    keys: set[str] = set()
-    with Session(world.engine) as s:
-        rows = s.execute(
-            select(
-                Meeting.id, Meeting.seq, Meeting.scheduled_at, Meeting.ics_sequence, Mentorship
-            ).join(Mentorship, Mentorship.id == Meeting.mentorship_id)
-        ).all()
-        for meeting_id, seq, at, version, m in rows:
-            for person in (m.actor_id, m.mentor_id):
-                if START + timedelta(days=4) <= at <= until - timedelta(days=2):
-                    keys.add(f"reminder:{meeting_id}.{version}:{person}")
-                if at + timedelta(hours=3) <= until - timedelta(days=1):
-                    keys.add(f"checkin:{meeting_id}:{person}")
-                if at + timedelta(days=8) <= until - timedelta(days=1):
-                    keys.add(f"reflect:{m.id}:{seq}:{person}")
-    return keys
 
 
 def test_two_clock_processes_deliver_every_nudge_of_eight_weeks_exactly_once(

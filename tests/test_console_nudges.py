@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.seed import seed_pairs
 from bot.app import console_session
+from testsupport.seed import seed_pairs
 
 pytestmark = pytest.mark.postgres
 

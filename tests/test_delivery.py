@@ -13,8 +13,6 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.slack.sender import SlackSender
-from bench.seed import seed_pairs
-from bench.slack_double import DoubleConfig, SlackPostDouble
 from bot.delivery import DeliveryConfig, DeliveryWorker
 from bot.operator import outbox_status, retry_dead
 from bot.ratelimit import PlatformLimit, RateLimiter
@@ -23,6 +21,8 @@ from conversations.messages import Message
 from conversations.outbox import insert_ignoring_duplicates, outbox_row
 from storage.db import transaction
 from storage.models import Outbox, OutboxStatus, Person
+from testsupport.seed import seed_pairs
+from testsupport.slack_api import DoubleConfig, ThreadedSlackApi
 
 pytestmark = pytest.mark.postgres
 
@@ -30,8 +30,8 @@ NOW = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def double() -> Iterator[SlackPostDouble]:
-    d = SlackPostDouble(DoubleConfig()).start()
+def double() -> Iterator[ThreadedSlackApi]:
+    d = ThreadedSlackApi(DoubleConfig()).start()
     yield d
     d.stop()
 
@@ -61,7 +61,7 @@ def queue(
 
 def worker(
     factory: sessionmaker[Session],
-    double: SlackPostDouble,
+    double: ThreadedSlackApi,
     limits: PlatformLimit,
     **config: object,
 ) -> DeliveryWorker:
@@ -86,7 +86,7 @@ def statuses(factory: sessionmaker[Session]) -> dict[str, int]:
 
 
 async def test_a_burst_is_spaced_under_the_platform_limits_and_provokes_no_429(
-    db_engine: Engine, factory: sessionmaker[Session], double: SlackPostDouble
+    db_engine: Engine, factory: sessionmaker[Session], double: ThreadedSlackApi
 ) -> None:
     seed_pairs(db_engine, 3, NOW)
     keys = queue(factory, per_person=3, people=8)  # 24 messages to 8 DM channels
@@ -109,7 +109,7 @@ async def test_a_burst_is_spaced_under_the_platform_limits_and_provokes_no_429(
 
 
 async def test_429_and_500_are_retried_with_backoff_until_each_message_is_sent_once(
-    db_engine: Engine, factory: sessionmaker[Session], double: SlackPostDouble
+    db_engine: Engine, factory: sessionmaker[Session], double: ThreadedSlackApi
 ) -> None:
     seed_pairs(db_engine, 10, NOW)
     keys = queue(factory, per_person=2, people=20)
@@ -132,7 +132,7 @@ async def test_429_and_500_are_retried_with_backoff_until_each_message_is_sent_o
 
 
 async def test_retry_after_sets_the_next_attempt_no_sooner_than_slack_asked(
-    db_engine: Engine, factory: sessionmaker[Session], double: SlackPostDouble
+    db_engine: Engine, factory: sessionmaker[Session], double: ThreadedSlackApi
 ) -> None:
     seed_pairs(db_engine, 1, NOW)
     queue(factory, per_person=1, people=1)
@@ -154,7 +154,7 @@ async def test_retry_after_sets_the_next_attempt_no_sooner_than_slack_asked(
 
 
 async def test_after_the_last_attempt_a_row_is_dead_with_its_error_and_can_be_retried(
-    db_engine: Engine, factory: sessionmaker[Session], double: SlackPostDouble
+    db_engine: Engine, factory: sessionmaker[Session], double: ThreadedSlackApi
 ) -> None:
     seed_pairs(db_engine, 1, NOW)
     queue(factory, per_person=1, people=2)
@@ -180,7 +180,7 @@ async def test_after_the_last_attempt_a_row_is_dead_with_its_error_and_can_be_re
 
 
 async def test_a_message_whose_moment_passed_is_cancelled_not_sent(
-    db_engine: Engine, factory: sessionmaker[Session], double: SlackPostDouble
+    db_engine: Engine, factory: sessionmaker[Session], double: ThreadedSlackApi
 ) -> None:
     seed_pairs(db_engine, 1, NOW)
     queue(factory, per_person=1, people=2, expires=True)
@@ -191,7 +191,7 @@ async def test_a_message_whose_moment_passed_is_cancelled_not_sent(
 
 
 async def test_a_sent_or_cancelled_row_keeps_no_copy_of_its_message_without_a_sweep(
-    db_engine: Engine, factory: sessionmaker[Session], double: SlackPostDouble
+    db_engine: Engine, factory: sessionmaker[Session], double: ThreadedSlackApi
 ) -> None:
     seed_pairs(db_engine, 2, NOW)
     sent_keys = queue(factory, per_person=1, people=2)
@@ -208,7 +208,7 @@ async def test_a_sent_or_cancelled_row_keeps_no_copy_of_its_message_without_a_sw
 
 
 async def test_a_row_left_sending_by_a_dead_worker_is_sent_again_after_its_lease(
-    db_engine: Engine, factory: sessionmaker[Session], double: SlackPostDouble
+    db_engine: Engine, factory: sessionmaker[Session], double: ThreadedSlackApi
 ) -> None:
     seed_pairs(db_engine, 1, NOW)
     queue(factory, per_person=1, people=1)
@@ -225,7 +225,7 @@ async def test_a_row_left_sending_by_a_dead_worker_is_sent_again_after_its_lease
 
 
 async def test_two_workers_share_the_queue_without_sending_anything_twice(
-    database_url: str, db_engine: Engine, factory: sessionmaker[Session], double: SlackPostDouble
+    database_url: str, db_engine: Engine, factory: sessionmaker[Session], double: ThreadedSlackApi
 ) -> None:
     if db_engine.dialect.name != "postgresql":
         pytest.skip("several delivery workers need PostgreSQL (SKIP LOCKED); SQLite: one worker")

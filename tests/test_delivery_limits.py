@@ -17,8 +17,6 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.slack.sender import SlackSender
-from bench.seed import seed_pairs
-from bench.slack_double import DoubleConfig, SlackPostDouble
 from bot.delivery import DeliveryConfig, DeliveryWorker
 from bot.ratelimit import Limiter, PlatformLimit, RateLimiter
 from bot.shared_limits import SharedRateLimiter
@@ -26,11 +24,13 @@ from bot.slack_client import KeyedWebClient
 from storage.db import make_engine, make_session_factory
 from storage.models import Outbox, OutboxStatus
 from tests.test_delivery import NOW, queue, statuses
+from testsupport.seed import seed_pairs
+from testsupport.slack_api import DoubleConfig, ThreadedSlackApi
 
 
 @pytest.fixture
-def double() -> Iterator[SlackPostDouble]:
-    d = SlackPostDouble(DoubleConfig()).start()
+def double() -> Iterator[ThreadedSlackApi]:
+    d = ThreadedSlackApi(DoubleConfig()).start()
     yield d
     d.stop()
 
@@ -41,7 +41,7 @@ def needs_postgres(engine: Engine) -> None:
 
 
 def shared_worker(
-    database_url: str, double: SlackPostDouble, limits: PlatformLimit, **config: object
+    database_url: str, double: ThreadedSlackApi, limits: PlatformLimit, **config: object
 ) -> tuple[DeliveryWorker, Engine]:
     """A worker as another process would build it: its own engine and limiter."""
     engine = make_engine(database_url)
@@ -73,7 +73,7 @@ async def test_workers_together_keep_the_workspace_and_channel_limits_and_use_th
     database_url: str,
     db_engine: Engine,
     factory: sessionmaker[Session],
-    double: SlackPostDouble,
+    double: ThreadedSlackApi,
 ) -> None:
     needs_postgres(db_engine)
     seed_pairs(db_engine, 40, NOW)
@@ -96,7 +96,7 @@ async def test_workers_together_keep_the_workspace_and_channel_limits_and_use_th
 
 
 async def test_rows_waiting_for_their_turn_keep_their_lease_and_are_sent_once(
-    database_url: str, db_engine: Engine, factory: sessionmaker[Session], double: SlackPostDouble
+    database_url: str, db_engine: Engine, factory: sessionmaker[Session], double: ThreadedSlackApi
 ) -> None:
     needs_postgres(db_engine)
     seed_pairs(db_engine, 50, NOW)
@@ -118,7 +118,7 @@ async def test_rows_waiting_for_their_turn_keep_their_lease_and_are_sent_once(
 
 
 async def test_a_stop_finishes_the_sends_on_the_wire_and_gives_the_rest_back(
-    db_engine: Engine, factory: sessionmaker[Session], double: SlackPostDouble
+    db_engine: Engine, factory: sessionmaker[Session], double: ThreadedSlackApi
 ) -> None:
     seed_pairs(db_engine, 20, NOW)
     keys = queue(factory, per_person=2, people=40)

@@ -17,10 +17,10 @@ import pytest
 from bot.doctor import check_teams, report
 from bot.settings import Settings
 from storage.db import upgrade
-from tests.slack.slack_api_double import SlackApiDouble
-from tests.teams.connector_double import ConnectorDouble
-from tests.teams.driver import LoopThread
 from tests.teams.tokens import DoubleTokenProvider
+from testsupport.loop import LoopThread
+from testsupport.slack_api import SlackApiDouble
+from testsupport.teams_connector import ConnectorDouble
 
 ROOT = Path(__file__).resolve().parent.parent
 TEAMS = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"

@@ -13,8 +13,6 @@ import pytest
 from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.seed import make_realistic, seed_pairs
-from bench.sweep_bench import COLD, START
 from bot.clock import run_sweep
 from conversations import rules
 from conversations.messages import Message
@@ -22,6 +20,8 @@ from conversations.sweep.plan import GRACE
 from conversations.worktime import next_working_moment, previous_working_day
 from storage.models import Alert, CheckIn, Goal, Meeting, Mentorship, Outbox, Person
 from tests.chat import Chat
+from testsupport.clock_world import COLD, START
+from testsupport.seed import make_realistic, seed_pairs
 
 pytestmark = pytest.mark.postgres
 

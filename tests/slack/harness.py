@@ -1,18 +1,17 @@
 """Slack over real HTTP for tests: the web app and a Web API double in a background loop.
 
 ``SlackWorld`` runs ``bot.web.create_app`` (the same app ``mentorbot serve`` runs) on a free
-port of 127.0.0.1, next to a ``SlackApiDouble``; requests are signed exactly as Slack signs
-them. ``SlackDriver`` implements the transcript runner's ``Driver`` protocol with Slack
-payloads: DM text (``message.im``), ``/mentor`` commands, button clicks (``block_actions``),
-modal submissions (``view_submission``) and the bot invited to a channel
-(``member_joined_channel``), delivering the outbox after every step like the console does.
+port of 127.0.0.1, next to a ``SlackApiDouble``; requests are signed as Slack signs them
+(with the Slack SDK's ``SignatureVerifier``). ``SlackDriver`` implements the transcript
+runner's ``Driver`` protocol with Slack payloads: DM text (``message.im``), ``/mentor``
+commands, button clicks (``block_actions``), modal submissions (``view_submission``) and the
+bot invited to a channel (``member_joined_channel``), delivering the outbox after every step
+like the console does.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import itertools
 import json
 import re
@@ -40,7 +39,8 @@ from bot.settings import Settings
 from bot.web import create_app
 from conversations import commands
 from conversations.clock import SettableClock
-from tests.slack.slack_api_double import Call, SlackApiDouble
+from testsupport import slack_requests
+from testsupport.slack_api import Call, SlackApiDouble
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test-token"
@@ -54,20 +54,15 @@ T = TypeVar("T")
 
 
 def signature(body: bytes, timestamp: str, secret: str = SIGNING_SECRET) -> str:
-    """Slack's request signature: ``v0=`` + HMAC-SHA256 of ``v0:{timestamp}:{body}``."""
-    base = b"v0:" + timestamp.encode() + b":" + body
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    """Slack's signature of ``body`` at ``timestamp`` with the test app's signing secret."""
+    return slack_requests.signature(body, timestamp, secret)
 
 
 def signed_headers(
     body: bytes, content_type: str, timestamp: int | None = None, secret: str = SIGNING_SECRET
 ) -> dict[str, str]:
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    return {
-        "Content-Type": content_type,
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": signature(body, ts, secret),
-    }
+    """Headers of a request Slack signs with the test app's signing secret (or ``secret``)."""
+    return slack_requests.signed_headers(body, content_type, secret, timestamp)
 
 
 @dataclass

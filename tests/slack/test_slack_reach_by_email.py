@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from storage.db import make_engine, make_session_factory
 from storage.models import Outbox, OutboxStatus, PlatformIdentity
-from tests.slack.slack_api_double import SlackApiDouble
-from tests.teams.driver import LoopThread
+from testsupport.loop import LoopThread
+from testsupport.slack_api import SlackApiDouble
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 MENTOR, ACTOR = "mikko@example.com", "aino@example.com"

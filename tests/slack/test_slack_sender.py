@@ -23,7 +23,7 @@ from conversations.texts import user_text
 from storage.db import transaction
 from storage.models import Person, PlatformIdentity
 from tests.conftest import START
-from tests.slack.slack_api_double import SlackApiDouble
+from testsupport.slack_api import SlackApiDouble
 
 
 @pytest.fixture

@@ -10,11 +10,9 @@ channel), and queued outbox messages are delivered after every step with the pro
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import itertools
-import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -39,30 +37,14 @@ from bot.web import create_app
 from conversations.clock import SettableClock
 from conversations.engine import Engine
 from storage.models import Person
-from tests.teams.connector_double import ConnectorDouble, Member, Posted
+from testsupport.loop import LoopThread
+from testsupport.teams_connector import ConnectorDouble, Member, Posted
 
 T = TypeVar("T")
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 HELSINKI = ZoneInfo("Europe/Helsinki")  # where the console, and so the scenarios, sweep
 BOT_ID = "28:mentorbot-local"
 ANONYMOUS = {"CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED": "true"}
-
-
-class LoopThread:
-    """An event loop in a background thread; the synchronous driver waits on it."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
 
 
 @dataclass(frozen=True)

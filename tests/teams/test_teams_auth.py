@@ -15,9 +15,9 @@ from bot import demo
 from bot.settings import Settings
 from conversations.clock import SettableClock
 from storage.models import Outbox, PlatformIdentity, ProcessedEvent
-from tests.teams.connector_double import ConnectorDouble, Member
 from tests.teams.driver import TENANT, TeamsDriver, teams_user
 from tests.teams.tokens import DoubleTokenProvider, jwks, new_key, token, use_jwks_double
+from testsupport.teams_connector import ConnectorDouble, Member
 
 APP_ID = "00000000-aaaa-4bbb-8ccc-000000000001"
 CONFIGURED = {

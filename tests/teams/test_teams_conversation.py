@@ -13,8 +13,8 @@ from adapters.console.script import parse, run
 from bot import demo
 from conversations.clock import SettableClock
 from storage.models import Person, PlatformIdentity
-from tests.teams.connector_double import Fault
 from tests.teams.driver import TeamsDriver, teams_user
+from testsupport.teams_connector import Fault
 
 AINO = "aino@demo.example"
 

@@ -17,8 +17,8 @@ from conversations.messages import Message
 from conversations.outbox import insert_ignoring_duplicates, outbox_row
 from storage.db import transaction
 from storage.models import Outbox, OutboxStatus, Person
-from tests.teams.connector_double import Fault
 from tests.teams.driver import ANONYMOUS, TeamsDriver, cards_of
+from testsupport.teams_connector import Fault
 
 AINO = "aino@demo.example"
 SEND_TIMEOUT = {"MENTORBOT_TEAMS_SEND_TIMEOUT": "0.5"}

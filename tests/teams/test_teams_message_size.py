@@ -16,9 +16,9 @@ from conversations.clock import SettableClock
 from conversations.messages import Message
 from conversations.texts import Texts
 from storage.models import LONG_TEXT_MAX, Mentorship, Person, Reflection
-from tests.teams.connector_double import MESSAGE_SIZE_LIMIT
 from tests.teams.driver import TeamsDriver, cards_of, texts_of
 from tests.teams.test_teams_faults import AINO
+from testsupport.teams_connector import MESSAGE_SIZE_LIMIT
 
 REFLECTIONS = 14
 

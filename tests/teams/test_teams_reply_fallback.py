@@ -13,9 +13,9 @@ from bot import demo
 from bot.clock import build_senders, worker_from_settings
 from conversations.clock import SettableClock
 from storage.models import Outbox, OutboxStatus
-from tests.teams.connector_double import Fault
 from tests.teams.driver import TeamsDriver, texts_of
 from tests.teams.test_teams_faults import AINO
+from testsupport.teams_connector import Fault
 
 
 @pytest.fixture

@@ -1,10 +1,18 @@
-"""A local double of Slack's Web API: an aiohttp server on 127.0.0.1 that records every call.
+"""The local double of Slack's Web API, for tests and benchmarks alike: an aiohttp server on
+127.0.0.1 that records every call.
 
 It answers with the response shapes Slack documents (``{"ok": true, ...}``), accepts both
 form-encoded and JSON bodies like Slack does, implements the three-step external file upload
 (``files.getUploadURLExternal`` → POST to the upload URL → ``files.completeUploadExternal``),
-and can be told to fail the next call of a method (e.g. HTTP 429 with ``Retry-After``).
-Point ``AsyncWebClient(base_url=double.api_url)`` at it.
+Socket Mode's WebSocket, and can be told to fail the next call of a method (e.g. HTTP 429 with
+``Retry-After``). Point ``AsyncWebClient(base_url=double.api_url)`` at it.
+
+For load (``DoubleConfig``), ``chat.postMessage`` answers after a latency, enforces Slack-like
+rate limits itself (per channel and for the workspace, 429 with ``Retry-After`` when exceeded),
+can inject a share of 429s and 500s at random, and records every accepted post in ``posts``
+with the outbox key the bot sent in the ``X-Mentorbot-Outbox-Key`` header.
+``ThreadedSlackApi`` serves it from its own thread and event loop, so that separate
+``mentorbot`` processes can be driven against it from synchronous code.
 """
 
 from __future__ import annotations
@@ -12,12 +20,59 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections import deque
+import random
+import threading
+import time
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+from testsupport.loop import LoopThread
+
+KEY_HEADER = "X-Mentorbot-Outbox-Key"
+"""The header carrying the outbox row's dedupe key (``bot.slack_client``)."""
+
+
+@dataclass
+class Post:
+    """One ``chat.postMessage`` Slack accepted: with its outbox key, when it arrived."""
+
+    key: str
+    channel: str
+    text: str
+    at: float
+
+
+@dataclass
+class DoubleConfig:
+    """How ``chat.postMessage`` behaves under load (the defaults: at once, never limited)."""
+
+    latency: float = 0.0
+    per_channel_rate: float | None = None  # posts/s allowed per channel (bucket of 1)
+    workspace_rate: float | None = None  # posts/s for the workspace (bucket of one second)
+    fail_429: float = 0.0  # share of calls answered 429 + Retry-After at random
+    fail_500: float = 0.0  # share of calls answered 500 at random
+    retry_after: int = 1
+    seed: int = 7
+
+
+@dataclass
+class _Bucket:
+    rate: float
+    capacity: float
+    tokens: float
+    updated: float
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
 
 
 @dataclass
@@ -70,7 +125,20 @@ class SlackChannel:
 class SlackApiDouble:
     """Records calls in ``calls``; ``users`` is the workspace directory for ``users.info``."""
 
-    def __init__(self, team_id: str = "T0MENTOR", bot_user_id: str = "UBOT") -> None:
+    def __init__(
+        self,
+        config: DoubleConfig | None = None,
+        team_id: str = "T0MENTOR",
+        bot_user_id: str = "UBOT",
+    ) -> None:
+        self.config = config or DoubleConfig()
+        self.posts: list[Post] = []
+        self.status_counts: Counter[int] = Counter()
+        self.limited = 0  # 429s provoked by exceeding the rate limits (not injected)
+        self._lock = threading.Lock()  # posts are read from other threads while it serves
+        self._rng = random.Random(self.config.seed)
+        self._channel_buckets: dict[str, _Bucket] = {}
+        self._workspace: _Bucket | None = None
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.calls: list[Call] = []
@@ -139,6 +207,34 @@ class SlackApiDouble:
     def clear(self) -> None:
         self.calls.clear()
 
+    # --- load read-outs ----------------------------------------------------------------
+
+    def keys(self) -> Counter[str]:
+        """How many distinct messages were accepted per outbox key."""
+        with self._lock:
+            return Counter(p.key for p in {(p.key, p.text): p for p in self.posts}.values())
+
+    def duplicates(self) -> set[str]:
+        """Outbox keys of which the same post was accepted more than once."""
+        with self._lock:
+            seen = Counter((p.key, p.text) for p in self.posts)
+        return {key for (key, _), n in seen.items() if n > 1}
+
+    def violations(self, per_channel: float, overall: float) -> tuple[int, int]:
+        """Seconds (of the double's clock) in which more posts arrived than the limits allow:
+        (in the whole workspace, summed over channels)."""
+        with self._lock:
+            posts = list(self.posts)
+        return count_violations([(p.at, p.channel) for p in posts], per_channel, overall)
+
+    def rate(self) -> float:
+        """Accepted posts per second from the first post to the last."""
+        with self._lock:
+            times = sorted(p.at for p in self.posts)
+        if len(times) < 2 or times[-1] == times[0]:
+            return 0.0
+        return (len(times) - 1) / (times[-1] - times[0])
+
     # --- handlers ----------------------------------------------------------------------
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -161,7 +257,60 @@ class SlackApiDouble:
             return web.json_response(failure.body, status=failure.status, headers=failure.headers)
         if not token:
             return web.json_response({"ok": False, "error": "not_authed"})
+        if method == "chat.postMessage":
+            return await self._post(request, args)
         return web.json_response(self._answer(method, args))
+
+    async def _post(self, request: web.Request, args: dict[str, Any]) -> web.Response:
+        """``chat.postMessage`` with the latency, faults and rate limits of ``config``."""
+        cfg = self.config
+        if cfg.latency:
+            await asyncio.sleep(cfg.latency)
+        channel = str(args.get("channel", ""))
+        now = time.monotonic()
+        limited = {"Retry-After": str(cfg.retry_after)}
+        with self._lock:
+            roll = self._rng.random()
+            if roll < cfg.fail_429:
+                self.status_counts[429] += 1
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers=limited
+                )
+            if roll < cfg.fail_429 + cfg.fail_500:
+                self.status_counts[500] += 1
+                return web.json_response({"ok": False, "error": "internal_error"}, status=500)
+            if not self._allowed(channel, now):
+                self.status_counts[429] += 1
+                self.limited += 1
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers=limited
+                )
+            answer = self._answer("chat.postMessage", args)
+            self.status_counts[200 if answer["ok"] else 400] += 1
+            if answer["ok"]:
+                self.posts.append(
+                    Post(
+                        request.headers.get(KEY_HEADER, ""), channel, str(args.get("text", "")), now
+                    )
+                )
+        return web.json_response(answer)
+
+    def _allowed(self, channel: str, now: float) -> bool:
+        cfg = self.config
+        if cfg.per_channel_rate is not None:
+            bucket = self._channel_buckets.get(channel)
+            if bucket is None:
+                bucket = _Bucket(cfg.per_channel_rate, 1.0, 1.0, now)
+                self._channel_buckets[channel] = bucket
+            if not bucket.take(now):
+                return False
+        if cfg.workspace_rate is not None:
+            if self._workspace is None:
+                rate = cfg.workspace_rate
+                self._workspace = _Bucket(rate, rate, rate, now)
+            if not self._workspace.take(now):
+                return False
+        return True
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, then collect the app's acknowledgements of envelopes."""
@@ -305,3 +454,68 @@ class SlackApiDouble:
                 "files": [{"id": f["id"], "title": f.get("title", "")} for f in parsed_files],
             }
         return {"ok": True}
+
+
+class ThreadedSlackApi:
+    """The double served from its own thread and event loop: for synchronous code that drives
+    ``mentorbot`` processes (clock, serve) against it, or a client on another loop."""
+
+    def __init__(self, config: DoubleConfig | None = None) -> None:
+        self.api = SlackApiDouble(config)
+        self._thread: LoopThread | None = None
+
+    def start(self) -> ThreadedSlackApi:
+        self._thread = LoopThread()
+        self._thread.run(self.api.start(), timeout=10)
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._thread.run(self.api.stop(), timeout=10)
+            self._thread.close()
+            self._thread = None
+
+    @property
+    def api_url(self) -> str:
+        return self.api.api_url
+
+    @property
+    def config(self) -> DoubleConfig:
+        return self.api.config
+
+    @property
+    def posts(self) -> list[Post]:
+        return self.api.posts
+
+    @property
+    def status_counts(self) -> Counter[int]:
+        return self.api.status_counts
+
+    @property
+    def limited(self) -> int:
+        return self.api.limited
+
+    def keys(self) -> Counter[str]:
+        return self.api.keys()
+
+    def duplicates(self) -> set[str]:
+        return self.api.duplicates()
+
+    def violations(self, per_channel: float, overall: float) -> tuple[int, int]:
+        return self.api.violations(per_channel, overall)
+
+    def rate(self) -> float:
+        return self.api.rate()
+
+
+def count_violations(
+    posts: list[tuple[float, str]], per_channel: float, overall: float
+) -> tuple[int, int]:
+    """Whole seconds with more than ``overall`` posts, and (channel, second) pairs with more
+    than ``per_channel`` posts: how an operator counting a platform's limits would see it."""
+    seconds = Counter(int(at) for at, _ in posts)
+    channels = Counter((channel, int(at)) for at, channel in posts)
+    return (
+        sum(1 for n in seconds.values() if n > overall),
+        sum(1 for n in channels.values() if n > per_channel),
+    )
