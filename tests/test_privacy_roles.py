@@ -75,6 +75,14 @@ def _every_command(chat: Chat, email: str) -> None:
                 chat.press(email, button.action_id, button.value)
 
 
+def seen_by(chat: Chat, viewer: str) -> str:
+    """Everything ``viewer`` was shown, with a positive control: it holds their answer to
+    ``privacy`` (every viewer ran every command), so an empty read cannot pass as no leak."""
+    seen = chat.everything_seen_by(viewer)
+    assert "What stays private" in seen, f"nothing of what {viewer} was shown was read"
+    return seen
+
+
 def test_no_one_sees_another_persons_private_content(
     chat: Chat, factory: sessionmaker[Session]
 ) -> None:
@@ -82,12 +90,15 @@ def test_no_one_sees_another_persons_private_content(
     for email in EVERYONE:
         _every_command(chat, email)
     for viewer in EVERYONE:
-        seen = chat.everything_seen_by(viewer)
+        seen = seen_by(chat, viewer)
         for author, items in PRIVATE.items():
             for item in items:
                 if viewer == author:
                     continue
                 assert item not in seen, f"{viewer} saw {author}'s private {item!r}"
+    # positive control: the reflections each author wrote are shown back to them
+    assert PRIVATE[ACTOR][1] in seen_by(chat, ACTOR)
+    assert PRIVATE[MENTOR][1] in seen_by(chat, MENTOR)
 
 
 def test_a_shared_reflection_reaches_only_the_partner(
@@ -97,7 +108,7 @@ def test_a_shared_reflection_reaches_only_the_partner(
     for email in EVERYONE:
         _every_command(chat, email)
     for viewer in EVERYONE:
-        visible = SHARED_BY_ACTOR in chat.everything_seen_by(viewer)
+        visible = SHARED_BY_ACTOR in seen_by(chat, viewer)
         assert visible == (viewer in (ACTOR, MENTOR)), viewer
 
 
@@ -106,7 +117,7 @@ def test_the_supervisor_sees_progress_but_no_ratings_and_no_goal_titles_unless_s
 ) -> None:
     _play_a_relationship_with_private_content(chat, factory)
     _every_command(chat, SUPERVISOR)
-    seen = chat.everything_seen_by(SUPERVISOR)
+    seen = seen_by(chat, SUPERVISOR)
     assert "Meetings held" in seen and "Next meeting" in seen
     for word in ("Rapport", "rapport", "useful", "Interim", "too_often", "Lead the weekly"):
         assert word not in seen, word
@@ -115,7 +126,7 @@ def test_the_supervisor_sees_progress_but_no_ratings_and_no_goal_titles_unless_s
 def test_hr_sees_pairs_by_phase_only(chat: Chat, factory: sessionmaker[Session]) -> None:
     _play_a_relationship_with_private_content(chat, factory)
     _every_command(chat, HR)
-    seen = chat.everything_seen_by(HR)
+    seen = seen_by(chat, HR)
     assert "mentoring pairs" in seen
     for word in ("Lead the weekly", "Know our customers", "rapport"):
         assert word not in seen, word

@@ -22,6 +22,7 @@ from tests.test_privacy_roles import (
     SHARED_BY_ACTOR,
     _every_command,
     _play_a_relationship_with_private_content,
+    seen_by,
 )
 
 FOLLOW = ("hr.report", "pick", "goals.edit")
@@ -71,7 +72,8 @@ def test_every_role_sees_each_kind_of_data_only_as_the_privacy_rules_allow(
         assert programme is not None
         results = programme_results(session, programme, chat.console.clock.now())
     report = render_html(results) + render_csv(results)
-    seen = {email: chat.everything_seen_by(email) for email in EVERYONE}
+    assert PROGRAMME in report, "positive control: the report files read are the programme's"
+    seen = {email: seen_by(chat, email) for email in EVERYONE}  # each with a positive control
     seen[f"{HR} (report files)"] = report
 
     violations = []

@@ -13,7 +13,7 @@ from bot.settings import get_settings
 from conversations.erasure import erase_person, prune_outbox_content
 from storage.db import transaction
 from storage.models import Mentorship, Outbox, OutboxStatus, Person
-from tests.chat import ACTOR, HR, Chat
+from tests.chat import ACTOR, HR, MENTOR, Chat
 from tests.privacy.scenario import ACTOR_NAME, MARK, found, play
 
 
@@ -37,10 +37,13 @@ def test_erasing_the_actor_leaves_no_marker_name_or_email_of_theirs_anywhere(
     play(chat, factory)
     shared = MARK.actor[5]
     assert found(factory, shared)[shared], "the shared reflection reached the partner's outbox"
+    theirs = (*MARK.actor, *MARK.hr, ACTOR_NAME, "Virtanen", ACTOR)
+    assert set(found(factory, *theirs)) == set(theirs), "positive control: all there before"
 
     _erase(chat, factory, ACTOR)
 
-    assert found(factory, *MARK.actor, *MARK.hr, ACTOR_NAME, "Virtanen", ACTOR) == {}
+    assert found(factory, *theirs) == {}
+    assert found(factory, MARK.mentor[2], MENTOR), "positive control: the partner's stay"
 
 
 def test_erasing_an_hr_coordinator_removes_their_email_as_audit_actor_and_alert_handler(
@@ -81,7 +84,10 @@ def test_sent_rows_keep_their_key_kind_status_and_times_but_no_content(
     assert sent
     assert all(r.payload == {} and r.dedupe_key and r.kind and r.sent_at for r in sent)
     with factory() as session:
-        finished = session.scalars(
-            select(Outbox).where(Outbox.status.in_([OutboxStatus.SENT, OutboxStatus.CANCELLED]))
+        finished = list(
+            session.scalars(
+                select(Outbox).where(Outbox.status.in_([OutboxStatus.SENT, OutboxStatus.CANCELLED]))
+            )
         )
-        assert all(r.payload == {} for r in finished)
+    assert finished, "positive control: the rows read are there"
+    assert all(r.payload == {} for r in finished)

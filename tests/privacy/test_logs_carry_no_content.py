@@ -158,4 +158,5 @@ def test_a_failed_statement_does_not_show_its_parameters(
         session.execute(insert(Outbox), [row])
     with pytest.raises(IntegrityError) as failed, transaction(factory) as session:
         session.execute(insert(Outbox), [row])  # the same dedupe key again
+    assert "INSERT INTO outbox" in str(failed.value), "the message read is the statement's"
     assert marker not in str(failed.value)

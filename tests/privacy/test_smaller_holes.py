@@ -180,13 +180,19 @@ def test_nul_bytes_and_lone_surrogates_get_a_friendly_answer(
 ) -> None:
     onboard(chat, [ACTOR])
     chat.say(ACTOR, "reflect")
-    chat.send_form(ACTOR, "reflection", "", text=bad)
+    chat.submit(ACTOR, text=bad)  # the form the engine opened, with its own value
+    assert "characters I can't store" in chat.last(ACTOR)
     chat.say(ACTOR, bad)
 
     assert "characters I can't store" in chat.last(ACTOR)
     assert "went wrong" not in chat.everything_seen_by(ACTOR)
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(Reflection)) == 0
+    # positive control: the same form with storable text is saved, so the count read is live
+    chat.say(ACTOR, "reflect")
+    chat.submit(ACTOR, text="plain words")
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Reflection)) == 1
 
 
 @pytest.mark.parametrize(
@@ -211,6 +217,12 @@ def test_a_forged_booking_with_a_bad_zone_or_date_is_refused_cleanly(
     assert "no longer valid" in chat.last(ACTOR)
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(Meeting)) == 0
+    # positive control: booking through the buttons the engine offers does create meetings
+    chat.click(ACTOR, "Plan meetings")
+    chat.submit(ACTOR, date="2027-01-19", time="14:00")
+    chat.click(ACTOR, "Book these meetings")
+    with factory() as session:
+        assert (session.scalar(select(func.count()).select_from(Meeting)) or 0) > 0
 
 
 # --- audits -------------------------------------------------------------------------------

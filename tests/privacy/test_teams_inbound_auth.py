@@ -57,6 +57,18 @@ class OtherHost:
             await self.runner.cleanup()
 
 
+def accepted_afterwards(
+    driver: TeamsDriver, factory: sessionmaker[Session], signing_key: rsa.RSAPrivateKey
+) -> None:
+    """Positive control: the same activity with a token for its own service is handled and
+    answered, so the empty state and double read above would have shown a leak."""
+    before = state(factory)
+    signed = token(signing_key, audience=APP_ID, service_url=driver.double.service_url)
+    assert driver.post_raw(hello(driver), bearer(signed)) == 202
+    assert state(factory) != before, "an accepted activity changes the state read here"
+    assert driver.double.posted and driver.double.token_requests, "the double records replies"
+
+
 @pytest.fixture
 def other_host(teams: TeamsDriver) -> Iterator[OtherHost]:  # noqa: F811
     host = OtherHost()
@@ -83,6 +95,7 @@ def test_teams_activity_naming_another_service_than_its_token_is_refused_and_not
     assert state(factory) == before
     assert teams.double.posted == []
     assert teams.double.token_requests == []
+    accepted_afterwards(teams, factory, key)
 
 
 def test_teams_token_without_a_serviceurl_claim_is_refused(
@@ -96,6 +109,7 @@ def test_teams_token_without_a_serviceurl_claim_is_refused(
     assert teams.post_raw(hello(teams), bearer(signed)) in (401, 403)
     assert state(factory) == before
     assert teams.double.posted == []
+    accepted_afterwards(teams, factory, key)
 
 
 def test_teams_activity_for_the_token_service_in_another_letter_case_is_accepted(
@@ -126,6 +140,7 @@ def test_teams_token_without_kid_is_a_401_not_a_500(
     assert teams.post_raw(hello(teams), bearer(no_kid)) == 401
     assert teams.post_raw(hello(teams), bearer("not.a.jwt")) == 401
     assert state(factory) == before
+    accepted_afterwards(teams, factory, key)
 
 
 def test_teams_body_that_is_not_json_is_a_400_with_a_valid_token(
