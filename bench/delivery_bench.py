@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.delivery_bench --messages 5000 --workspace-rate 100
 
-The double (``bench/slack_double.py``) answers after 20 ms and enforces Slack-like limits
+The double (``testsupport/slack_api.py``) answers after 20 ms and enforces Slack-like limits
 itself: 1 post per second per channel and the workspace budget, answering 429 with
 ``Retry-After`` when exceeded. The bot's sender is the real ``adapters.slack.sender.SlackSender``
 on slack_sdk's ``AsyncWebClient`` pointed at the double (``SLACK_API_URL``), and the bot's rate
