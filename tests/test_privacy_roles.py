@@ -3,27 +3,20 @@ nothing private of someone else appears in what they are shown."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from conversations.commands import COMMAND_WORDS
-from storage.models import Meeting
 from tests.chat import (
     ACTOR,
     HR,
     MENTOR,
-    OTHER_ACTOR,
-    OTHER_MENTOR,
     SUPERVISOR,
     Chat,
     agree,
     book,
     onboard,
 )
-
-EVERYONE = (ACTOR, MENTOR, SUPERVISOR, HR, OTHER_ACTOR, OTHER_MENTOR)
+from tests.privacy.scenario import EVERYONE, PrivateContent, meet_reflect_and_evaluate
 
 # Private content, by author. Each string is unique so a leak cannot hide.
 PRIVATE = {
@@ -37,31 +30,18 @@ def _play_a_relationship_with_private_content(chat: Chat, factory: sessionmaker[
     onboard(chat, EVERYONE)
     agree(chat, share_goals="no")
     book(chat)
-    with factory() as session:
-        meetings = list(session.scalars(select(Meeting).order_by(Meeting.seq)))
-    chat.console.advance(meetings[0].scheduled_at + timedelta(hours=1) - chat.console.clock.now())
-    chat.say(ACTOR, "check-in")
-    chat.submit(ACTOR, held="yes", usefulness="2", rapport="1", note=PRIVATE[ACTOR][0])
-    chat.say(MENTOR, "check-in")
-    chat.submit(MENTOR, held="yes", usefulness="5", rapport="2", note=PRIVATE[MENTOR][0])
-    chat.say(ACTOR, "reflect")
-    chat.submit(ACTOR, text=PRIVATE[ACTOR][1])
-    chat.say(ACTOR, "reflect")
-    chat.submit(ACTOR, text=SHARED_BY_ACTOR)
-    chat.click(ACTOR, "Share with Mikko Laine")
-    chat.say(MENTOR, "reflect")
-    chat.submit(MENTOR, text=PRIVATE[MENTOR][1])
-    middle = meetings[(len(meetings) + 1) // 2]
-    chat.console.advance(middle.scheduled_at + timedelta(hours=1) - chat.console.clock.now())
-    chat.say(ACTOR, "evaluate")
-    chat.submit(
-        ACTOR,
-        goal1="2",
-        goal2="1",
-        relationship="1",
-        cadence="too_often",
-        realistic="no",
-        comment=PRIVATE[ACTOR][2],
+    meet_reflect_and_evaluate(
+        chat,
+        factory,
+        PrivateContent(
+            actor_note=PRIVATE[ACTOR][0],
+            mentor_note=PRIVATE[MENTOR][0],
+            actor_reflection=PRIVATE[ACTOR][1],
+            shared_reflection=SHARED_BY_ACTOR,
+            mentor_reflection=PRIVATE[MENTOR][1],
+            interim_comment=PRIVATE[ACTOR][2],
+        ),
+        goals={"goal1": "2", "goal2": "1"},
     )
 
 

@@ -31,48 +31,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from testsupport.loop import LoopThread
-
-KEY_HEADER = "X-Mentorbot-Outbox-Key"
-"""The header carrying the outbox row's dedupe key (``bot.slack_client``)."""
-
-
-@dataclass
-class Post:
-    """One ``chat.postMessage`` Slack accepted: with its outbox key, when it arrived."""
-
-    key: str
-    channel: str
-    text: str
-    at: float
-
-
-@dataclass
-class DoubleConfig:
-    """How ``chat.postMessage`` behaves under load (the defaults: at once, never limited)."""
-
-    latency: float = 0.0
-    per_channel_rate: float | None = None  # posts/s allowed per channel (bucket of 1)
-    workspace_rate: float | None = None  # posts/s for the workspace (bucket of one second)
-    fail_429: float = 0.0  # share of calls answered 429 + Retry-After at random
-    fail_500: float = 0.0  # share of calls answered 500 at random
-    retry_after: int = 1
-    seed: int = 7
-
-
-@dataclass
-class _Bucket:
-    rate: float
-    capacity: float
-    tokens: float
-    updated: float
-
-    def take(self, now: float) -> bool:
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
+from testsupport.slack_limits import KEY_HEADER, Bucket, DoubleConfig, Post, count_violations
 
 
 @dataclass
@@ -137,8 +96,8 @@ class SlackApiDouble:
         self.limited = 0  # 429s provoked by exceeding the rate limits (not injected)
         self._lock = threading.Lock()  # posts are read from other threads while it serves
         self._rng = random.Random(self.config.seed)
-        self._channel_buckets: dict[str, _Bucket] = {}
-        self._workspace: _Bucket | None = None
+        self._channel_buckets: dict[str, Bucket] = {}
+        self._workspace: Bucket | None = None
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.calls: list[Call] = []
@@ -300,14 +259,14 @@ class SlackApiDouble:
         if cfg.per_channel_rate is not None:
             bucket = self._channel_buckets.get(channel)
             if bucket is None:
-                bucket = _Bucket(cfg.per_channel_rate, 1.0, 1.0, now)
+                bucket = Bucket(cfg.per_channel_rate, 1.0, 1.0, now)
                 self._channel_buckets[channel] = bucket
             if not bucket.take(now):
                 return False
         if cfg.workspace_rate is not None:
             if self._workspace is None:
                 rate = cfg.workspace_rate
-                self._workspace = _Bucket(rate, rate, rate, now)
+                self._workspace = Bucket(rate, rate, rate, now)
             if not self._workspace.take(now):
                 return False
         return True
@@ -506,16 +465,3 @@ class ThreadedSlackApi:
 
     def rate(self) -> float:
         return self.api.rate()
-
-
-def count_violations(
-    posts: list[tuple[float, str]], per_channel: float, overall: float
-) -> tuple[int, int]:
-    """Whole seconds with more than ``overall`` posts, and (channel, second) pairs with more
-    than ``per_channel`` posts: how an operator counting a platform's limits would see it."""
-    seconds = Counter(int(at) for at, _ in posts)
-    channels = Counter((channel, int(at)) for at, channel in posts)
-    return (
-        sum(1 for n in seconds.values() if n > overall),
-        sum(1 for n in channels.values() if n > per_channel),
-    )

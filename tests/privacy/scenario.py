@@ -39,6 +39,58 @@ class Markers:
 MARK = Markers()
 
 
+@dataclass(frozen=True)
+class PrivateContent:
+    """What the actor and the mentor write for themselves (and the one shared reflection)."""
+
+    actor_note: str
+    mentor_note: str
+    actor_reflection: str
+    shared_reflection: str
+    mentor_reflection: str
+    interim_comment: str
+
+
+def meet_reflect_and_evaluate(
+    chat: Chat,
+    factory: sessionmaker[Session],
+    content: PrivateContent,
+    goals: dict[str, str],
+    task: str | None = None,
+) -> None:
+    """After the pair has booked: both check in after the first meeting with a private note
+    (the actor rating it low), both reflect, the actor shares one reflection with the mentor,
+    and at half-time the actor rates ``goals`` in the interim evaluation with a comment."""
+    with factory() as session:
+        meetings = list(session.scalars(select(Meeting).order_by(Meeting.seq)))
+    chat.console.advance(meetings[0].scheduled_at + timedelta(hours=1) - chat.console.clock.now())
+    chat.say(ACTOR, "check-in")
+    with_task = {"task": task} if task else {}
+    chat.submit(
+        ACTOR, held="yes", usefulness="2", rapport="1", **with_task, note=content.actor_note
+    )
+    chat.say(MENTOR, "check-in")
+    chat.submit(MENTOR, held="yes", usefulness="5", rapport="2", note=content.mentor_note)
+    chat.say(ACTOR, "reflect")
+    chat.submit(ACTOR, text=content.actor_reflection)
+    chat.say(ACTOR, "reflect")
+    chat.submit(ACTOR, text=content.shared_reflection)
+    chat.click(ACTOR, "Share with Mikko Laine")
+    chat.say(MENTOR, "reflect")
+    chat.submit(MENTOR, text=content.mentor_reflection)
+    middle = meetings[(len(meetings) + 1) // 2]
+    chat.console.advance(middle.scheduled_at + timedelta(hours=1) - chat.console.clock.now())
+    chat.say(ACTOR, "evaluate")
+    chat.submit(
+        ACTOR,
+        **goals,
+        relationship="1",
+        cadence="too_often",
+        realistic="no",
+        comment=content.interim_comment,
+    )
+
+
 def play(chat: Chat, factory: sessionmaker[Session]) -> None:
     """Agreement, booking, check-ins with a task, private and shared reflections, an interim
     evaluation, then HR ends the pair with a reason. The outbox is delivered as it goes."""
@@ -53,30 +105,19 @@ def play(chat: Chat, factory: sessionmaker[Session]) -> None:
     chat.click(ACTOR, "Plan meetings")
     chat.submit(ACTOR, date="2027-01-19", time="14:00")
     chat.click(ACTOR, "Book these meetings")
-    with factory() as session:
-        meetings = list(session.scalars(select(Meeting).order_by(Meeting.seq)))
-    chat.console.advance(meetings[0].scheduled_at + timedelta(hours=1) - chat.console.clock.now())
-    chat.say(ACTOR, "check-in")
-    chat.submit(ACTOR, held="yes", usefulness="2", rapport="1", task=actor[2], note=actor[3])
-    chat.say(MENTOR, "check-in")
-    chat.submit(MENTOR, held="yes", usefulness="5", rapport="2", note=mentor[1])
-    chat.say(ACTOR, "reflect")
-    chat.submit(ACTOR, text=actor[4])
-    chat.say(ACTOR, "reflect")
-    chat.submit(ACTOR, text=actor[5])
-    chat.click(ACTOR, "Share with Mikko Laine")
-    chat.say(MENTOR, "reflect")
-    chat.submit(MENTOR, text=mentor[2])
-    middle = meetings[(len(meetings) + 1) // 2]
-    chat.console.advance(middle.scheduled_at + timedelta(hours=1) - chat.console.clock.now())
-    chat.say(ACTOR, "evaluate")
-    chat.submit(
-        ACTOR,
-        goal1="2",
-        relationship="1",
-        cadence="too_often",
-        realistic="no",
-        comment=actor[6],
+    meet_reflect_and_evaluate(
+        chat,
+        factory,
+        PrivateContent(
+            actor_note=actor[3],
+            mentor_note=mentor[1],
+            actor_reflection=actor[4],
+            shared_reflection=actor[5],
+            mentor_reflection=mentor[2],
+            interim_comment=actor[6],
+        ),
+        goals={"goal1": "2"},
+        task=actor[2],
     )
     with transaction(factory) as session:
         pair = session.scalars(

@@ -27,8 +27,9 @@ from conversations.messages import Message
 from conversations.outbox import outbox_row
 from storage.db import transaction
 from storage.models import Outbox, Person, Reflection
-from tests.slack.harness import Person as SlackPerson
-from tests.slack.harness import SlackDriver, SlackWorld, state_values, view_submission
+from tests.slack.driver import Person as SlackPerson
+from tests.slack.driver import SlackDriver
+from tests.slack.harness import SlackWorld, state_values, view_submission
 
 AINO = "aino@demo.example"
 SECRET_TEXT = "mkL-reflection-z8"

@@ -33,9 +33,9 @@ from storage.models import (
     WorkshopSignup,
 )
 from tests.chat import ACTOR, HR, MENTOR, Chat, agree, onboard
-from tests.slack.harness import Person as SlackPerson
+from tests.slack.driver import Person as SlackPerson
+from tests.slack.driver import SlackDriver
 from tests.slack.harness import (
-    SlackDriver,
     SlackWorld,
     dm_event,
     signed_headers,

@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import demo
 from conversations.clock import SettableClock
 from storage.models import Channel, Outbox, OutboxStatus
+from tests.slack.driver import Person, SlackDriver
 from tests.slack.harness import (
-    Person,
-    SlackDriver,
     SlackWorld,
     channel_event,
     channel_id_for,

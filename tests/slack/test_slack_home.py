@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.console.script import parse, run
 from bot import demo
 from conversations.clock import SettableClock
+from tests.slack.driver import Person, SlackDriver
 from tests.slack.harness import (
-    Person,
-    SlackDriver,
     SlackWorld,
     block_action,
     buttons_of,

@@ -10,8 +10,9 @@ from adapters.console.script import parse, run
 from bot import demo
 from conversations.clock import SettableClock
 from tests.hr.scenario import KEY_REPLIES, hr_summary, play_console, steps
-from tests.slack.harness import Person as SlackPerson
-from tests.slack.harness import SlackDriver, SlackWorld, channel_id_for
+from tests.slack.driver import Person as SlackPerson
+from tests.slack.driver import SlackDriver
+from tests.slack.harness import SlackWorld, channel_id_for
 
 
 def slack_people() -> dict[str, SlackPerson]:

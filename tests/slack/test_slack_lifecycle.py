@@ -19,8 +19,9 @@ from bot import demo
 from conversations.clock import SettableClock
 from storage.models import PlatformIdentity
 from tests.lifecycle import SCENARIO, play_console, summary
-from tests.slack.harness import Person as SlackPerson
-from tests.slack.harness import SlackDriver, SlackWorld
+from tests.slack.driver import Person as SlackPerson
+from tests.slack.driver import SlackDriver
+from tests.slack.harness import SlackWorld
 
 
 def slack_people() -> dict[str, SlackPerson]:
