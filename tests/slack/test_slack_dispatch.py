@@ -25,6 +25,7 @@ from bot import demo
 from conversations import commands
 from conversations.clock import SettableClock
 from conversations.engine import Engine
+from conversations.messages import Inbound, Outbound
 from storage.models import Person, PlatformIdentity
 from tests.slack.harness import (
     BOT_TOKEN,
@@ -79,6 +80,16 @@ class Slack:
         return [b for c in posts for b in buttons_of(c.blocks())]
 
 
+class CountingEngine(Engine):
+    """The real engine, counting its turns (how often the adapter ran it)."""
+
+    turns = 0
+
+    def handle(self, inbound: Inbound) -> list[Outbound]:
+        self.turns += 1
+        return super().handle(inbound)
+
+
 @pytest.fixture
 async def slack(factory: sessionmaker[Session]) -> AsyncIterator[Slack]:
     demo.seed(factory, demo.DEMO_START, "en")
@@ -86,7 +97,7 @@ async def slack(factory: sessionmaker[Session]) -> AsyncIterator[Slack]:
     await api.start()
     api.add_user("UAINO", "aino@demo.example", "Aino Virtanen")
     config = SlackConfig(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=api.api_url)
-    adapter = SlackAdapter(config, Engine(factory, SettableClock(demo.DEMO_START)), factory)
+    adapter = SlackAdapter(config, CountingEngine(factory, SettableClock(demo.DEMO_START)), factory)
     yield Slack(adapter, api, factory)
     await adapter.drain()
     await api.stop()
@@ -100,6 +111,22 @@ async def test_a_dm_links_the_person_by_email_and_is_answered_in_the_dm(slack: S
         linked = s.scalars(select(PlatformIdentity)).one()
         assert linked.person.email == "aino@demo.example"
     assert slack.texts_to("UAINO"), "the greeting is answered"
+
+
+async def test_first_contact_asks_slack_once_and_runs_the_engine_once_per_event(
+    slack: Slack,
+) -> None:
+    # a DM and a command at once, before the user is linked, then a stranger
+    slack.api.add_user("USTRANGER", "stranger@elsewhere.example", "Some One")
+    first = dm_event("UAINO", "hello")
+    second = dm_event("UAINO", "status")
+    await asyncio.gather(slack.event(first), slack.event(second))
+    await slack.event(dm_event("USTRANGER", "hello"))
+    engine = slack.adapter.engine
+    assert isinstance(engine, CountingEngine)
+    assert engine.turns == 3  # it used to run up to three times for a first contact
+    assert [c.args["user"] for c in slack.api.of("users.info")] == ["UAINO", "USTRANGER"]
+    assert any("ask your HR contact" in t for t in slack.texts_to("USTRANGER"))
 
 
 async def test_a_button_click_runs_its_action_and_opens_the_next_form_as_a_modal(
