@@ -11,7 +11,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from conversations.outbox import insert_ignoring_duplicates
-from conversations.results import programme_results, render_csv, render_html
+from conversations.report_page import render_html
+from conversations.results import programme_results, render_csv
 from conversations.sweep.alerts import raise_alerts
 from storage.db import transaction
 from storage.queries import programme_by_name

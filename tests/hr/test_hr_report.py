@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import cli
-from conversations.results import MIN_GROUP, programme_results, render_csv, render_html
+from conversations.report_page import render_html
+from conversations.results import MIN_GROUP, programme_results, render_csv
 from storage.db import transaction
 from storage.models import AuditLog, Invitation, Mentorship, Person, Phase, Programme
 from tests.chat import HR, Chat, onboard
@@ -52,7 +53,7 @@ def test_the_report_counts_participants_pairs_meetings_tasks_goals_and_ratings(
     chat: Chat, factory: sessionmaker[Session]
 ) -> None:
     r = _results(factory, chat, "Big", 6)
-    assert r.participants == {"mentors": 6, "actors": 6, "supervisors": 0}
+    assert r.participants == {"people": 12, "mentors": 6, "actors": 6, "supervisors": 0}
     assert r.pairs_by_phase["closed"] == 4 and r.pairs_by_phase["development"] == 2
     assert r.meetings["held"] == 35 and r.meetings["missed"] == 1
     assert r.tasks == {"open": 6, "done": 6, "dropped": 0}
