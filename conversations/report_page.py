@@ -60,7 +60,8 @@ def bar_chart(title: str, items: list[tuple[str, int | float, str]], width: int 
     parts = [
         f'<svg class="chart" role="img" aria-label="{escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMin meet">',
+        f'viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMin meet" '
+        f'style="max-width: {round(width * 1.15)}px">',
         f"<title>{escape(title)}</title>",
     ]
     for i, (label, value, colour) in enumerate(items):
@@ -88,7 +89,8 @@ def timeline_chart(title: str, weeks: list[tuple[str, int]]) -> Markup:
     parts = [
         f'<svg class="chart timeline" role="img" aria-label="{escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMin meet">',
+        f'viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMin meet" '
+        f'style="max-width: {round(width * 1.5)}px">',
         f"<title>{escape(title)}</title>",
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 4}" y2="{top + plot_h}" '
         'stroke="#cbd2d9"/>',

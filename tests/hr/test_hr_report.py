@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import datetime, timedelta
+from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,13 +22,25 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import cli
 from conversations.report_page import render_html
+from conversations.report_pairs import pair_rows
 from conversations.results import MIN_GROUP, programme_results, render_csv
 from storage.db import transaction
-from storage.models import AuditLog, Invitation, Mentorship, Person, Phase, Programme
+from storage.models import (
+    Alert,
+    AuditLog,
+    Invitation,
+    Meeting,
+    MeetingStatus,
+    Mentorship,
+    Person,
+    Phase,
+    Programme,
+)
 from tests.chat import HR, Chat, onboard
 from tests.hr.seed_results import SECRET_COMMENT, SECRET_NOTE, SECRET_REFLECTION, seed_programme
 
 SECRETS = (SECRET_NOTE, SECRET_REFLECTION, SECRET_COMMENT)
+A4_WIDTH = 794  # 210 mm at 96 px per inch
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -182,47 +197,126 @@ def test_the_cli_writes_the_html_and_csv_report(
     )
 
 
-def test_the_html_report_renders_its_charts_in_headless_chromium(
+def _livelier(session: Session, programme: Programme, now: datetime) -> None:
+    """A pair still running, with an open alert, a past meeting nobody recorded and one ahead,
+    so the pairs table has every kind of cell."""
+    m = session.scalars(
+        select(Mentorship).where(
+            Mentorship.programme_id == programme.id, Mentorship.phase == Phase.DEVELOPMENT
+        )
+    ).first()
+    assert m is not None
+    m.planned_end = (now + timedelta(days=60)).date()
+    for seq, days in ((7, -3), (8, 11)):
+        session.add(
+            Meeting(
+                mentorship=m,
+                seq=seq,
+                uid=f"live-{seq}",
+                scheduled_at=now + timedelta(days=days),
+                status=MeetingStatus.PLANNED,
+            )
+        )
+    session.add(
+        Alert(
+            key=f"low_rapport:{m.id}",
+            signal="low_rapport",
+            severity="digest",
+            programme_id=programme.id,
+            mentorship_id=m.id,
+            raised_at=now,
+        )
+    )
+    session.flush()
+
+
+def _report_page(factory: sessionmaker[Session], chat: Chat, locale: str = "en") -> str:
+    now = chat.console.clock.now()
+    with transaction(factory) as session:
+        programme = seed_programme(session, now, "Big", 6)
+        _livelier(session, programme, now)
+        results = programme_results(session, programme, now)
+        return render_html(
+            results, locale, pairs=pair_rows(session, programme.id, now), prepared_for="Helena"
+        )
+
+
+MEASURE = """<pre id="metrics"></pre><script>
+(() => {
+  const de = document.documentElement;
+  const over = (e) => [e.tagName + "." + e.className, e.scrollWidth, e.clientWidth];
+  const charts = [...document.querySelectorAll("svg.chart")].map((s) => {
+    const box = s.getBoundingClientRect(), parent = s.parentElement.getBoundingClientRect();
+    return [box.width, box.height, s.querySelectorAll("rect").length, box.right - parent.right];
+  });
+  const containers = [...document.querySelectorAll("table, .chart-box, .timeline-box, section")];
+  document.getElementById("metrics").textContent = JSON.stringify({
+    document: [de.scrollWidth, de.clientWidth],
+    charts,
+    containers: containers.map(over),
+  });
+})();
+</script>"""
+
+
+def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--hide-scrollbars", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _metrics(profile: Path, page: Path, width: int) -> dict[str, Any]:
+    done = _chromium(profile, f"--window-size={width},1400", "--dump-dom", page.as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = re.search(r'<pre id="metrics">(.*?)</pre>', done.stdout, re.S)
+    assert found and found.group(1), "the measuring script did not run"
+    return dict(json.loads(unescape(found.group(1))))
+
+
+def test_the_html_report_renders_its_charts_in_headless_chromium_at_desktop_and_a4_width(
     chat: Chat, factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
     if shutil.which("chromium") is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is missing: .ci/run installs Debian's chromium package")
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    r = _results(factory, chat, "Big", 6)
-    with factory() as session:
-        assert session.scalars(select(Programme.name).where(Programme.name == "Big")).one()
-    page = tmp_path / "report.html"
-    html = render_html(r)
-    page.write_text(html, "utf-8")
+    html = _report_page(factory, chat)
     assert not re.search(r"(src|href)=\"(https?:)?//", html), "the report must be self-contained"
-    assert not any(s in html for s in SECRETS)
+    assert "<script" not in html and not any(s in html for s in SECRETS)
+    # the CSV's overdue_unrecorded, in the page: a card, and the pair's row
+    assert "<b>1</b><span>past meeting not recorded</span>" in html and "1 not recorded" in html
+    measured = tmp_path / "measured.html"
+    measured.write_text(html.replace("</body>", MEASURE + "</body>"), "utf-8")
     profile = tmp_path / "profile"
-    dom = subprocess.run(
-        ["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    assert dom.stdout.count("<svg") >= 9  # 5 overview charts + 4 rating charts + plans
-    assert dom.stdout.count("<rect") >= 30
-    assert "Mentoring results — Big" in dom.stdout
-    shot = tmp_path / "report.png"
-    done = subprocess.run(
-        [
-            "chromium",
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={profile}",
-            f"--screenshot={shot}",
-            "--window-size=1200,2200",
-            "--hide-scrollbars",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0 and shot.stat().st_size > 20_000, done.stderr[-2000:]
+    for width in (1280, A4_WIDTH):
+        m = _metrics(profile, measured, width)
+        doc_scroll, doc_client = m["document"]
+        assert doc_client == width and doc_scroll <= doc_client, (width, m["document"])
+        # 6 overview charts + the timeline + 4 rating charts (10 people), each drawn and whole
+        assert len(m["charts"]) == 11, m["charts"]
+        for chart_w, chart_h, rects, past_parent in m["charts"]:
+            assert chart_w > 200 and chart_h > 40 and rects >= 1, (width, m["charts"])
+            assert past_parent <= 0.5, (width, m["charts"])
+        wide = [c for c in m["containers"] if c[1] > c[2] + 1]
+        assert wide == [], (width, wide)
+    page = tmp_path / "report.html"
+    page.write_text(html, "utf-8")
+    for width, height in ((1280, 2600), (A4_WIDTH, 3400)):
+        shot = tmp_path / f"report-{width}.png"
+        done = _chromium(profile, f"--screenshot={shot}", f"--window-size={width},{height}",
+                         page.as_uri())  # fmt: skip
+        assert done.returncode == 0 and shot.stat().st_size > 40_000, done.stderr[-2000:]
+        assert _png_size(shot) == (width, height)
+    pdf = tmp_path / "report.pdf"
+    done = _chromium(profile, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", page.as_uri())
+    assert done.returncode == 0 and pdf.read_bytes().startswith(b"%PDF"), done.stderr[-2000:]
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
