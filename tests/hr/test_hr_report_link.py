@@ -6,16 +6,22 @@ and once the person is no longer HR."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
 
+import pytest
+from aiohttp import ClientSession, web
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import demo
+from bot.settings import Settings
+from bot.web import create_app
 from conversations.clock import SettableClock
 from conversations.report_link import LIFETIME, make_link
 from storage.db import transaction
@@ -175,3 +181,36 @@ def test_the_report_link_from_teams_opens_on_the_same_app_and_expires(
         assert fetch(base, found[0]).status == 410
     finally:
         teams.close()
+
+
+def test_the_access_log_never_carries_a_report_links_signature(
+    factory: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    demo.seed_people(factory, demo.DEMO_START, "en")
+    clock = SettableClock(demo.DEMO_START)
+    with transaction(factory) as session:
+        programme = seed_programme(session, clock.now(), "Big", 1)
+        helena = person_by_email(session, HELENA)
+        assert helena is not None
+        path = make_link(b"log-test-secret", programme.id, helena.id, clock.now())
+    app = create_app(Settings(MENTORBOT_REPORT_SECRET="log-test-secret"), factory, clock)  # type: ignore[call-arg]
+
+    async def fetch_logged() -> int:
+        runner = web.AppRunner(app)  # access log on, as ``serve`` runs it
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        try:
+            async with ClientSession() as client:
+                url = f"http://127.0.0.1:{runner.addresses[0][1]}{path}"
+                async with client.get(url) as response:
+                    return response.status
+        finally:
+            await runner.cleanup()
+
+    with caplog.at_level(logging.DEBUG):
+        assert asyncio.run(fetch_logged()) == 200
+    access = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    signature = path.rsplit("/", 1)[1]
+    assert access and all(signature not in line for line in access), access
+    assert any("/[redacted]" in line for line in access)
