@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import cli
+from bot.settings import get_settings
 from conversations.report_page import render_html
 from conversations.report_pairs import pair_rows
 from conversations.results import MIN_GROUP, programme_results, render_csv
@@ -195,6 +196,42 @@ def test_the_cli_writes_the_html_and_csv_report(
         )
         == 1
     )
+
+
+def test_the_cli_report_takes_now_from_the_application_clock_so_past_meetings_are_past(
+    chat: Chat,
+    factory: sessionmaker[Session],
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = chat.console.clock.now()  # January 2027: the seeded meetings lie in the future
+    with transaction(factory) as session:
+        programme = seed_programme(session, now, "Big", 6)
+        _livelier(session, programme, now)  # one meeting 3 days before, one 11 days after
+    html, table = tmp_path / "report.html", tmp_path / "report.csv"
+    base = ["--database-url", database_url, "report", "--programme", "Big"]
+
+    def overdue(*args: str) -> str:
+        assert cli.main([*base, "--html", str(html), "--csv", str(table), *args]) == 0
+        return _csv(table.read_text("utf-8"))[("meetings", "overdue_unrecorded")]
+
+    assert overdue("--now", "2027-01-11 09:00") == "1"
+    assert "Generated Mon 11 Jan 2027, 09:00" in html.read_text("utf-8")
+    assert overdue("--now", "2027-01-23 09:00") == "2"  # the next one has passed too
+    clock_file = tmp_path / "now.txt"
+    clock_file.write_text("2027-01-23T07:00:00+00:00", "utf-8")
+    monkeypatch.setenv("MENTORBOT_CLOCK_FILE", str(clock_file))
+    get_settings.cache_clear()  # the settings are read once per process
+    try:
+        assert overdue() == "2"
+    finally:
+        monkeypatch.delenv("MENTORBOT_CLOCK_FILE")
+        get_settings.cache_clear()
+    page = html.read_text("utf-8")
+    assert "<b>2</b><span>past meetings not recorded</span>" in page
+    assert "2 not recorded" in page  # the pair's row
+    assert cli.main([*base, "--csv", str(table), "--now", "tomorrow"]) == 1
 
 
 def _livelier(session: Session, programme: Programme, now: datetime) -> None:
