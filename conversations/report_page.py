@@ -136,7 +136,7 @@ def _pair_cells(tx: Texts, row: PairRow) -> dict[str, Any]:
     """One table row as display strings, with a meaning class per cell."""
     _ = tx._
     evaluation = {
-        "done": (_("done"), "good"),
+        "done": (_("both answered"), "good"),
         "partly": (_("1 of 2"), "ahead"),
         "due": (_("due"), "warn"),
         "not_due": ("—", ""),

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import cli
 from bot.settings import get_settings
 from conversations.report_page import render_html
-from conversations.report_pairs import pair_rows
+from conversations.report_pairs import PairRow, pair_rows
 from conversations.results import MIN_GROUP, programme_results, render_csv
 from storage.db import transaction
 from storage.models import (
@@ -37,6 +37,7 @@ from storage.models import (
     Phase,
     Programme,
 )
+from storage.queries import programme_by_name
 from tests.chat import HR, Chat, onboard
 from tests.hr.seed_results import SECRET_COMMENT, SECRET_NOTE, SECRET_REFLECTION, seed_programme
 
@@ -267,6 +268,13 @@ def _livelier(session: Session, programme: Programme, now: datetime) -> None:
     session.flush()
 
 
+def _pairs(factory: sessionmaker[Session], name: str, now: datetime) -> list[PairRow]:
+    with factory() as session:
+        programme = programme_by_name(session, name)
+        assert programme is not None
+        return pair_rows(session, programme.id, now)
+
+
 def _report_page(factory: sessionmaker[Session], chat: Chat, locale: str = "en") -> str:
     now = chat.console.clock.now()
     with transaction(factory) as session:
@@ -322,14 +330,21 @@ def test_the_html_report_renders_its_charts_in_headless_chromium_at_desktop_and_
             pytest.fail("chromium is missing: .ci/run installs Debian's chromium package")
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     html = _report_page(factory, chat)
+    results = _results(factory, chat, "Toinen", 6)
+    pairs = _pairs(factory, "Toinen", chat.console.clock.now())
+    finnish = render_html(results, "fi", pairs=pairs)
     assert not re.search(r"(src|href)=\"(https?:)?//", html), "the report must be self-contained"
     assert "<script" not in html and not any(s in html for s in SECRETS)
     # the CSV's overdue_unrecorded, in the page: a card, and the pair's row
     assert "<b>1</b><span>past meeting not recorded</span>" in html and "1 not recorded" in html
-    measured = tmp_path / "measured.html"
-    measured.write_text(html.replace("</body>", MEASURE + "</body>"), "utf-8")
     profile = tmp_path / "profile"
-    for width in (1280, A4_WIDTH):
+    for locale, text, width in (
+        ("en", html, 1280),
+        ("en", html, A4_WIDTH),
+        ("fi", finnish, A4_WIDTH),
+    ):
+        measured = tmp_path / f"measured-{locale}.html"
+        measured.write_text(text.replace("</body>", MEASURE + "</body>"), "utf-8")
         m = _metrics(profile, measured, width)
         doc_scroll, doc_client = m["document"]
         assert doc_client == width and doc_scroll <= doc_client, (width, m["document"])
