@@ -29,6 +29,7 @@ from storage.db import transaction
 from storage.models import (
     Alert,
     AuditLog,
+    Evaluation,
     Invitation,
     Meeting,
     MeetingStatus,
@@ -233,6 +234,41 @@ def test_the_cli_report_takes_now_from_the_application_clock_so_past_meetings_ar
     assert "<b>2</b><span>past meetings not recorded</span>" in page
     assert "2 not recorded" in page  # the pair's row
     assert cli.main([*base, "--csv", str(table), "--now", "tomorrow"]) == 1
+
+
+def test_the_pairs_table_shows_progress_with_the_pairs_needing_a_look_first(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    now = chat.console.clock.now()
+    with transaction(factory) as session:
+        programme = seed_programme(session, now, "Big", 6)
+        _livelier(session, programme, now)
+        closed = session.scalars(
+            select(Mentorship).where(Mentorship.phase == Phase.CLOSED).order_by(Mentorship.id)
+        ).first()
+        assert closed is not None
+        final = session.scalars(
+            select(Evaluation).where(
+                Evaluation.mentorship_id == closed.id, Evaluation.kind == "final"
+            )
+        ).first()
+        assert final is not None
+        final.continuation = "new_goals"  # one partner asks HR for a new round
+        rows = pair_rows(session, programme.id, now)
+    first, second = rows[0], rows[1]
+    # the running pair with an alert and an unrecorded meeting, then the new-round request
+    assert (first.phase, first.open_alerts, first.overdue) == ("development", 1, 1)
+    assert (first.held, first.planned) == (5, 11)  # progress.total_meetings: 8 booked + 3 ahead
+    assert first.next_meeting == now + timedelta(days=11) and first.week == 26
+    assert (first.tasks_open, first.tasks_done, first.interim, first.final) == (
+        1,
+        1,
+        "done",
+        "done",
+    )
+    assert second.phase == "closed" and second.new_round and second.needs_attention
+    assert [r.needs_attention for r in rows] == [True, True, False, False, False, False]
+    assert sum(r.new_round for r in rows) == 1 and rows[-1].week is None  # closed: no week
 
 
 def _livelier(session: Session, programme: Programme, now: datetime) -> None:
