@@ -236,6 +236,7 @@ def test_the_cli_report_takes_now_from_the_application_clock_so_past_meetings_ar
     assert cli.main([*base, "--csv", str(table), "--now", "tomorrow"]) == 1
 
 
+@pytest.mark.postgres
 def test_the_pairs_table_shows_progress_with_the_pairs_needing_a_look_first(
     chat: Chat, factory: sessionmaker[Session]
 ) -> None:
