@@ -163,12 +163,17 @@ def test_hr_asks_for_the_report_in_chat_and_it_is_audited(
     seen = chat.last(HR)
     assert "*Results of Big*" in seen and "6 mentors, 6 actors" in seen
     assert "35 held, 1 missed" in seen and "average 4.4 / 5" in seen  # released batches only
+    # the console has no web process: no link, but where the full report comes from
+    assert "/report/" not in seen and "*mentorbot serve*" in seen
     chat.say(HR, "report pilot")
     assert "*Results of Pilot*" in chat.last(HR)
     assert "only when at least 5 people" in chat.last(HR)
     with factory() as session:
         views = session.scalars(select(AuditLog).where(AuditLog.action == "report.view")).all()
-        assert [v.detail["programme"] for v in views] == ["Big", "Pilot"]
+        assert [v.detail for v in views] == [
+            {"programme": "Big", "link": False},
+            {"programme": "Pilot", "link": False},
+        ]
 
 
 def test_the_cli_writes_the_html_and_csv_report(
