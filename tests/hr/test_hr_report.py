@@ -44,6 +44,7 @@ from tests.hr.seed_results import SECRET_COMMENT, SECRET_NOTE, SECRET_REFLECTION
 
 SECRETS = (SECRET_NOTE, SECRET_REFLECTION, SECRET_COMMENT)
 A4_WIDTH = 794  # 210 mm at 96 px per inch
+A4_PRINTABLE = 703  # 186 mm: A4 less the report's 12 mm page margins
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -380,10 +381,14 @@ def test_the_html_report_renders_its_charts_in_headless_chromium_at_desktop_and_
     # the CSV's overdue_unrecorded, in the page: a card, and the pair's row
     assert "<b>1</b><span>past meeting not recorded</span>" in html and "1 not recorded" in html
     profile = tmp_path / "profile"
+    # the print rules as the printer applies them, on the A4 page inside its 12 mm margins
+    assert "@media print" in html and "break-inside: avoid" in html
+    printed = html.replace("@media print", "@media all")
     for locale, text, width in (
         ("en", html, 1280),
         ("en", html, A4_WIDTH),
         ("fi", finnish, A4_WIDTH),
+        ("print", printed, A4_PRINTABLE),
     ):
         measured = tmp_path / f"measured-{locale}.html"
         measured.write_text(text.replace("</body>", MEASURE + "</body>"), "utf-8")
