@@ -1,4 +1,4 @@
-"""HR's report link end to end: ``report`` in a Slack DM to ``mentorbot serve``'s app
+"""HR's report link end to end: ``/mentor report`` on Slack to ``mentorbot serve``'s app
 (``bot.web.create_app`` with the Slack adapter, the Web API double on 127.0.0.1), then the
 link opened on the same app — the page once, no-store and the security headers, audited;
 refused when the signature is changed, once it has expired (the app's clock moved, no sleep),
@@ -12,7 +12,7 @@ import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from aiohttp import ClientSession, web
@@ -28,8 +28,7 @@ from storage.db import transaction
 from storage.models import AuditLog, Person
 from storage.queries import person_by_email
 from tests.hr.seed_results import SECRET_COMMENT, SECRET_NOTE, SECRET_REFLECTION, seed_programme
-from tests.slack.harness import Person as SlackPerson
-from tests.slack.harness import SlackDriver, SlackWorld
+from tests.slack.harness import SlackWorld, section_texts, slash_command
 
 HELENA = "helena@demo.example"
 LINK = re.compile(r"/report/[0-9]+/[0-9]+/[0-9]+/[A-Za-z0-9_-]{43}")
@@ -63,30 +62,40 @@ def assert_protected(page: Page) -> None:
     assert page.headers["Content-Type"].startswith("text/html")
 
 
-def hr_asks_for_the_report(driver: SlackDriver) -> str:
-    driver.say(HELENA, "hello")
-    driver.click(HELENA, "English")
-    driver.submit(HELENA, {"timezone": "Europe/Helsinki"})
-    driver.say(HELENA, "report Big")
-    said = "\n".join(driver.texts_to(HELENA))
+def hr_asks_for_the_report(world: SlackWorld) -> str:
+    """``/mentor report Big`` from Helena, who has met Mentorbot before; the link it answers."""
+    world.api.add_user("UHELENA", HELENA, "Helena Niemi")
+    assert world.post_form(slash_command("UHELENA", "report Big")).status == 200
+    world.settle()
+    said = "\n".join(
+        text
+        for call in world.api.of("chat.postMessage")
+        if call.args.get("channel") == "DUHELENA"
+        for text in section_texts(call.blocks())
+    )
     assert "*Results of Big*" in said
     found = LINK.findall(said)
     assert len(found) == 1, said
     return found[0]
 
 
-def test_the_report_link_from_a_slack_dm_opens_the_report_once_then_refuses_when_expired(
+def _onboarded(factory: sessionmaker[Session], email: str, now: datetime) -> None:
+    with transaction(factory) as session:
+        person = person_by_email(session, email)
+        assert person is not None
+        person.onboarded_at = now
+
+
+def test_the_report_link_from_slack_opens_the_report_then_refuses_it_when_expired(
     factory: sessionmaker[Session],
 ) -> None:
     demo.seed_people(factory, demo.DEMO_START, "en")
     clock = SettableClock(demo.DEMO_START)
     with transaction(factory) as session:
         seed_programme(session, clock.now(), "Big", 6)
-    people = {HELENA: SlackPerson(HELENA, "UHELENA", "Helena Niemi")}
+    _onboarded(factory, HELENA, clock.now())
     with SlackWorld(factory, clock, sweeps=False) as world:
-        world.api.add_user("UHELENA", HELENA, "Helena Niemi")
-        driver = SlackDriver(world, people)
-        path = hr_asks_for_the_report(driver)
+        path = hr_asks_for_the_report(world)
 
         page = fetch(world.url, path)
         assert page.status == 200
