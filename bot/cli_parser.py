@@ -301,6 +301,12 @@ def _hr(sub: Subparsers) -> None:
     rep.add_argument(
         "--locale", choices=("en", "fi"), default="en", help="language of the HTML report"
     )
+    rep.add_argument(
+        "--now",
+        metavar="'YYYY-MM-DD HH:MM'",
+        help="the report's moment (console timezone; default: the application clock), e.g. "
+        "where a demo's simulated time left off",
+    )
     _audited_as(rep)
 
     gdpr = sub.add_parser("gdpr", help="data protection: export, erase, retention purge")

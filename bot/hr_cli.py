@@ -20,7 +20,9 @@ from bot.hr_import import ImportFileError, ImportReport, import_pairs, import_pe
 from bot.settings import Settings
 from conversations.erasure import erase_person, purge_closed_content
 from conversations.hr_admin import audit, parse_emails, set_hr, sync_hr_emails
-from conversations.results import programme_results, render_csv, render_html
+from conversations.report_page import render_html
+from conversations.report_pairs import pair_rows
+from conversations.results import programme_results, render_csv
 from storage.db import transaction
 from storage.export import person_data
 from storage.models import Person
@@ -59,7 +61,7 @@ def run(
             if args.command == "import":
                 return _import(session, now, args, by, out, err)
             if args.command == "report":
-                return _report(session, now, args, by, out)
+                return _report(session, now, args, by, settings, out)
             if args.command == "hr":
                 target = _person(session, args.email)
                 changed = set_hr(session, now, by, target, args.hr_command == "grant")
@@ -139,15 +141,46 @@ class _Rollback(Exception):
         self.code = code
 
 
-def _report(session: Session, now: datetime, args: argparse.Namespace, by: str, out: TextIO) -> int:
+def _report_time(args: argparse.Namespace, settings: Settings, now: datetime) -> datetime:
+    """The report's "now": ``--now``, else the application clock (``MENTORBOT_CLOCK_FILE`` when
+    set, as the running processes read it), so a demo's past meetings show as past."""
+    if getattr(args, "now", None):
+        from adapters.console.script import parse_when
+
+        parsed = parse_when(args.now, settings.console_timezone)
+        if parsed is None:
+            raise HrCliError("--now takes 'YYYY-MM-DD HH:MM'")
+        return parsed
+    if settings.clock_file:
+        from bot.clock import FileClock
+
+        return FileClock(Path(settings.clock_file)).now()
+    return now
+
+
+def _report(
+    session: Session,
+    now: datetime,
+    args: argparse.Namespace,
+    by: str,
+    settings: Settings,
+    out: TextIO,
+) -> int:
     programme = programme_by_name(session, args.programme)
     if programme is None:
         raise HrCliError(f"unknown programme '{args.programme}'")
     if not args.html and not args.csv:
         raise HrCliError("give --html FILE and/or --csv FILE")
+    now = _report_time(args, settings, now)
     results = programme_results(session, programme, now)
     if args.html:
-        args.html.write_text(render_html(results, args.locale), "utf-8")
+        page = render_html(
+            results,
+            args.locale,
+            settings.console_timezone,
+            pairs=pair_rows(session, programme.id, now),
+        )
+        args.html.write_text(page, "utf-8")
         print(f"wrote {args.html}", file=out)
     if args.csv:
         args.csv.write_text(render_csv(results), "utf-8")

@@ -6,7 +6,8 @@
   ``MENTORBOT_SDK_LOG_LEVEL`` asks for a lower level (only while debugging a platform, never
   in production).
 - The calendar feed's URL is its secret: every log record is stripped of
-  ``/calendar/<token>.ics`` (the access log prints request paths).
+  ``/calendar/<token>.ics`` (the access log prints request paths), and of the signature of
+  HR's report links (``/report/…/<signature>``).
 - The database engine hides statement parameters (``storage.db.make_engine``).
 """
 
@@ -32,11 +33,12 @@ SDK level asks for DEBUG."""
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _FEED = re.compile(r"/calendar/[^/\s\"'?]+\.ics")
 REDACTED_FEED = "/calendar/[redacted].ics"
+_REPORT = re.compile(r"(/report/[0-9]+/[0-9]+/[0-9]+/)[^/\s\"'?]+")
 
 
 def redact(text: str) -> str:
-    """The text without calendar feed tokens."""
-    return _FEED.sub(REDACTED_FEED, text)
+    """The text without calendar feed tokens and report link signatures."""
+    return _REPORT.sub(r"\1[redacted]", _FEED.sub(REDACTED_FEED, text))
 
 
 class RedactSecrets(logging.Filter):

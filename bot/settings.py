@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     clock_file: str = Field(default="", alias="MENTORBOT_CLOCK_FILE")
     # The public base URL of the web process, for calendar feed links.
     public_url: str = Field(default="http://localhost:3000", alias="MENTORBOT_PUBLIC_URL")
+    # Signs the HR report links (HMAC); empty: a random secret per process, so a link works
+    # only on the web process that made it (set it when several web processes run).
+    report_secret: str = Field(default="", alias="MENTORBOT_REPORT_SECRET")
     # The organisation's own terms of use (GET /terms redirects there); empty: Mentorbot's page.
     terms_url: str = Field(default="", alias="MENTORBOT_TERMS_URL")
 

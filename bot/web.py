@@ -1,7 +1,8 @@
 """The ``web`` process: one aiohttp application for every inbound HTTP path.
 
 Adapters mount their routes here (Slack: ``POST /slack/events``; Teams: ``POST /api/messages``;
-the calendar feed: ``GET /calendar/{token}.ics``). ``GET /healthz`` checks the database.
+the calendar feed: ``GET /calendar/{token}.ics``; HR's report: ``GET /report/…``).
+``GET /healthz`` checks the database.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from adapters.teams.app import mount as mount_teams
 from bot.calendar_web import calendar_route
 from bot.logs import install_redaction
 from bot.pages_web import page_routes
+from bot.report_web import report_route, report_secret
 from bot.settings import Settings
 from bot.surfaces import Surface, log_surfaces, surfaces
 from conversations.clock import Clock
@@ -55,9 +57,10 @@ def create_app(settings: Settings, factory: sessionmaker[Session], clock: Clock)
     app.on_response_prepare.append(security_headers)
     app[SETTINGS_KEY] = settings
     app[FACTORY_KEY] = factory
-    app[ENGINE_KEY] = Engine(factory, clock, public_url=settings.public_url)
+    secret = report_secret(settings)
+    app[ENGINE_KEY] = Engine(factory, clock, public_url=settings.public_url, report_secret=secret)
     app.router.add_get("/healthz", healthz)
-    app.router.add_routes([calendar_route(factory)])
+    app.router.add_routes([calendar_route(factory), report_route(factory, clock, secret)])
     app.router.add_routes(page_routes(settings.terms_url))
     if settings.slack_bot_token:
         mount_slack(app, settings, app[ENGINE_KEY], factory)

@@ -30,12 +30,18 @@ class Engine:
     """The conversation engine: platform-neutral, time from an injected clock."""
 
     def __init__(
-        self, session_factory: sessionmaker[Session], clock: Clock, public_url: str | None = None
+        self,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        public_url: str | None = None,
+        report_secret: bytes = b"",
     ) -> None:
-        """``public_url`` is where the web process is reached (for calendar-feed links)."""
+        """``public_url`` is where the web process is reached (for calendar-feed and report
+        links); ``report_secret`` signs the report links (none are offered without it)."""
         self.session_factory = session_factory
         self.clock = clock
         self.public_url = public_url.rstrip("/") if public_url else None
+        self.report_secret = report_secret
 
     def handle(self, inbound: Inbound) -> list[Outbound]:
         """Handle one inbound event; replies and queued messages come back as ``Outbound``."""
@@ -71,6 +77,7 @@ class Engine:
                         person=person,
                         inbound=inbound,
                         public_url=self.public_url,
+                        report_secret=self.report_secret,
                     )
                     # what waited for the person, and replies still queued, go first
                     behind = release_waiting(session, person.id) > 0 or replies_in_queue(

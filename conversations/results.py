@@ -1,7 +1,7 @@
 """A programme's results for HR: aggregates only, small groups suppressed (privacy rule 3).
 
-``programme_results`` computes the numbers; ``render_csv`` and ``render_html`` present them.
-The HTML is one self-contained file: inline CSS and inline SVG charts, no external assets.
+``programme_results`` computes the numbers; ``render_csv`` and ``report_page.render_html``
+present them (the page adds the per-pair progress table of ``report_pairs``).
 Ratings, continuation plans and free-text counts are shown only when at least
 ``MIN_GROUP`` different people gave them; otherwise the report says they are suppressed.
 
@@ -19,18 +19,16 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from html import escape
 from statistics import mean
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from conversations import csv_safe
 from conversations.outreach import NEW_EMPLOYEE_WINDOW, RETURN_AHEAD
 from conversations.release import MIN_GROUP, Answer, goal_counts, released
-from conversations.texts import Texts, translations
+from conversations.report_pairs import held_by_week
+from conversations.texts import Texts
 from storage.models import (
     ACTIVE_PHASES,
     Alert,
@@ -82,6 +80,7 @@ class Results:
     free_text: dict[str, int] | None
     eligibility: dict[str, int]
     alerts: dict[str, int] = field(default_factory=dict)
+    held_by_week: list[tuple[date, int]] = field(default_factory=list)
 
 
 def _ratings(answers: Iterable[Answer]) -> Ratings:
@@ -190,6 +189,7 @@ def programme_results(session: Session, programme: Programme, now: datetime) -> 
         programme=programme.name,
         generated_at=now,
         participants={
+            "people": len(mentors | actors),
             "mentors": len(mentors),
             "actors": len(actors),
             "supervisors": len(supervisors),
@@ -219,6 +219,7 @@ def programme_results(session: Session, programme: Programme, now: datetime) -> 
             "raised": len(alert_rows),
             "handled": sum(1 for (h,) in alert_rows if h is not None),
         },
+        held_by_week=held_by_week(session, pid, now),
     )
 
 
@@ -289,6 +290,8 @@ def render_csv(results: Results) -> str:
         w.writerow([section, "average", r.average])
         for k, v in (r.distribution or {}).items():
             w.writerow([section, f"rating_{k}", v])
+    for week, held in results.held_by_week:
+        w.writerow(["meetings_held_by_week", week.isoformat(), held])
     for section, maybe in (
         ("continuation", results.continuation),
         ("free_text", results.free_text),
@@ -310,151 +313,11 @@ def _rating_sections(results: Results) -> list[tuple[str, Ratings]]:
     ]
 
 
-# --- HTML with inline SVG charts -----------------------------------------------------------
-
-PALETTE = ("#2f6f8f", "#55a868", "#dd8452", "#c44e52", "#8172b3", "#937860", "#64b5cd")
-
-
-def bar_chart(title: str, items: list[tuple[str, int | float]], width: int = 460) -> Markup:
-    """A horizontal bar chart as inline SVG (labels escaped)."""
-    bar_h, gap, label_w, top = 22, 8, 170, 30
-    height = top + len(items) * (bar_h + gap) + 10
-    peak = max((v for _l, v in items), default=0) or 1
-    span = width - label_w - 60
-    parts = [
-        f'<svg class="chart" role="img" aria-label="{escape(title)}" '
-        f'xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}">',
-        f"<title>{escape(title)}</title>",
-        f'<text x="0" y="18" class="ct">{escape(title)}</text>',
-    ]
-    for i, (label, value) in enumerate(items):
-        y = top + i * (bar_h + gap)
-        w = max(2.0, span * value / peak) if value else 0
-        colour = PALETTE[i % len(PALETTE)]
-        parts.append(
-            f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" class="cl">'
-            f"{escape(label)}</text>"
-            f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="3" '
-            f'fill="{colour}"/>'
-            f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" class="cv">{escape(str(value))}</text>'
-        )
-    parts.append("</svg>")
-    return Markup("".join(parts))
-
-
-def render_html(results: Results, locale: str = "en", timezone: str = "Europe/Helsinki") -> str:
-    """The report as one self-contained HTML page."""
-    tx = Texts(locale, timezone)
-    env = _html_environment(locale)
-    _ = tx._
-    phase_labels = {
-        "start": _("getting started"),
-        "development": _("development"),
-        "closing": _("closing"),
-        "closed": _("closed"),
-        "cancelled": _("ended early"),
-    }
-    goal_labels = {
-        "proposed": _("proposed"),
-        "agreed": _("agreed"),
-        "achieved": _("achieved"),
-        "partly": _("partly"),
-        "not_achieved": _("not achieved"),
-        "dropped": _("dropped"),
-        "evaluated_pending": _("judged, not yet released"),
-    }
-    plan_labels = {
-        "continue_informally": _("continue informally"),
-        "new_goals": _("new goals"),
-        "close": _("close"),
-    }
-    charts = {
-        "phases": bar_chart(
-            _("Pairs by phase"),
-            [(phase_labels[k], v) for k, v in results.pairs_by_phase.items()],
-        ),
-        "participants": bar_chart(
-            _("Participants by role"),
-            [
-                (_("Mentors"), results.participants["mentors"]),
-                (_("Actors"), results.participants["actors"]),
-                (_("Supervisors"), results.participants["supervisors"]),
-            ],
-        ),
-        "meetings": bar_chart(
-            _("Meetings"),
-            [
-                (_("held"), results.meetings["held"]),
-                (_("missed"), results.meetings["missed"]),
-                (_("planned"), results.meetings["planned"]),
-                (_("cancelled"), results.meetings["cancelled"]),
-            ],
-        ),
-        "tasks": bar_chart(
-            _("Intermediate tasks"),
-            [
-                (_("done"), results.tasks.get("done", 0)),
-                (_("open"), results.tasks.get("open", 0)),
-                (_("dropped"), results.tasks.get("dropped", 0)),
-            ],
-        ),
-        "goals": bar_chart(
-            _("Goals by status"),
-            [(goal_labels.get(k, k), v) for k, v in results.goals.items()],
-        ),
-    }
-    ratings = []
-    for label, r in (
-        (_("Interim evaluation: the relationship"), results.interim_relationship),
-        (_("Final evaluation: usefulness"), results.final_usefulness),
-        (_("Check-ins: usefulness of meetings"), results.checkin_usefulness),
-        (_("Check-ins: rapport"), results.checkin_rapport),
-    ):
-        chart = (
-            bar_chart(label, [(str(k), v) for k, v in r.distribution.items()], width=360)
-            if r.distribution is not None
-            else None
-        )
-        ratings.append({"label": label, "r": r, "chart": chart})
-    continuation_chart = (
-        bar_chart(
-            _("Continuation plans"),
-            [(plan_labels.get(k, k), v) for k, v in results.continuation.items()],
-        )
-        if results.continuation
-        else None
-    )
-    template = env.get_template("report.html")
-    return template.render(
-        r=results,
-        generated=tx.datetime(results.generated_at),
-        charts=charts,
-        ratings=ratings,
-        continuation_chart=continuation_chart,
-        min_group=MIN_GROUP,
-        active=active_pairs(results),
-        locale=tx.locale,
-    )
-
-
-def _html_environment(locale: str) -> Environment:
-    env = Environment(
-        loader=PackageLoader("conversations", "templates"),
-        extensions=["jinja2.ext.i18n"],
-        autoescape=select_autoescape(default=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_translations(translations(Texts(locale).locale), newstyle=True)  # type: ignore[attr-defined]
-    return env
-
-
 def chat_summary(tx: Texts, results: Results) -> str:
     """The short summary HR gets for ``report`` in chat."""
     r = results
     return tx.t(
-        "hr.report_summary",
+        "hr_report.summary",
         programme=r.programme,
         mentors=r.participants["mentors"],
         actors=r.participants["actors"],

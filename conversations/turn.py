@@ -32,6 +32,7 @@ class Turn:
     person: Person
     inbound: Inbound
     public_url: str | None = None
+    report_secret: bytes = b""
     replies: list[Message] = field(default_factory=list)
     queued: list[Outbound] = field(default_factory=list)
 

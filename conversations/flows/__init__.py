@@ -16,6 +16,7 @@ MODULES = (
     "supervisor",
     "export",
     "hr",
+    "hr_report",
     "outreach",
 )
 

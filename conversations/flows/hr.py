@@ -1,4 +1,4 @@
-"""HR coordinators in chat: roles, programmes, pairing, ending and re-pairing, report, alerts.
+"""HR coordinators in chat: roles, programmes, pairing, ending and re-pairing, alerts.
 
 Every handler refuses anyone without the HR role first. Every read or change of other
 people's data is written to the audit log (``conversations.hr_admin.audit``).
@@ -21,7 +21,6 @@ from conversations.hr_admin import (
 from conversations.messages import Button, Form, Input, Message, Option
 from conversations.pairing import create_mentorship
 from conversations.registry import action, command, form
-from conversations.results import chat_summary, programme_results
 from conversations.sweep.alerts import alert_message, open_alerts
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
@@ -451,47 +450,7 @@ def save_repair(turn: Turn, value: str, fields: dict[str, str]) -> None:
     _pair(turn, m.programme, mentor, m.actor)
 
 
-# --- results and alerts --------------------------------------------------------------------
-
-
-@command("report")
-def report(turn: Turn, rest: str) -> None:
-    is_hr_or_refuse(turn)
-    all_programmes = list(turn.session.scalars(select(Programme).order_by(Programme.name)))
-    chosen = [p for p in all_programmes if rest and p.name.lower() == rest.strip().lower()]
-    if not chosen and len(all_programmes) == 1:
-        chosen = all_programmes
-    if not chosen:
-        if not all_programmes:
-            turn.refuse(turn.tx.t("hr.no_programmes"))
-        turn.reply(
-            Message()
-            .text(turn.tx.t("hr.which_programme"))
-            .buttons(
-                *[
-                    Button(action_id="hr.report", label=p.name, value=str(p.id))
-                    for p in all_programmes[:10]
-                ]
-            )
-        )
-        return
-    _report(turn, chosen[0])
-
-
-@action("hr.report")
-def report_button(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
-    programme = turn.session.get(Programme, int(value)) if value.isdigit() else None
-    if programme is None:
-        turn.refuse(turn.tx.t("common.stale_button"))
-    assert programme is not None
-    _report(turn, programme)
-
-
-def _report(turn: Turn, programme: Programme) -> None:
-    results = programme_results(turn.session, programme, turn.now)
-    audit(turn.session, turn.now, _by(turn), "report.view", None, programme=programme.name)
-    turn.say(chat_summary(turn.tx, results))
+# --- alerts (the report: flows/hr_report.py) -----------------------------------------------
 
 
 @command("alerts")

@@ -1,20 +1,28 @@
 """Privacy rules 1–5 as a role × data-kind matrix: every person runs every command (HR
-commands included, following the buttons they offer), HR also produces the report files, and
-each kind of data must be visible exactly to the roles the design allows."""
+commands included, following the buttons they offer), HR also produces the report files and
+opens the report behind their signed link on the web app ``mentorbot serve`` runs, and each
+kind of data must be visible exactly to the roles the design allows."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from pathlib import Path
 
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.settings import Settings
+from bot.web import create_app
+from conversations.clock import Clock
 from conversations.outbox import insert_ignoring_duplicates
-from conversations.results import programme_results, render_csv, render_html
+from conversations.report_link import make_link
+from conversations.report_page import render_html
+from conversations.results import programme_results, render_csv
 from conversations.sweep.alerts import raise_alerts
 from storage.db import transaction
-from storage.queries import programme_by_name
+from storage.queries import person_by_email, programme_by_name
 from tests.chat import ACTOR, HR, MENTOR, OTHER_ACTOR, OTHER_MENTOR, PROGRAMME, SUPERVISOR, Chat
 from tests.test_privacy_roles import (
     EVERYONE,
@@ -26,6 +34,8 @@ from tests.test_privacy_roles import (
 )
 
 FOLLOW = ("hr.report", "pick", "goals.edit")
+SERVED = f"{HR} (served report)"
+SECRET = "privacy-matrix-report-secret"
 GOAL_TITLE = "Lead the weekly planning"  # the actor did not share goals with the supervisor
 
 # data kind → who may see it (design.md, privacy rules 1–4)
@@ -38,6 +48,7 @@ MATRIX: dict[str, set[str]] = {
     "pairs by phase": {HR},
     "results summary": {HR},
     "report average rating (group < 5)": set(),
+    "pairs progress table": {SERVED},  # the positive control: the page really was served
 }
 
 
@@ -51,7 +62,24 @@ def _marks(kind: str) -> tuple[str, ...]:
         "pairs by phase": ("mentoring pairs* — by phase",),
         "results summary": ("*Results of Pilot*",),
         "report average rating (group < 5)": ("average 1", "average 2", "Average 1"),
+        "pairs progress table": ('<table class="pairs">',),
     }[kind]
+
+
+def _served_report(factory: sessionmaker[Session], clock: Clock) -> tuple[int, str]:
+    """HR's report as the web app serves it behind a fresh signed link."""
+    with factory() as session:
+        programme, hr = programme_by_name(session, PROGRAMME), person_by_email(session, HR)
+        assert programme is not None and hr is not None
+        path = make_link(SECRET.encode(), programme.id, hr.id, clock.now())
+    app = create_app(Settings(MENTORBOT_REPORT_SECRET=SECRET), factory, clock)  # type: ignore[call-arg]
+
+    async def fetch() -> tuple[int, str]:
+        async with TestClient(TestServer(app)) as client:
+            response = await client.get(path)
+            return response.status, await response.text()
+
+    return asyncio.run(fetch())
 
 
 def test_every_role_sees_each_kind_of_data_only_as_the_privacy_rules_allow(
@@ -75,6 +103,9 @@ def test_every_role_sees_each_kind_of_data_only_as_the_privacy_rules_allow(
     assert PROGRAMME in report, "positive control: the report files read are the programme's"
     seen = {email: seen_by(chat, email) for email in EVERYONE}  # each with a positive control
     seen[f"{HR} (report files)"] = report
+    status, served = _served_report(factory, chat.console.clock)
+    assert status == 200
+    seen[SERVED] = served
 
     violations = []
     for kind, allowed in MATRIX.items():
@@ -95,5 +126,14 @@ def test_every_role_sees_each_kind_of_data_only_as_the_privacy_rules_allow(
     assert hr_alerts and all("Aino" not in line and "1" not in line for line in hr_alerts)
     # rule 3: with 4 people, ratings and free-text counts are suppressed in the report files
     assert "suppressed (< 5 people)" in report and "Not shown: fewer than 5" in report
+    # the served report names the pair and its progress, and no rating anyone gave: the one
+    # low rating raised an alert, which the row counts without saying who or how low
+    row = re.search(r"<tr[^>]*>\s*<td>Mikko Laine<span class=\"sub\">Aino Virtanen</span>.*?</tr>",
+                    served, re.S)  # fmt: skip
+    assert row is not None, served
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
+    assert len(cells) == 10 and "/ 5" not in row.group(0)
+    assert not any(mark in served for marks in PRIVATE.values() for mark in marks)
+    assert "Not shown: fewer than 5 people have answered." in served
     for email in (ACTOR, MENTOR, SUPERVISOR, OTHER_ACTOR, OTHER_MENTOR):
         assert "Only the programme's HR coordinators can do that." in seen[email]
