@@ -42,6 +42,7 @@ from storage.models import (
     Task,
     WorkshopSignup,
 )
+from storage.matching import erase_matching
 
 ERASED_NAME = "(erased)"
 BLANK = "–"
@@ -100,6 +101,7 @@ def erase_person(session: Session, now: datetime, by: str, person: Person) -> Er
     session.execute(delete(Invitation).where(Invitation.person_id == person.id))
     session.execute(delete(WorkshopSignup).where(WorkshopSignup.person_id == person.id))
     session.execute(delete(CalendarFeed).where(CalendarFeed.person_id == person.id))
+    erase_matching(session, person.id)  # matching profiles and proposals
     _forget_outbox(session, person, needles)
     _forget_audit(session, person, ids, needles)
     if person.email:

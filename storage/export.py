@@ -30,6 +30,7 @@ from storage.models import (
     Workshop,
     WorkshopSignup,
 )
+from storage.matching import export_matching
 from storage.queries import mentorships_of, partner, tasks
 
 
@@ -156,6 +157,7 @@ def person_data(session: Session, person: Person) -> dict[str, Any]:
             for e in own_evaluations
         ],
         **_related(session, person, [m.id for m in pairs]),
+        **export_matching(session, person.id),
     }
 
 
