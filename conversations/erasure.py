@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from conversations.hr_admin import audit
 from conversations.outbox import NOT_YET_SENT
+from storage.matching import erase_matching
 from storage.models import (
     ACTIVE_PHASES,
     Agreement,
@@ -42,7 +43,6 @@ from storage.models import (
     Task,
     WorkshopSignup,
 )
-from storage.matching import erase_matching
 
 ERASED_NAME = "(erased)"
 BLANK = "–"

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage.matching import export_matching
 from storage.models import (
     Alert,
     Announcement,
@@ -30,7 +31,6 @@ from storage.models import (
     Workshop,
     WorkshopSignup,
 )
-from storage.matching import export_matching
 from storage.queries import mentorships_of, partner, tasks
 
 

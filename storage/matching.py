@@ -205,9 +205,7 @@ def declined_pairs(session: Session, programme_id: int) -> set[tuple[int, int]]:
 def ended_early_pairs(session: Session) -> set[tuple[int, int]]:
     """(actor, mentor) pairs whose mentorship was ended early, in any programme."""
     rows = session.execute(
-        select(Mentorship.actor_id, Mentorship.mentor_id).where(
-            Mentorship.phase == Phase.CANCELLED
-        )
+        select(Mentorship.actor_id, Mentorship.mentor_id).where(Mentorship.phase == Phase.CANCELLED)
     )
     return {(a, m) for a, m in rows}
 
