@@ -17,6 +17,7 @@ MODULES = (
     "export",
     "hr",
     "outreach",
+    "matching",
 )
 
 

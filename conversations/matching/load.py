@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,20 +62,16 @@ def _offset(person: Person, now: datetime) -> float:
     return delta.total_seconds() / 3600 if delta else 0.0
 
 
-def pool(session: Session, programme: Programme, now: datetime) -> Pool:
-    """Profiles of the programme's people who are free to be matched, within capacities.
+Builder = Callable[[MatchProfile], Participant]
 
-    Out: actors in an active pair of the programme or in a proposal waiting for answers.
-    A mentor's free places: what they gave, never over the programme's limit, minus their
-    active pairs and proposals waiting for answers.
-    """
-    found = profiles(session, programme.id)
-    active_actors, mentor_pairs = active_counts(session, programme.id)
-    waiting = proposals(session, programme.id, (ProposalStatus.PENDING,))
-    waiting_actors = {p.actor_id for p in waiting}
-    waiting_mentors: dict[int, int] = {}
-    for p in waiting:
-        waiting_mentors[p.mentor_id] = waiting_mentors.get(p.mentor_id, 0) + 1
+
+def _builder(
+    session: Session,
+    programme: Programme,
+    now: datetime,
+    mentor_pairs: dict[int, int],
+    waiting_mentors: dict[int, int],
+) -> Builder:
     bosses = supervisors(session)
     chain_of = chains(bosses)
     roots = {pid for pid, up in bosses.items() if up is None}
@@ -103,6 +100,35 @@ def pool(session: Session, programme: Programme, now: datetime) -> Pool:
             avoid_own_line=profile.avoid_own_line,
             free_places=free,
         )
+
+    return participant
+
+
+def participants(
+    session: Session, programme: Programme, now: datetime, person_ids: list[int]
+) -> dict[int, Participant]:
+    """These people's participants in the programme, whatever their state (for reasons)."""
+    build = _builder(session, programme, now, {}, {})
+    return {
+        p.person_id: build(p) for p in profiles(session, programme.id) if p.person_id in person_ids
+    }
+
+
+def pool(session: Session, programme: Programme, now: datetime) -> Pool:
+    """Profiles of the programme's people who are free to be matched, within capacities.
+
+    Out: actors in an active pair of the programme or in a proposal waiting for answers.
+    A mentor's free places: what they gave, never over the programme's limit, minus their
+    active pairs and proposals waiting for answers.
+    """
+    found = profiles(session, programme.id)
+    active_actors, mentor_pairs = active_counts(session, programme.id)
+    waiting = proposals(session, programme.id, (ProposalStatus.PENDING,))
+    waiting_actors = {p.actor_id for p in waiting}
+    waiting_mentors: dict[int, int] = {}
+    for p in waiting:
+        waiting_mentors[p.mentor_id] = waiting_mentors.get(p.mentor_id, 0) + 1
+    participant = _builder(session, programme, now, mentor_pairs, waiting_mentors)
 
     actors = [
         participant(p)
