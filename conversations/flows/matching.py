@@ -165,7 +165,7 @@ def save_open(turn: Turn, _value: str, fields: dict[str, str]) -> None:
             "matching.opened",
             programme=user_text(programme.name),
             mode=turn.tx.t(f"matching.mode_{settings.mode}"),
-            people=len(people),
+            n=len(people),
         )
     )
 

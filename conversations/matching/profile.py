@@ -72,9 +72,9 @@ def _topics(value: str, name: str, problems: list[Problem]) -> list[str]:
     words = split_words(value)
     long = [w for w in words if len(w) > TOPIC_MAX]
     if long:
-        problems.append((name, "err_topic_long", {"limit": TOPIC_MAX}))
+        problems.append((name, "err_topic_long", {"n": TOPIC_MAX}))
     if len(words) > TOPICS_MAX:
-        problems.append((name, "err_topics_many", {"limit": TOPICS_MAX}))
+        problems.append((name, "err_topics_many", {"n": TOPICS_MAX}))
     return words[:TOPICS_MAX]
 
 

@@ -40,12 +40,8 @@ def words(tx: Texts, values: Iterable[str]) -> str:
 def pair_reasons(tx: Texts, pair: Pair) -> str:
     """Why this pair fits, as one line of reasons joined with semicolons."""
     actor, mentor = pair.actor, pair.mentor
-    out = [
-        tx.t(
-            "matching.why_languages",
-            languages=language_names(tx, actor.languages & mentor.languages),
-        )
-    ]
+    common = actor.languages & mentor.languages
+    out = [tx.t("matching.why_languages", languages=language_names(tx, common), n=len(common))]
     shared = actor.wants & mentor.offers
     if shared:
         out.append(
@@ -65,7 +61,7 @@ def pair_reasons(tx: Texts, pair: Pair) -> str:
     if hours == WORKDAY_HOURS:
         out.append(tx.t("matching.why_same_hours"))
     elif hours:
-        out.append(tx.t("matching.why_hours", hours=hours))
+        out.append(tx.t("matching.why_hours", n=hours))
     if pair.parts.get("cross_team"):
         out.append(tx.t("matching.why_cross_team"))
     return "; ".join(out)

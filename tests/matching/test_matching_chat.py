@@ -93,7 +93,7 @@ def test_hr_matching_from_opening_to_a_pair_at_the_agreement_step_and_a_decline_
     chat.click(ACTOR, "Yes, let's start")
     chat.click(MENTOR, "Yes, let's start")
     assert "Propose goals" in chat.text_seen_by(ACTOR) or "Propose goals" in "\n".join(
-        b.label for m in chat.messages(ACTOR) for b in m.all_buttons()
+        b.label for m in chat.messages(ACTOR) for b in m.all_buttons
     )
     ids = _ids(factory)
     with factory() as session:
