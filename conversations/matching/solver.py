@@ -176,19 +176,22 @@ def solve(
         matched.add(i)
         found = {name: float(parts[name][i, j]) for name in PARTS}
         pairs.append(Pair(actors[i], mentors[j], float(total[i, j]), found))
-    unmatched = [_why(actors[i], rule[i]) for i in range(len(actors)) if i not in matched]
+    unmatched = [_why(actors[i], rule[i], mentors) for i in range(len(actors)) if i not in matched]
     pairs.sort(key=lambda p: (-p.score, p.actor.name, p.actor.person_id))
     return Suggestion(pairs=pairs, unmatched=unmatched)
 
 
-def _why(actor: Participant, rules: NDArray[np.int8]) -> Unmatched:
-    """The rule that kept an actor out: when some mentor fits, their places are taken;
+def _why(actor: Participant, rules: NDArray[np.int8], mentors: Sequence[Participant]) -> Unmatched:
+    """The rule that kept an actor out: a language no mentor shares comes first (it holds
+    whatever else rules a mentor out); when some mentor fits, their places are taken;
     otherwise the rule that rules out the most mentors."""
+    if not any(actor.languages & m.languages for m in mentors):
+        return Unmatched(actor, Rule.LANGUAGE, actor.languages)
     codes = Counter(int(c) for c in rules.tolist())
     if codes.get(Rule.ALLOWED) or codes.get(Rule.CAPACITY):
         return Unmatched(actor, Rule.CAPACITY)
     code = Rule(max(codes, key=lambda c: (codes[c], -c)))
-    return Unmatched(actor, code, actor.languages if code == Rule.LANGUAGE else frozenset())
+    return Unmatched(actor, code)
 
 
 def top_choices(
