@@ -1,9 +1,12 @@
 """The best set of pairs: an assignment problem over every actor and every free place at once.
 
-Each mentor is repeated once per free place; each actor also has an "unmatched" column worth
-nothing, so the solver (``scipy.optimize.linear_sum_assignment``, the Hungarian method in its
-Jonker–Volgenant form) finds the set with the highest total score and never a forbidden pair.
-No order of people decides anything. numpy and scipy are imported only when a set is solved.
+Each mentor is repeated once per free place; a forbidden pair costs nothing, like leaving
+both unmatched, and an allowed one costs minus its score. The solver
+(``scipy.optimize.linear_sum_assignment``, the Jonker–Volgenant shortest augmenting path)
+assigns every row of the smaller side; a forbidden assignment is read as "unmatched" (the
+place stays free), so the minimum cost is exactly the highest total score of allowed pairs.
+No "unmatched" columns are needed, which keeps the matrix actors × places. No order of
+people decides anything. numpy and scipy are imported only when a set is solved.
 """
 
 from __future__ import annotations
@@ -162,16 +165,14 @@ def solve(
         return Suggestion([], [Unmatched(a, Rule.NO_MENTORS) for a in actors])
     rule, parts, total = matrices(actors, mentors, blocked, weights)
     slots = np.repeat(np.arange(len(mentors)), [max(0, x.free_places) for x in mentors])
-    cost = np.full((len(actors), len(slots) + len(actors)), 0.0)
-    if len(slots):
-        place = np.where(rule[:, slots] == Rule.ALLOWED, -total[:, slots], np.inf)
-        cost[:, : len(slots)] = place
-    rows, cols = linear_sum_assignment(cost)
+    allowed = rule[:, slots] == Rule.ALLOWED
+    cost = np.where(allowed, -total[:, slots], 0.0)
+    rows, cols = linear_sum_assignment(cost) if len(slots) else ([], [])
     pairs: list[Pair] = []
     matched: set[int] = set()
-    for i, c in zip(rows.tolist(), cols.tolist(), strict=True):
-        if c >= len(slots):
-            continue
+    for i, c in zip(list(rows), list(cols), strict=True):
+        if not allowed[i, c]:
+            continue  # a forbidden place taken only to fill the matrix: both stay unmatched
         j = int(slots[c])
         matched.add(i)
         found = {name: float(parts[name][i, j]) for name in PARTS}

@@ -121,3 +121,35 @@ def test_the_best_set_beats_the_first_come_choice() -> None:
     m2 = _person(4, "en", offers=frozenset({"x"}), free_places=1)
     result = solve([a1, a2], [m1, m2], Blocked(), Weights())
     assert {(p.actor.person_id, p.mentor.person_id) for p in result.pairs} == {(1, 3), (2, 4)}
+
+
+def _best_by_brute_force(
+    actors: list[Participant], mentors: list[Participant], blocked: Blocked, w: Weights
+) -> float:
+    """The highest total over every way of giving each actor a place or none (tiny cases)."""
+    places = [j for j, m in enumerate(mentors) for _ in range(m.free_places)]
+
+    def best(i: int, free: tuple[int, ...]) -> float:
+        if i == len(actors):
+            return 0.0
+        top = best(i + 1, free)  # actor i stays unmatched
+        for k, j in enumerate(free):
+            if j in free[:k]:
+                continue  # the mentor's other places give the same
+            if pair_rule(actors[i], mentors[j], blocked) == Rule.ALLOWED:
+                rest = free[:k] + free[k + 1 :]
+                top = max(top, score(actors[i], mentors[j], w) + best(i + 1, rest))
+        return top
+
+    return best(0, tuple(places))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.tuples(st.integers(0, 10**6), st.integers(0, 6), st.integers(0, 3)), weights)
+def test_the_total_score_is_the_best_possible_on_small_organisations(
+    org: tuple[int, int, int], w: dict[str, float]
+) -> None:
+    actors, mentors, blocked = random_organisation(random.Random(org[0]), org[1], org[2])
+    chosen = Weights.of(w)
+    found = solve(actors, mentors, blocked, chosen).total
+    assert abs(found - _best_by_brute_force(actors, mentors, blocked, chosen)) < 1e-6
