@@ -192,11 +192,12 @@ def pending_for(session: Session, person_id: int) -> list[MatchProposal]:
 
 
 def declined_pairs(session: Session, programme_id: int) -> set[tuple[int, int]]:
-    """(actor, mentor) pairs one of them declined in this programme: never suggested again."""
+    """(actor, mentor) pairs one of them declined, or nobody answered, in this programme:
+    never suggested again (an expired pair proposed again would only expire again)."""
     rows = session.execute(
         select(MatchProposal.actor_id, MatchProposal.mentor_id).where(
             MatchProposal.programme_id == programme_id,
-            MatchProposal.status == ProposalStatus.DECLINED,
+            MatchProposal.status.in_([ProposalStatus.DECLINED, ProposalStatus.EXPIRED]),
         )
     )
     return {(a, m) for a, m in rows}
