@@ -28,6 +28,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from conversations import csv_safe
+from conversations.matching.learning import matching_outcomes
 from conversations.outreach import NEW_EMPLOYEE_WINDOW, RETURN_AHEAD
 from conversations.release import MIN_GROUP, Answer, goal_counts, released
 from conversations.texts import Texts, translations
@@ -82,6 +83,7 @@ class Results:
     free_text: dict[str, int] | None
     eligibility: dict[str, int]
     alerts: dict[str, int] = field(default_factory=dict)
+    matching: dict[str, int | float | str] = field(default_factory=dict)
 
 
 def _ratings(answers: Iterable[Answer]) -> Ratings:
@@ -219,6 +221,7 @@ def programme_results(session: Session, programme: Programme, now: datetime) -> 
             "raised": len(alert_rows),
             "handled": sum(1 for (h,) in alert_rows if h is not None),
         },
+        matching=matching_outcomes(session, programme),  # matched vs hand-made pairs
     )
 
 
@@ -276,6 +279,7 @@ def render_csv(results: Results) -> str:
         ("goals", results.goals),
         ("eligibility", results.eligibility),
         ("alerts", results.alerts),
+        ("matching", results.matching),
     ):
         for key, value in values.items():
             w.writerow([section, key, value])
