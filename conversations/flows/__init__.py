@@ -18,6 +18,7 @@ MODULES = (
     "hr",
     "outreach",
     "matching",
+    "matching_hr",
 )
 
 

@@ -21,6 +21,8 @@ def parse_weights(items: list[str]) -> dict[str, float]:
     """``topics=3`` items → weights; names and ranges are checked."""
     out: dict[str, float] = {}
     for item in items:
+        if not item.strip():
+            continue
         name, _, value = item.partition("=")
         name = name.strip().lower().replace("-", "_")
         if name not in DEFAULT_WEIGHTS:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from conversations.clock import SettableClock
-from storage.matching import MatchProfile, MatchProposal, ProposalStatus
+from storage.matching import MatchingRound, MatchProfile, MatchProposal, ProposalStatus
 from storage.models import Mentorship, Person
 from tests.chat import (
     ACTOR,
@@ -180,3 +180,17 @@ def test_an_unanswered_proposal_expires_after_seven_days_and_both_hear_the_same_
     with factory() as session:
         statuses = {p.status for p in session.scalars(select(MatchProposal))}
     assert statuses == {ProposalStatus.EXPIRED}
+
+
+def test_hr_sets_the_score_weights_in_chat_and_a_bad_weight_is_explained(
+    matching_chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    chat = matching_chat
+    chat.say(HR, "matching open")
+    chat.submit(HR, programme=PROGRAMME, mode="auto", topics="sales", weights="age=3")
+    assert "Weights are written as name=number" in chat.last(HR)
+    chat.submit(HR, programme=PROGRAMME, mode="auto", topics="sales", weights="topics=4; hours=2")
+    assert "is open" in chat.last(HR)
+    with factory() as session:
+        stored = session.scalars(select(MatchingRound)).one()
+        assert stored.weights == {"topics": 4.0, "hours": 2.0} and stored.mode == "auto"
