@@ -135,7 +135,9 @@ def _open(
     out: TextIO,
 ) -> int:
     from conversations.matching.model import Weights
+    from conversations.matching.proposals import on_open, row_sender
     from conversations.matching.service import open_matching, parse_weights
+    from conversations.outbox import insert_ignoring_duplicates
 
     opened = open_matching(
         session,
@@ -146,11 +148,16 @@ def _open(
         topics=args.topics,
         weights=parse_weights(args.weight),
     )
+    rows: list[dict[str, Any]] = []
+    on_open(session, now, programme, row_sender(rows, now))  # auto: proposed at once
+    insert_ignoring_duplicates(session, rows)
     weights = ", ".join(f"{k}={v:g}" for k, v in Weights.of(opened.weights).values.items())
     topics = ", ".join(opened.topics) or "(none yet)"
     print(f"matching of '{programme.name}' is open: mode {opened.mode}", file=out)
     print(f"topics: {topics}", file=out)
     print(f"weights: {weights}", file=out)
+    if rows:
+        print(f"{len(rows)} message(s) queued: proposals or choices", file=out)
     return 0
 
 

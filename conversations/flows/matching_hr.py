@@ -14,7 +14,7 @@ from conversations.flows.common import is_hr_or_refuse
 from conversations.flows.matching import sender
 from conversations.hr_admin import actor_label, audit
 from conversations.matching.load import pool
-from conversations.matching.proposals import new_proposal, send_proposal
+from conversations.matching.proposals import new_proposal, on_open, send_proposal
 from conversations.matching.reasons import pair_reasons, unmatched_reason
 from conversations.matching.service import MatchingError, open_matching, parse_weights
 from conversations.messages import Button, Form, Input, Message, Option
@@ -148,6 +148,7 @@ def save_open(turn: Turn, _value: str, fields: dict[str, str]) -> None:
         )
         key = f"matching.invite:{programme.id}:{person.id}"
         turn.send(person, message, kind="matching.invite", dedupe_key=key)
+    on_open(turn.session, turn.now, programme, sender(turn))
     turn.say(
         turn.tx.t(
             "matching.opened",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from conversations.matching.load import participants, pool
 from conversations.matching.model import Pair
 from conversations.matching.reasons import pair_reasons
 from conversations.messages import Button, Message
+from conversations.outbox import outbox_row
 from conversations.pairing import PairingError, create_mentorship
 from conversations.texts import user_text
 from conversations.turn import texts_for
@@ -167,6 +169,35 @@ def after_release(session: Session, now: datetime, proposal: MatchProposal, send
         from conversations.matching.choices import offer_choices
 
         offer_choices(session, now, proposal.programme, proposal.actor, send)
+
+
+def on_open(session: Session, now: datetime, programme: Programme, send: Send) -> None:
+    """Matching was opened or changed: in auto mode the best set is proposed at once; in
+    self-matching each free actor with a profile (e.g. imported) gets their choices."""
+    settings = matching_round(session, programme.id)
+    if settings is None or settings.closed_at is not None:
+        return
+    if settings.mode == MatchMode.AUTO:
+        auto_propose(session, now, programme, send)
+    elif settings.mode == MatchMode.SELF:
+        from conversations.matching.choices import offer_choices
+
+        found = pool(session, programme, now)
+        for actor in found.actors:
+            offer_choices(session, now, programme, found.people[actor.person_id], send)
+
+
+def row_sender(rows: list[dict[str, Any]], now: datetime) -> Send:
+    """A ``Send`` that collects outbox rows (the sweep and the CLI, which have no turn)."""
+
+    def send(to: Person, message: Message, kind: str, key: str) -> None:
+        rows.append(
+            outbox_row(
+                person_id=to.id, kind=kind, message=message, dedupe_key=key, due_at=now, now=now
+            )
+        )
+
+    return send
 
 
 def auto_propose(session: Session, now: datetime, programme: Programme, send: Send) -> int:

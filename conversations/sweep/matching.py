@@ -12,22 +12,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from conversations.matching.proposals import expire
-from conversations.messages import Message
-from conversations.outbox import outbox_row
-from storage.models import Person
+from conversations.matching.proposals import expire, row_sender
 
 
 def sweep_rows(session: Session, now: datetime) -> list[dict[str, Any]]:
     """Outbox rows of the proposals that expire at ``now`` and what follows them."""
     rows: list[dict[str, Any]] = []
-
-    def send(to: Person, message: Message, kind: str, key: str) -> None:
-        rows.append(
-            outbox_row(
-                person_id=to.id, kind=kind, message=message, dedupe_key=key, due_at=now, now=now
-            )
-        )
-
-    expire(session, now, send)
+    expire(session, now, row_sender(rows, now))
     return rows

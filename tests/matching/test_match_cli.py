@@ -153,3 +153,17 @@ def test_the_cli_loads_no_scipy_or_numpy_until_a_match_command_runs() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_opening_auto_matching_proposes_the_best_set_at_once(
+    spring: str, factory: sessionmaker[Session]
+) -> None:
+    code, out, _err = _run(spring, "match", "open", "--programme", "Spring", "--mode", "auto")
+    assert code == 0 and "2 message(s) queued" in out
+    with factory() as session:
+        proposals = list(session.scalars(select(MatchProposal)))
+        assert [(p.actor.email, p.mentor.email, p.status) for p in proposals] == [
+            ("aino@example.com", "mikko@example.com", "pending")
+        ]
+    code, out, _err = _run(spring, "match", "open", "--programme", "Spring")
+    assert "queued" not in out  # nobody new is free: nothing proposed twice
