@@ -7,6 +7,8 @@ every read of other people's profiles is audited.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import delete, select
 
 from conversations import forms
@@ -14,9 +16,11 @@ from conversations.flows.common import is_hr_or_refuse
 from conversations.flows.matching import sender
 from conversations.hr_admin import actor_label, audit
 from conversations.matching.load import pool
+from conversations.matching.model import Pair
 from conversations.matching.proposals import new_proposal, on_open, send_proposal
 from conversations.matching.reasons import pair_reasons, unmatched_reason
 from conversations.matching.service import MatchingError, open_matching, parse_weights
+from conversations.matching.solver import top_choices
 from conversations.messages import Button, Form, Input, Message, Option
 from conversations.registry import action, command, form
 from conversations.texts import user_text
@@ -33,6 +37,7 @@ from storage.queries import person_by_email
 
 MAX_INVITED = 500
 MAX_SHOWN = 20
+MAX_ALTERNATIVES = 10
 
 
 # --- HR: open matching ---------------------------------------------------------------------
@@ -225,6 +230,9 @@ def suggestions(turn: Turn, rest: str) -> None:
                     style="primary",
                 ),
                 Button(action_id="matching.skip", label=tx._("Skip"), value=str(proposal.id)),
+                Button(
+                    action_id="matching.swap", label=tx._("Another mentor"), value=str(proposal.id)
+                ),
             )
         )
     for pair in result.pairs[MAX_SHOWN:]:
@@ -319,3 +327,103 @@ def propose_all(turn: Turn, value: str) -> None:
     for proposal in waiting:
         _propose(turn, proposal)
     turn.say(turn.tx.t("matching.proposed_all", count=len(waiting)))
+
+
+# --- HR swaps a suggested pair's mentor ---------------------------------------------------
+
+
+def _alternatives(turn: Turn, proposal: MatchProposal) -> list[Pair]:
+    """Mentors allowed for the suggestion's actor with a place left once the other
+    suggestions are counted, best first (the hard rules hold for HR's choice too)."""
+    found = pool(turn.session, proposal.programme, turn.now)
+    actor = next((a for a in found.actors if a.person_id == proposal.actor_id), None)
+    if actor is None:
+        return []
+    taken: dict[int, int] = {}
+    for other in turn.session.scalars(
+        select(MatchProposal).where(
+            MatchProposal.programme_id == proposal.programme_id,
+            MatchProposal.status == ProposalStatus.SUGGESTED,
+            MatchProposal.id != proposal.id,
+        )
+    ):
+        taken[other.mentor_id] = taken.get(other.mentor_id, 0) + 1
+    mentors = [
+        replace(m, free_places=m.free_places - taken.get(m.person_id, 0)) for m in found.mentors
+    ]
+    return top_choices(actor, mentors, found.blocked, found.weights, count=MAX_ALTERNATIVES)
+
+
+def swap_form(turn: Turn, proposal: MatchProposal, options: list[Pair]) -> Form:
+    tx = turn.tx
+    return Form(
+        form_id="matching.swap",
+        title=tx._("Another mentor for %(actor)s", actor=proposal.actor.name),
+        value=str(proposal.id),
+        inputs=[
+            Input(
+                name="mentor",
+                label=tx._("Mentor"),
+                kind="select",
+                options=[
+                    Option(value=str(p.mentor.person_id), label=f"{p.mentor.name} ({p.score:.1f})")
+                    for p in options
+                ],
+            )
+        ],
+        values={"mentor": str(proposal.mentor_id)},
+        submit_label=tx._("Use this mentor"),
+    )
+
+
+@action("matching.swap")
+def swap(turn: Turn, value: str) -> None:
+    is_hr_or_refuse(turn)
+    proposal = _suggested(turn, value)
+    options = _alternatives(turn, proposal)
+    if not options:
+        turn.refuse(turn.tx.t("matching.no_alternatives", actor=user_text(proposal.actor.name)))
+    forms.offer(turn, swap_form(turn, proposal, options))
+
+
+@form("matching.swap")
+def save_swap(turn: Turn, value: str, fields: dict[str, str]) -> None:
+    is_hr_or_refuse(turn)
+    proposal = _suggested(turn, value)
+    options = {str(p.mentor.person_id): p for p in _alternatives(turn, proposal)}
+    v = forms.Validator(turn.tx, fields)
+    chosen = v.choice("mentor", list(options))
+    if not v.ok or chosen is None:
+        forms.reoffer(turn, swap_form(turn, proposal, list(options.values())), v)
+        return
+    forms.close(turn.session, turn.person)
+    pair = options[chosen]
+    proposal.mentor_id, proposal.score, proposal.parts = (
+        pair.mentor.person_id,
+        pair.score,
+        pair.parts,
+    )
+    turn.session.flush()
+    turn.session.refresh(proposal)
+    tx = turn.tx
+    turn.reply(
+        Message()
+        .text(
+            tx.t(
+                "matching.suggestion_line",
+                actor=user_text(pair.actor.name),
+                mentor=user_text(pair.mentor.name),
+                score=f"{pair.score:.1f}",
+                reasons=pair_reasons(tx, pair),
+            )
+        )
+        .buttons(
+            Button(
+                action_id="matching.propose",
+                label=tx._("Propose"),
+                value=str(proposal.id),
+                style="primary",
+            ),
+            Button(action_id="matching.skip", label=tx._("Skip"), value=str(proposal.id)),
+        )
+    )

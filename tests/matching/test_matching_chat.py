@@ -194,3 +194,28 @@ def test_hr_sets_the_score_weights_in_chat_and_a_bad_weight_is_explained(
     with factory() as session:
         stored = session.scalars(select(MatchingRound)).one()
         assert stored.weights == {"topics": 4.0, "hours": 2.0} and stored.mode == "auto"
+
+
+def test_hr_swaps_a_suggested_mentor_only_for_one_the_hard_rules_allow(
+    matching_chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    chat = matching_chat
+    _open(chat)
+    _profiles(chat)
+    chat.say(HR, "suggestions")
+    ids = _ids(factory)
+    with factory() as session:
+        olli = session.scalars(
+            select(MatchProposal).where(MatchProposal.actor_id == ids[OTHER_ACTOR])
+        ).one()
+    chat.press(HR, "matching.swap", str(olli.id))
+    form = chat.console.last_form(HR)
+    offered = {o.value for o in form.inputs[0].options}
+    assert offered == {str(ids[OTHER_MENTOR]), str(ids[MENTOR])}  # Mikko has a second place
+    assert str(ids[SUPERVISOR]) not in offered
+    chat.send_form(HR, "matching.swap", str(olli.id), mentor=str(ids[ACTOR]))
+    assert "Some answers need another look" in chat.last(HR)  # not a mentor: refused
+    chat.submit(HR, mentor=str(ids[MENTOR]))
+    assert "Mikko Laine → Olli Mäki" in chat.last(HR)
+    chat.click(HR, "Propose")
+    assert "I'd like to propose you as the mentor of Olli Mäki" in chat.text_seen_by(MENTOR)
