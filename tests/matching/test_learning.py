@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import admin
@@ -12,6 +13,8 @@ from conversations.results import programme_results, render_csv
 from storage.db import transaction
 from storage.matching import MatchProposal, ProposalStatus
 from storage.models import Alert, Phase, Programme
+
+pytestmark = pytest.mark.postgres
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 

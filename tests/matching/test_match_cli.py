@@ -22,6 +22,8 @@ from storage.export import person_data
 from storage.matching import MatchProfile, MatchProposal
 from storage.models import Person
 
+pytestmark = pytest.mark.postgres
+
 PEOPLE = """email,name,locale,timezone,supervisor_email
 ceo@example.com,Cee Oh,en,Europe/Helsinki,
 boss@example.com,Bo Ss,fi,Europe/Helsinki,ceo@example.com
