@@ -156,6 +156,10 @@ def run(args: argparse.Namespace, settings: Settings, url: str) -> int:
         from bot import hr_cli
 
         return hr_cli.run(args, factory, settings, now())
+    if args.command == "match":
+        from bot import match_cli
+
+        return match_cli.run(args, factory, now())
     if args.command in ("outbox", "calendar"):
         from bot.operator import run_operator_command
 

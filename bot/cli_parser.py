@@ -10,6 +10,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.match_cli import add_parser as add_match_parser
+
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     _console_and_demo(sub)
     _programmes_people_pairs(sub)
     _hr(sub)
+    add_match_parser(sub)
     return parser
 
 

@@ -37,6 +37,10 @@ COMMAND_WORDS: dict[str, tuple[str, ...]] = {
     "workshops": ("workshops", "työpajat"),
     "buddies": ("buddies", "buddy", "kummit"),
     "mentor_guide": ("mentor guide", "guide", "mentorin opas", "opas"),
+    # matching (conversations/flows/matching.py)
+    "matching_open": ("matching open", "open matching", "avaa parinmuodostus"),
+    "match_suggest": ("match suggestions", "suggestions", "pariehdotukset", "ehdotukset"),
+    "match_profile": ("matching profile", "matching", "parinmuodostus", "parinmuodostusprofiili"),
     # leaving an open form (the console's /cancel sends this too)
     "cancel": ("cancel", "peruuta", "keskeytä"),
     # a greeting is answered with a greeting and the next step

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from conversations.hr_admin import audit
 from conversations.outbox import NOT_YET_SENT
+from storage.matching import erase_matching
 from storage.models import (
     ACTIVE_PHASES,
     Agreement,
@@ -100,6 +101,7 @@ def erase_person(session: Session, now: datetime, by: str, person: Person) -> Er
     session.execute(delete(Invitation).where(Invitation.person_id == person.id))
     session.execute(delete(WorkshopSignup).where(WorkshopSignup.person_id == person.id))
     session.execute(delete(CalendarFeed).where(CalendarFeed.person_id == person.id))
+    erase_matching(session, person.id)  # matching profiles and proposals
     _forget_outbox(session, person, needles)
     _forget_audit(session, person, ids, needles)
     if person.email:

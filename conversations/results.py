@@ -25,6 +25,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from conversations import csv_safe
+from conversations.matching.learning import matching_outcomes
 from conversations.outreach import NEW_EMPLOYEE_WINDOW, RETURN_AHEAD
 from conversations.release import MIN_GROUP, Answer, goal_counts, released
 from conversations.report_pairs import held_by_week
@@ -81,6 +82,7 @@ class Results:
     eligibility: dict[str, int]
     alerts: dict[str, int] = field(default_factory=dict)
     held_by_week: list[tuple[date, int]] = field(default_factory=list)
+    matching: dict[str, int | float | str] = field(default_factory=dict)
 
 
 def _ratings(answers: Iterable[Answer]) -> Ratings:
@@ -220,6 +222,7 @@ def programme_results(session: Session, programme: Programme, now: datetime) -> 
             "handled": sum(1 for (h,) in alert_rows if h is not None),
         },
         held_by_week=held_by_week(session, pid, now),
+        matching=matching_outcomes(session, programme),  # matched vs hand-made pairs
     )
 
 
@@ -277,6 +280,7 @@ def render_csv(results: Results) -> str:
         ("goals", results.goals),
         ("eligibility", results.eligibility),
         ("alerts", results.alerts),
+        ("matching", results.matching),
     ):
         for key, value in values.items():
             w.writerow([section, key, value])

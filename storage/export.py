@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage.matching import export_matching
 from storage.models import (
     Alert,
     Announcement,
@@ -156,6 +157,7 @@ def person_data(session: Session, person: Person) -> dict[str, Any]:
             for e in own_evaluations
         ],
         **_related(session, person, [m.id for m in pairs]),
+        **export_matching(session, person.id),
     }
 
 

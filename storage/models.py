@@ -502,3 +502,8 @@ class Invitation(Base):
     invited_at: Mapped[datetime]
     answer: Mapped[str | None] = mapped_column(String(10))
     answered_at: Mapped[datetime | None]
+
+
+# The matching tables live in their own module on the same Base; importing it here registers
+# them wherever the model is loaded (migrations, create_all, the schema comparison).
+from storage import matching as _matching  # noqa: E402, F401

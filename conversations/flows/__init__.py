@@ -18,6 +18,8 @@ MODULES = (
     "hr",
     "hr_report",
     "outreach",
+    "matching",
+    "matching_hr",
 )
 
 

@@ -38,7 +38,7 @@ def _by(turn: Turn) -> str:
 @command("hr_help")
 def hr_help(turn: Turn, _rest: str) -> None:
     is_hr_or_refuse(turn)
-    turn.say(turn.tx.t("hr.help") + "\n" + turn.tx.t("outreach.help"))
+    turn.say("\n".join(turn.tx.t(k) for k in ("hr.help", "outreach.help", "matching.hr_help")))
 
 
 # --- roles ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from conversations import outreach
 from conversations.erasure import prune_outbox_content, purge_closed_content
-from conversations.sweep import alerts, reads
+from conversations.sweep import alerts, matching, reads
 from conversations.sweep.booking import book_next_blocks
 from conversations.sweep.closing import closing_nudges
 from conversations.sweep.hr_digest import hr_digest
@@ -42,6 +42,7 @@ def sweep(
     plan.extend(alerts.raise_alerts(session, now, hr_people))  # early warnings to HR
     hr_digest(session, plan, data, hr_people)
     plan.extend(outreach.sweep_rows(session, now))  # invitations, workshop reminders
+    plan.extend(matching.sweep_rows(session, now))  # matching proposals unanswered for 7 days
 
     inserted = insert_rows(session, plan.rows)
     purge_closed_content(session, now, retention_days)
