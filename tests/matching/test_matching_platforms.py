@@ -17,8 +17,9 @@ from bot.app import console_session
 from conversations.clock import SettableClock
 from storage.matching import MatchProposal
 from storage.models import Mentorship
-from tests.slack.harness import Person as SlackPerson
-from tests.slack.harness import SlackDriver, SlackWorld
+from tests.slack.driver import Person as SlackPerson
+from tests.slack.driver import SlackDriver
+from tests.slack.harness import SlackWorld
 from tests.teams.driver import TeamsDriver
 
 SCRIPT = (Path(__file__).parent / "scenario_en.txt").read_text("utf-8")
