@@ -7,6 +7,7 @@ from conversations.flows.common import goals_text, party_mentorship, pick_mentor
 from conversations.flows.supervisor import queue_kickoff
 from conversations.messages import Button, Form, Input, Message
 from conversations.registry import action, command, form
+from conversations.roles import ANYONE
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
 from storage.models import (
@@ -127,20 +128,20 @@ def draft_form(turn: Turn, m: Mentorship) -> Form:
     )
 
 
-@command("agreement")
+@command("agreement", role=ANYONE)
 def show_command(turn: Turn, rest: str) -> None:
     m = pick_mentorship(turn, "agreement", rest)
     if m is not None:
         turn.reply(summary(turn.person, m))
 
 
-@action("agreement.show")
+@action("agreement.show", role=ANYONE)
 def show(turn: Turn, value: str) -> None:
     turn.reply(summary(turn.person, party_mentorship(turn, value)))
 
 
-@action("agreement.propose")
-@action("agreement.change")
+@action("agreement.propose", role=ANYONE)
+@action("agreement.change", role=ANYONE)
 def propose(turn: Turn, value: str) -> None:
     m = party_mentorship(turn, value)
     if m.phase != Phase.START:
@@ -154,7 +155,7 @@ def propose(turn: Turn, value: str) -> None:
     )
 
 
-@form("agreement.draft")
+@form("agreement.draft", role=ANYONE)
 def save_draft(turn: Turn, value: str, fields: dict[str, str]) -> None:
     m = party_mentorship(turn, value)
     if m.phase != Phase.START:
@@ -286,7 +287,7 @@ def _role(m: Mentorship, person: Person) -> str:
     return "mentor" if person.id == m.mentor_id else "actor"
 
 
-@action("agreement.accept")
+@action("agreement.accept", role=ANYONE)
 def accept(turn: Turn, value: str) -> None:
     mentorship_id, _, revision = value.partition(":")
     m = party_mentorship(turn, mentorship_id)

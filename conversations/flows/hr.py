@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from conversations import forms, rules
-from conversations.flows.common import is_hr_or_refuse, phase_label
+from conversations.flows.common import phase_label
 from conversations.hr_admin import (
     ProgrammeFrame,
     actor_label,
@@ -22,6 +22,7 @@ from conversations.messages import Button, Form, Input, Message, Option
 from conversations.pairing import create_mentorship
 from conversations.registry import action, command, form
 from conversations.results import chat_summary, programme_results
+from conversations.roles import HR
 from conversations.sweep.alerts import alert_message, open_alerts
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
@@ -36,9 +37,8 @@ def _by(turn: Turn) -> str:
     return actor_label(turn.person)
 
 
-@command("hr_help")
+@command("hr_help", role=HR)
 def hr_help(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     turn.say(turn.tx.t("hr.help") + "\n" + turn.tx.t("outreach.help"))
 
 
@@ -56,9 +56,8 @@ def _target(turn: Turn, rest: str) -> Person:
     return target
 
 
-@command("grant_hr")
+@command("grant_hr", role=HR)
 def grant_hr(turn: Turn, rest: str) -> None:
-    is_hr_or_refuse(turn)
     target = _target(turn, rest)
     if not set_hr(turn.session, turn.now, _by(turn), target, True):
         turn.say(turn.tx.t("hr.role_unchanged", name=user_text(target.name)))
@@ -72,9 +71,8 @@ def grant_hr(turn: Turn, rest: str) -> None:
     )
 
 
-@command("revoke_hr")
+@command("revoke_hr", role=HR)
 def revoke_hr(turn: Turn, rest: str) -> None:
-    is_hr_or_refuse(turn)
     target = _target(turn, rest)
     if target.id == turn.person.id:
         turn.refuse(turn.tx.t("hr.not_yourself"))
@@ -127,15 +125,13 @@ def programme_form(turn: Turn) -> Form:
     )
 
 
-@command("new_programme")
+@command("new_programme", role=HR)
 def new_programme(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     forms.offer(turn, programme_form(turn))
 
 
-@form("hr.programme")
+@form("hr.programme", role=HR)
 def save_programme(turn: Turn, _value: str, fields: dict[str, str]) -> None:
-    is_hr_or_refuse(turn)
     v = forms.Validator(turn.tx, fields)
     name = v.text("name", 200)
     goals = v.text("goals", 4000, required=False) or ""
@@ -172,9 +168,8 @@ def save_programme(turn: Turn, _value: str, fields: dict[str, str]) -> None:
     )
 
 
-@command("programmes")
+@command("programmes", role=HR)
 def programmes(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     rows = list(
         turn.session.execute(
             select(Programme, func.count(Mentorship.id))
@@ -223,18 +218,16 @@ def pair_form(turn: Turn, value: str = "", intro_values: dict[str, str] | None =
     )
 
 
-@command("pair")
+@command("pair", role=HR)
 def pair(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     if turn.session.scalar(select(func.count(Programme.id))) == 0:
         turn.refuse(turn.tx.t("hr.no_programmes"))
     forms.offer(turn, pair_form(turn))
 
 
-@action("hr.pair_person")
+@action("hr.pair_person", role=HR)
 def pair_person(turn: Turn, value: str) -> None:
     """From HR's opt-in notice: the pair form with the person who wants a mentor filled in."""
-    is_hr_or_refuse(turn)
     person = turn.session.get(Person, int(value)) if value.isdigit() else None
     if person is None or person.erased_at is not None or not person.email:
         turn.refuse(turn.tx.t("common.stale_button"))
@@ -276,9 +269,8 @@ def _check_pair(
         )
 
 
-@form("hr.pair")
+@form("hr.pair", role=HR)
 def save_pair(turn: Turn, value: str, fields: dict[str, str]) -> None:
-    is_hr_or_refuse(turn)
     v = forms.Validator(turn.tx, fields)
     pid = v.choice("programme", [str(i) for i in turn.session.scalars(select(Programme.id))])
     mentor = _person_field(turn, v, "mentor")
@@ -317,9 +309,8 @@ def _pair(turn: Turn, programme: Programme, mentor: Person, actor: Person) -> Me
     return m
 
 
-@command("pairs")
+@command("pairs", role=HR)
 def pairs(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     active = list(
         turn.session.scalars(
             select(Mentorship)
@@ -379,9 +370,8 @@ def end_form(turn: Turn, m: Mentorship) -> Form:
     )
 
 
-@action("hr.end")
+@action("hr.end", role=HR)
 def start_end(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
     m = _active_mentorship(turn, value)
     forms.offer(
         turn,
@@ -392,9 +382,8 @@ def start_end(turn: Turn, value: str) -> None:
     )
 
 
-@form("hr.end")
+@form("hr.end", role=HR)
 def save_end(turn: Turn, value: str, fields: dict[str, str]) -> None:
-    is_hr_or_refuse(turn)
     m = _active_mentorship(turn, value)
     v = forms.Validator(turn.tx, fields)
     reason = v.text("reason", 500)
@@ -421,9 +410,8 @@ def repair_form(turn: Turn, m: Mentorship) -> Form:
     )
 
 
-@action("hr.repair")
+@action("hr.repair", role=HR)
 def start_repair(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
     m = _active_mentorship(turn, value)
     forms.offer(
         turn,
@@ -432,9 +420,8 @@ def start_repair(turn: Turn, value: str) -> None:
     )
 
 
-@form("hr.repair")
+@form("hr.repair", role=HR)
 def save_repair(turn: Turn, value: str, fields: dict[str, str]) -> None:
-    is_hr_or_refuse(turn)
     m = _active_mentorship(turn, value)
     v = forms.Validator(turn.tx, fields)
     mentor = _person_field(turn, v, "mentor")
@@ -454,9 +441,8 @@ def save_repair(turn: Turn, value: str, fields: dict[str, str]) -> None:
 # --- results and alerts --------------------------------------------------------------------
 
 
-@command("report")
+@command("report", role=HR)
 def report(turn: Turn, rest: str) -> None:
-    is_hr_or_refuse(turn)
     all_programmes = list(turn.session.scalars(select(Programme).order_by(Programme.name)))
     chosen = [p for p in all_programmes if rest and p.name.lower() == rest.strip().lower()]
     if not chosen and len(all_programmes) == 1:
@@ -478,9 +464,8 @@ def report(turn: Turn, rest: str) -> None:
     _report(turn, chosen[0])
 
 
-@action("hr.report")
+@action("hr.report", role=HR)
 def report_button(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
     programme = turn.session.get(Programme, int(value)) if value.isdigit() else None
     if programme is None:
         turn.refuse(turn.tx.t("common.stale_button"))
@@ -494,9 +479,8 @@ def _report(turn: Turn, programme: Programme) -> None:
     turn.say(chat_summary(turn.tx, results))
 
 
-@command("alerts")
+@command("alerts", role=HR)
 def alerts(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     found = open_alerts(turn.session)
     audit(turn.session, turn.now, _by(turn), "alerts.list", None, count=len(found))
     if not found:
@@ -507,9 +491,8 @@ def alerts(turn: Turn, _rest: str) -> None:
         turn.reply(alert_message(turn.session, turn.tx, alert))
 
 
-@action("hr.alert_handled")
+@action("hr.alert_handled", role=HR)
 def alert_handled(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
     alert = turn.session.get(Alert, int(value)) if value.isdigit() else None
     if alert is None:
         turn.refuse(turn.tx.t("common.stale_button"))

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from conversations import forms
 from conversations.channels import known_channels
-from conversations.flows.common import is_hr_or_refuse
 from conversations.hr_admin import actor_label, audit
 from conversations.messages import Button, Form, Input, Message, Option
 from conversations.outbox import insert_ignoring_duplicates, outbox_row
 from conversations.outreach import AUDIENCES, audience
 from conversations.registry import action, command, form
+from conversations.roles import ANYONE, HR, MENTOR
 from conversations.texts import Texts, user_text
 from conversations.turn import Turn, texts_for
 from conversations.worktime import next_working_moment, zone
@@ -92,15 +92,13 @@ def announce_form(turn: Turn) -> Form:
     )
 
 
-@command("announce")
+@command("announce", role=HR)
 def announce(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     forms.offer(turn, announce_form(turn))
 
 
-@form("hr.announce")
+@form("hr.announce", role=HR)
 def preview(turn: Turn, _value: str, fields: dict[str, str]) -> None:
-    is_hr_or_refuse(turn)
     v = forms.Validator(turn.tx, fields)
     ids = [str(i) for i in turn.session.scalars(select(Programme.id))]
     channels = {f"{CHANNEL_PREFIX}{c.id}": c for c in known_channels(turn.session)}
@@ -181,9 +179,8 @@ def _draft(turn: Turn, value: str) -> Announcement:
     return item
 
 
-@action("hr.announce.send")
+@action("hr.announce.send", role=HR)
 def send(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
     item = _draft(turn, value)
     if item.audience == CHANNEL:
         _send_to_channel(turn, item)
@@ -243,9 +240,8 @@ def _send_to_channel(turn: Turn, item: Announcement) -> None:
     turn.say(turn.tx.t("outreach.queued_channel", channel=user_text(channel.name)))
 
 
-@action("hr.announce.discard")
+@action("hr.announce.discard", role=HR)
 def discard(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
     item = _draft(turn, value)
     turn.session.delete(item)
     turn.say(turn.tx.t("outreach.discarded"))
@@ -271,9 +267,8 @@ def delivery_counts(session: Session, announcement_id: int) -> dict[str, int]:
     }
 
 
-@command("announcements")
+@command("announcements", role=HR)
 def announcements(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     items = list(
         turn.session.scalars(
             select(Announcement)
@@ -322,15 +317,9 @@ def workshop_form(turn: Turn) -> Form:
     )
 
 
-@command("workshop")
+@command("workshop", role=HR)
 def workshop(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     forms.offer(turn, workshop_form(turn))
-
-
-def _mentor_ids(session: Session) -> set[int]:
-    ids = select(Mentorship.mentor_id).where(Mentorship.phase != Phase.CANCELLED.value)
-    return set(session.scalars(ids))
 
 
 def _mentors(session: Session) -> list[Person]:
@@ -364,9 +353,8 @@ def _invite_message(person: Person, w: Workshop) -> Message:
     )
 
 
-@form("hr.workshop")
+@form("hr.workshop", role=HR)
 def save_workshop(turn: Turn, _value: str, fields: dict[str, str]) -> None:
-    is_hr_or_refuse(turn)
     tx = turn.tx
     v = forms.Validator(tx, fields)
     title = v.text("title", 200)
@@ -426,11 +414,9 @@ def _taken(session: Session, workshop_id: int) -> int:
     )
 
 
-@action("workshop.signup")
+@action("workshop.signup", role=MENTOR)
 def signup(turn: Turn, value: str) -> None:
     w = _workshop(turn, value)
-    if turn.person.id not in _mentor_ids(turn.session):  # the places are for mentors only
-        turn.refuse(turn.tx.t("outreach.workshop_mentors_only"))
     # one workshop row lock (PostgreSQL) so two last-place sign-ups cannot both win
     turn.session.execute(select(Workshop.id).where(Workshop.id == w.id).with_for_update())
     mine = turn.session.scalars(
@@ -457,7 +443,7 @@ def signup(turn: Turn, value: str) -> None:
     )
 
 
-@action("workshop.cancel")
+@action("workshop.cancel", role=ANYONE)
 def cancel_place(turn: Turn, value: str) -> None:
     w = _workshop(turn, value)
     mine = turn.session.scalars(
@@ -474,9 +460,8 @@ def cancel_place(turn: Turn, value: str) -> None:
     turn.say(turn.tx.t("outreach.cancelled_place", title=user_text(w.title)))
 
 
-@command("workshops")
+@command("workshops", role=HR)
 def workshops(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     upcoming = list(
         turn.session.scalars(
             select(Workshop).where(Workshop.starts_at > turn.now).order_by(Workshop.starts_at)
@@ -514,9 +499,8 @@ def _completed(session: Session) -> set[int]:
     )
 
 
-@command("buddies")
+@command("buddies", role=HR)
 def buddies(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     experienced = _completed(turn.session)
     active = set(
         turn.session.scalars(select(Mentorship.mentor_id).where(Mentorship.phase.in_(ACTIVE)))
@@ -551,9 +535,8 @@ def buddies(turn: Turn, _rest: str) -> None:
         )
 
 
-@action("hr.buddy")
+@action("hr.buddy", role=HR)
 def introduce(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
     new_id, _, buddy_id = value.partition(":")
     newbie = turn.session.get(Person, int(new_id)) if new_id.isdigit() else None
     buddy = turn.session.get(Person, int(buddy_id)) if buddy_id.isdigit() else None
@@ -584,7 +567,7 @@ def introduce(turn: Turn, value: str) -> None:
     )
 
 
-@command("mentor_guide")
+@command("mentor_guide", role=ANYONE)
 def mentor_guide(turn: Turn, _rest: str) -> None:
     turn.say(turn.tx.t("outreach.guide"))
 
@@ -604,7 +587,7 @@ def _invitation(turn: Turn, value: str) -> Invitation:
     return invitation
 
 
-@action("invite.yes")
+@action("invite.yes", role=ANYONE)
 def invitation_yes(turn: Turn, value: str) -> None:
     invitation = _invitation(turn, value)
     invitation.answer, invitation.answered_at = "yes", turn.now
@@ -632,7 +615,7 @@ def invitation_yes(turn: Turn, value: str) -> None:
     turn.say(turn.tx.t("outreach.invitation_yes"))
 
 
-@action("invite.no")
+@action("invite.no", role=ANYONE)
 def invitation_no(turn: Turn, value: str) -> None:
     invitation = _invitation(turn, value)
     invitation.answer, invitation.answered_at = "no", turn.now

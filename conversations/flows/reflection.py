@@ -8,6 +8,7 @@ from conversations import forms, rules
 from conversations.flows.common import party_mentorship, pick_mentorship, role_in
 from conversations.messages import Button, Form, Input, Message
 from conversations.registry import action, command, form
+from conversations.roles import ANYONE
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
 from storage.models import LONG_TEXT_MAX, Mentorship, Phase, Reflection
@@ -74,7 +75,7 @@ def reflection_form(turn: Turn, m: Mentorship, key: str) -> Form:
     )
 
 
-@command("reflect")
+@command("reflect", role=ANYONE)
 def reflect(turn: Turn, rest: str) -> None:
     m = pick_mentorship(turn, "reflect", rest)
     if m is None:
@@ -82,14 +83,14 @@ def reflect(turn: Turn, rest: str) -> None:
     start(turn, str(m.id))
 
 
-@action("reflect.start")
+@action("reflect.start", role=ANYONE)
 def start(turn: Turn, value: str) -> None:
     m = party_mentorship(turn, value)
     key = prompt_key(turn, m)
     forms.offer(turn, reflection_form(turn, m, key), intro=turn.tx.t("reflection.intro"))
 
 
-@form("reflection")
+@form("reflection", role=ANYONE)
 def save(turn: Turn, value: str, fields: dict[str, str]) -> None:
     mentorship_id, _, key = value.partition(":")
     m = party_mentorship(turn, mentorship_id)
@@ -120,7 +121,7 @@ def save(turn: Turn, value: str, fields: dict[str, str]) -> None:
     )
 
 
-@action("reflection.share")
+@action("reflection.share", role=ANYONE)
 def share(turn: Turn, value: str) -> None:
     reflection = (
         reflection_for_author(turn.session, turn.person, int(value)) if (value.isdigit()) else None
@@ -150,7 +151,7 @@ def share(turn: Turn, value: str) -> None:
     turn.say(turn.tx.t("common.shared_with", name=user_text(other.name)))
 
 
-@command("reflections")
+@command("reflections", role=ANYONE)
 def list_reflections(turn: Turn, rest: str) -> None:
     m = pick_mentorship(turn, "reflections", rest)
     if m is None:
