@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conversations import forms, rules
+from conversations.button_values import AGREEMENT_REVISION, AgreementRevision
 from conversations.flows.common import goals_text, party_mentorship, pick_mentorship
 from conversations.flows.supervisor import queue_kickoff
 from conversations.messages import Button, Form, Input, Message
@@ -266,7 +267,7 @@ def summary(viewer: Person, m: Mentorship) -> Message:
             Button(
                 action_id="agreement.accept",
                 label=tx._("Accept"),
-                value=f"{m.id}:{a.revision}",
+                value=AGREEMENT_REVISION.encode(AgreementRevision(m.id, a.revision)),
                 style="primary",
             ),
             Button(action_id="agreement.change", label=tx._("Suggest changes"), value=str(m.id)),
@@ -289,14 +290,14 @@ def _role(m: Mentorship, person: Person) -> str:
 
 @action("agreement.accept", role=ANYONE)
 def accept(turn: Turn, value: str) -> None:
-    mentorship_id, _, revision = value.partition(":")
-    m = party_mentorship(turn, mentorship_id)
+    accepted = AGREEMENT_REVISION.read(turn, value)
+    m = party_mentorship(turn, accepted.mentorship_id)
     a = m.agreement
     if m.phase != Phase.START:
         turn.refuse(turn.tx.t("agreement.already_agreed"))
     if not a.terms_set:
         turn.refuse(turn.tx.t("common.stale_button"))
-    if revision != str(a.revision):
+    if accepted.revision != a.revision:
         turn.say(turn.tx.t("agreement.changed_since"))
         turn.reply(summary(turn.person, m))
         return

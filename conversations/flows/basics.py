@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conversations import commands, forms, progress
+from conversations.button_values import COMMAND_FOR
 from conversations.flows.common import goals_text, phase_label, pick_mentorship, role_in
 from conversations.messages import Button, Message
 from conversations.registry import action, command
@@ -97,10 +98,8 @@ def privacy(turn: Turn, _rest: str) -> None:
 
 @action("pick", role=ANYONE)
 def pick(turn: Turn, value: str) -> None:
-    name, _, mentorship_id = value.partition(":")
-    if not mentorship_id.isdigit():
-        turn.refuse(turn.tx.t("common.stale_button"))
-    turn.run_command(name, f"#{mentorship_id}")
+    chosen = COMMAND_FOR.read(turn, value)
+    turn.run_command(chosen.command, f"#{chosen.mentorship_id}")
 
 
 @command("status", role=ANYONE)

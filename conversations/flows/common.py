@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conversations.button_values import COMMAND_FOR, CommandFor
 from conversations.messages import Button, Message
 from conversations.texts import Texts, user_text
 from conversations.turn import Turn
@@ -29,7 +30,7 @@ def pick_mentorship(
         Button(
             action_id="pick",
             label=partner(m, turn.person).name,
-            value=f"{command}:{m.id}",
+            value=COMMAND_FOR.encode(CommandFor(command, m.id)),
         )
         for m in candidates
     ]

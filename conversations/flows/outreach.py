@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from conversations import forms
+from conversations.button_values import BUDDY_INTRODUCTION, BuddyIntroduction
 from conversations.channels import known_channels
 from conversations.hr_admin import actor_label, audit
 from conversations.messages import Button, Form, Input, Message, Option
@@ -529,7 +530,7 @@ def buddies(turn: Turn, _rest: str) -> None:
                 Button(
                     action_id="hr.buddy",
                     label=turn.tx._("Introduce them"),
-                    value=f"{newbie.id}:{buddy.id}",
+                    value=BUDDY_INTRODUCTION.encode(BuddyIntroduction(newbie.id, buddy.id)),
                 )
             )
         )
@@ -537,9 +538,9 @@ def buddies(turn: Turn, _rest: str) -> None:
 
 @action("hr.buddy", role=HR)
 def introduce(turn: Turn, value: str) -> None:
-    new_id, _, buddy_id = value.partition(":")
-    newbie = turn.session.get(Person, int(new_id)) if new_id.isdigit() else None
-    buddy = turn.session.get(Person, int(buddy_id)) if buddy_id.isdigit() else None
+    pair = BUDDY_INTRODUCTION.read(turn, value)
+    newbie = turn.session.get(Person, pair.newbie_id)
+    buddy = turn.session.get(Person, pair.buddy_id)
     if newbie is None or buddy is None or buddy.id not in _completed(turn.session):
         turn.refuse(turn.tx.t("common.stale_button"))
     assert newbie is not None and buddy is not None

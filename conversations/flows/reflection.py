@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from conversations import forms, rules
+from conversations.button_values import REFLECTION_PROMPT, ReflectionPrompt
 from conversations.flows.common import party_mentorship, pick_mentorship, role_in
 from conversations.messages import Button, Form, Input, Message
 from conversations.registry import action, command, form
@@ -62,7 +63,7 @@ def reflection_form(turn: Turn, m: Mentorship, key: str) -> Form:
     return Form(
         form_id="reflection",
         title=tx._("Reflection"),
-        value=f"{m.id}:{key}",
+        value=REFLECTION_PROMPT.encode(ReflectionPrompt(m.id, key)),
         inputs=[
             Input(
                 name="text",
@@ -92,8 +93,8 @@ def start(turn: Turn, value: str) -> None:
 
 @form("reflection", role=ANYONE)
 def save(turn: Turn, value: str, fields: dict[str, str]) -> None:
-    mentorship_id, _, key = value.partition(":")
-    m = party_mentorship(turn, mentorship_id)
+    prompt = REFLECTION_PROMPT.read(turn, value)
+    m, key = party_mentorship(turn, prompt.mentorship_id), prompt.prompt_key
     if not any(key in keys for keys in PROMPTS.values()):
         turn.refuse(turn.tx.t("common.stale_button"))
     v = forms.Validator(turn.tx, fields)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from conversations import forms, progress, rules
+from conversations.button_values import SERIES_PROPOSAL, SeriesProposal
 from conversations.calendar import series_ics
 from conversations.calendar_feed import issue_token
 from conversations.flows.common import (
@@ -97,7 +98,9 @@ def propose(turn: Turn, value: str, fields: dict[str, str]) -> None:
             Button(
                 action_id="schedule.book",
                 label=tx._("Book these meetings"),
-                value=f"{m.id}|{dates[0].isoformat()}|{turn.person.timezone}",
+                value=SERIES_PROPOSAL.encode(
+                    SeriesProposal(m.id, dates[0], ZoneInfo(turn.person.timezone))
+                ),
                 style="primary",
             ),
             Button(action_id="schedule.plan", label=tx._("Choose another start"), value=str(m.id)),
@@ -111,16 +114,11 @@ MAX_FIRST_MEETING_AHEAD = timedelta(days=366)
 
 @action("schedule.book", role=ANYONE)
 def book(turn: Turn, value: str) -> None:
-    try:  # the value comes back from the platform: a forged one is refused, never a crash
-        mentorship_id, first_iso, zone = value.split("|")
-        first_utc = datetime.fromisoformat(first_iso)
-        tz = ZoneInfo(zone)
-        if first_utc.tzinfo is None or first_utc > turn.now + MAX_FIRST_MEETING_AHEAD:
-            raise ValueError("not a proposal this bot made")
-    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+    proposal = SERIES_PROPOSAL.read(turn, value)
+    first_utc, tz = proposal.first, proposal.zone
+    if first_utc > turn.now + MAX_FIRST_MEETING_AHEAD:  # not a proposal this bot made
         turn.refuse(turn.tx.t("common.stale_button"))
-        return
-    m = party_mentorship(turn, mentorship_id)
+    m = party_mentorship(turn, proposal.mentorship_id)
     require_phase(turn, m, Phase.DEVELOPMENT, Phase.CLOSING)
     if m.meetings:
         turn.refuse(turn.tx.t("scheduling.already_booked"))
