@@ -19,13 +19,22 @@ from conversations.hr_admin import (
     set_hr,
 )
 from conversations.messages import Button, Form, Input, Message, Option
-from conversations.pairing import create_mentorship
+from conversations.pairing import create_mentorship, pairing_problems
 from conversations.registry import action, command, form
 from conversations.results import chat_summary, programme_results
 from conversations.roles import HR
 from conversations.sweep.alerts import alert_message, open_alerts
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
+from conversations.validation import (
+    GOALS_MAX,
+    LIMITS,
+    NAME_MAX,
+    Invalid,
+    ProgrammeIn,
+    Reason,
+    parse,
+)
 from storage.models import ACTIVE_PHASES, Alert, Mentorship, Person, Programme
 from storage.queries import meetings_held, person_by_email, programme_by_name
 
@@ -125,6 +134,26 @@ def programme_form(turn: Turn) -> Form:
     )
 
 
+# the programme form's fields and the ProgrammeIn fields they fill
+PROGRAMME_FIELDS = {
+    "name": "name",
+    "goals": "goals",
+    "duration": "duration_months",
+    "interval": "meeting_interval_days",
+    "horizon": "booking_horizon_months",
+    "max_actors": "max_actors_per_mentor",
+}
+
+
+def _explain_programme_field(v: forms.Validator, model_field: str) -> None:
+    """Word a field ProgrammeIn refused the way every form words it (the limits are its)."""
+    form_field = next(f for f, m in PROGRAMME_FIELDS.items() if m == model_field)
+    if model_field in LIMITS:
+        v.integer(form_field, *LIMITS[model_field])
+    else:
+        v.text(form_field, GOALS_MAX if model_field == "goals" else NAME_MAX)
+
+
 @command("new_programme", role=HR)
 def new_programme(turn: Turn, _rest: str) -> None:
     forms.offer(turn, programme_form(turn))
@@ -133,22 +162,20 @@ def new_programme(turn: Turn, _rest: str) -> None:
 @form("hr.programme", role=HR)
 def save_programme(turn: Turn, _value: str, fields: dict[str, str]) -> None:
     v = forms.Validator(turn.tx, fields)
-    name = v.text("name", 200)
-    goals = v.text("goals", 4000, required=False) or ""
-    duration = v.integer("duration", rules.MIN_DURATION_MONTHS, rules.MAX_DURATION_MONTHS)
-    interval = v.integer("interval", rules.MIN_INTERVAL_DAYS, rules.MAX_INTERVAL_DAYS)
-    horizon = (
-        v.integer("horizon", rules.MIN_HORIZON_MONTHS, rules.MAX_HORIZON_MONTHS)
-        if (fields.get("horizon") or "").strip()
-        else None
-    )
-    max_actors = v.integer("max_actors", 1, 10)
-    if name and programme_by_name(turn.session, name):
-        v.errors["name"] = turn.tx.t("hr.programme_exists", name=user_text(name))
-    if not v.ok:
+    given = {model: (fields.get(name) or "").strip() for name, model in PROGRAMME_FIELDS.items()}
+    checked: ProgrammeIn | None = None
+    try:
+        checked = parse(ProgrammeIn, given)
+    except Invalid as err:
+        for problem in err.problems:
+            _explain_programme_field(v, problem.field)
+    if given["name"] and programme_by_name(turn.session, given["name"]):
+        v.errors["name"] = turn.tx.t("hr.programme_exists", name=user_text(given["name"]))
+    if not v.ok or checked is None:
         forms.reoffer(turn, programme_form(turn), v)
         return
-    assert name and duration and interval and max_actors
+    name, goals = checked.name, checked.goals
+    duration, interval = checked.duration_months, checked.meeting_interval_days
     forms.close(turn.session, turn.person)
     add_programme(
         turn.session,
@@ -159,8 +186,8 @@ def save_programme(turn: Turn, _value: str, fields: dict[str, str]) -> None:
         ProgrammeFrame(
             duration_months=duration,
             meeting_interval_days=interval,
-            booking_horizon_months=horizon,
-            max_actors_per_mentor=max_actors,
+            booking_horizon_months=checked.booking_horizon_months,
+            max_actors_per_mentor=checked.max_actors_per_mentor,
         ),
     )
     turn.say(
@@ -251,22 +278,32 @@ def _person_field(turn: Turn, v: forms.Validator, name: str) -> Person | None:
 
 
 def _check_pair(
-    turn: Turn, v: forms.Validator, programme: Programme, mentor: Person, actor: Person
+    turn: Turn,
+    v: forms.Validator,
+    programme: Programme,
+    mentor: Person,
+    actor: Person,
+    replacing: Mentorship | None = None,
 ) -> None:
-    if mentor.id == actor.id:
-        v.errors["mentor"] = turn.tx.t("hr.self_pair")
-        return
-    busy = turn.session.scalar(
-        select(func.count(Mentorship.id)).where(
-            Mentorship.programme_id == programme.id,
-            Mentorship.actor_id == actor.id,
-            Mentorship.phase.in_(ACTIVE),
-        )
-    )
-    if busy:
-        v.errors["actor"] = turn.tx.t(
-            "hr.already_paired", actor=user_text(actor.name), programme=user_text(programme.name)
-        )
+    """The pairing rules (``check_pair``), each reason on the form field it is about."""
+    tx = turn.tx
+    for reason in pairing_problems(turn.session, programme, mentor, actor, replacing):
+        if reason == Reason.SELF_PAIR:
+            v.errors["mentor"] = tx.t("hr.self_pair")
+        elif reason == Reason.SAME_MENTOR:
+            v.errors["mentor"] = tx.t("hr.same_mentor", mentor=user_text(mentor.name))
+        elif reason == Reason.MENTOR_SUPERVISES_ACTOR:
+            v.errors["mentor"] = tx.t(
+                "hr.mentor_supervises_actor",
+                mentor=user_text(mentor.name),
+                actor=user_text(actor.name),
+            )
+        elif reason == Reason.ALREADY_PAIRED:
+            v.errors["actor"] = tx.t(
+                "hr.already_paired",
+                actor=user_text(actor.name),
+                programme=user_text(programme.name),
+            )
 
 
 @form("hr.pair", role=HR)
@@ -426,8 +463,8 @@ def save_repair(turn: Turn, value: str, fields: dict[str, str]) -> None:
     v = forms.Validator(turn.tx, fields)
     mentor = _person_field(turn, v, "mentor")
     reason = v.text("reason", 500)
-    if mentor is not None and mentor.id in (m.actor_id, m.mentor_id):
-        v.errors["mentor"] = turn.tx.t("hr.self_pair")
+    if mentor is not None:
+        _check_pair(turn, v, m.programme, mentor, m.actor, replacing=m)
     if not v.ok:
         forms.reoffer(turn, repair_form(turn, m), v)
         return
