@@ -52,6 +52,10 @@ class Phase(enum.StrEnum):
 
 
 ACTIVE_PHASES = (Phase.START, Phase.DEVELOPMENT, Phase.CLOSING)
+"""A pair under way, from its start to its close; the sweep's ``MEETING_PHASES`` (development
+and closing) are the pairs that meet, a narrower set with its own name."""
+DEFAULT_HOLIDAY_COUNTRY = "FI"
+"""Whose public holidays count when a programme does not say (``holidays`` country code)."""
 PHASE_ORDER = {p: i for i, p in enumerate(Phase)}
 
 
@@ -150,7 +154,7 @@ class Programme(Base):
     meeting_interval_days: Mapped[int] = mapped_column(Integer, default=14)
     booking_horizon_months: Mapped[int | None] = mapped_column(Integer)
     max_actors_per_mentor: Mapped[int] = mapped_column(Integer, default=2)
-    holiday_country: Mapped[str] = mapped_column(String(8), default="FI")
+    holiday_country: Mapped[str] = mapped_column(String(8), default=DEFAULT_HOLIDAY_COUNTRY)
     created_at: Mapped[datetime]
 
 

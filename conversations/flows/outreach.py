@@ -16,6 +16,7 @@ from conversations.hr_admin import actor_label, audit
 from conversations.messages import Button, Form, Input, Message, Option
 from conversations.outbox import insert_ignoring_duplicates, outbox_row
 from conversations.outreach import AUDIENCES, audience
+from conversations.programmes import holiday_country
 from conversations.registry import action, command, form
 from conversations.roles import ANYONE, HR, MENTOR
 from conversations.texts import Texts, user_text
@@ -187,6 +188,7 @@ def send(turn: Turn, value: str) -> None:
         _send_to_channel(turn, item)
         return
     people = audience(turn.session, item.programme_id, item.audience)
+    country = holiday_country(turn.session, item.programme_id)
     rows = []
     for person in people:
         tx = texts_for(person)
@@ -196,7 +198,7 @@ def send(turn: Turn, value: str) -> None:
                 kind="announcement",
                 message=Message().text(tx.t("outreach.announcement", text=user_text(item.text))),
                 dedupe_key=f"announcement:{item.id}:{person.id}",
-                due_at=next_working_moment(turn.now, zone(person.timezone), "FI"),
+                due_at=next_working_moment(turn.now, zone(person.timezone), country),
                 now=turn.now,
             )
         )
@@ -234,7 +236,9 @@ def _send_to_channel(turn: Turn, item: Announcement) -> None:
         kind="announcement",
         message=Message().text(turn.tx.t("outreach.announcement", text=user_text(item.text))),
         dedupe_key=f"announcement:{item.id}:channel:{channel.id}",
-        due_at=next_working_moment(turn.now, zone(turn.person.timezone), "FI"),
+        due_at=next_working_moment(
+            turn.now, zone(turn.person.timezone), holiday_country(turn.session)
+        ),
         now=turn.now,
     )
     _queue(turn, item, [row], channel=channel.name)
@@ -378,13 +382,14 @@ def save_workshop(turn: Turn, _value: str, fields: dict[str, str]) -> None:
     )
     turn.session.add(w)
     turn.session.flush()
+    country = holiday_country(turn.session)
     rows = [
         outbox_row(
             person_id=m.id,
             kind="workshop",
             message=_invite_message(m, w),
             dedupe_key=f"workshop:{w.id}:{m.id}",
-            due_at=next_working_moment(turn.now, zone(m.timezone), "FI"),
+            due_at=next_working_moment(turn.now, zone(m.timezone), country),
             now=turn.now,
         )
         for m in _mentors(turn.session)

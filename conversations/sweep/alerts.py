@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, aliased
 
 from conversations.messages import Button, Message
 from conversations.outbox import outbox_row
+from conversations.programmes import holiday_country
 from conversations.sweep.plan import Recipient
 from conversations.sweep.reads import recipient
 from conversations.texts import Texts, user_text
@@ -245,6 +246,7 @@ def raise_alerts(
             _SUBJECTS, {"ids": sorted({mid for *_, mid in severe})}
         )
     }
+    country = holiday_country(session)
     out = []
     for alert_id, signal, mid in sorted(severe):
         mentor, actor, programme = names[mid]
@@ -262,7 +264,7 @@ def raise_alerts(
                     kind="hr.alert",
                     message=_alert_message(tx, alert_id, signal, subject, immediate=True),
                     dedupe_key=f"alert:{alert_id}:{hr.id}",
-                    due_at=next_working_moment(now, hr.tz, "FI"),
+                    due_at=next_working_moment(now, hr.tz, country),
                     now=now,
                 )
             )

@@ -20,6 +20,7 @@ from conversations.sweep.plan import (
     SweepMeeting,
 )
 from storage import sweep_reads
+from storage.models import DEFAULT_HOLIDAY_COUNTRY
 from storage.sweep_reads import IN_PROGRESS, MEETING_PHASES
 
 
@@ -105,7 +106,7 @@ def load_pairs(session: Session, now: datetime, phases: Sequence[str]) -> dict[i
             interval_days=interval_days,
             duration_months=duration_months,
             horizon_months=horizon_months,
-            country=country or "FI",
+            country=country or DEFAULT_HOLIDAY_COUNTRY,
             mentor=person(*mentor),
             actor=person(actor_id, actor_name, actor_locale, actor_tz),
             supervisor=person(sup_id, sup_name, sup_locale, sup_tz) if sup_id else None,
