@@ -218,13 +218,15 @@ def add_pair(
     mentor = person_by_email(session, checked.mentor_email)
     if mentor is None:
         raise AdminError(f"unknown person {mentor_email}")
-    paired = person_by_email(session, checked.actor_email)
-    if paired is None:
+    actor_person = person_by_email(session, checked.actor_email)
+    if actor_person is None:
         raise AdminError(f"unknown person {actor_email}")
     values["programme"] = programme.name
-    reasons = pairing_problems(session, programme, mentor, paired)
+    reasons = pairing_problems(session, programme, mentor, actor_person)
     if reasons:
         raise AdminError("; ".join(explain(Problem("", r), values) for r in reasons))
-    mentorship = create_mentorship(session, now, programme, mentor, paired)
-    audit(session, now, actor, "pair.add", paired, mentor=mentor.email, programme=programme.name)
+    mentorship = create_mentorship(session, now, programme, mentor, actor_person)
+    audit(
+        session, now, actor, "pair.add", actor_person, mentor=mentor.email, programme=programme.name
+    )
     return mentorship

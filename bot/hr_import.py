@@ -260,36 +260,36 @@ def import_pairs(
                 errors.append(f"unknown person {email} ({column}): import people first")
             else:
                 found[column] = people[email]
-        mentor, paired = found.get("mentor_email"), found.get("actor_email")
-        if mentor and paired:
-            current = active.get((programme.id, paired.id)) if programme else None
+        mentor, actor_person = found.get("mentor_email"), found.get("actor_email")
+        if mentor and actor_person:
+            current = active.get((programme.id, actor_person.id)) if programme else None
             if current != mentor.id:  # the same pair again is unchanged, not refused
-                facts = PairFacts(mentor.id, paired.id, paired.supervisor_id, current)
+                facts = PairFacts(mentor.id, actor_person.id, actor_person.supervisor_id, current)
                 words = {**row, "programme": programme.name if programme else ""}
                 errors += [_pair_words(reason, words) for reason in check_pair(facts)]
-        if programme and mentor and paired and not errors:
-            key = (programme.id, paired.email or "")
+        if programme and mentor and actor_person and not errors:
+            key = (programme.id, actor_person.email or "")
             if key in seen:
-                errors.append(f"actor {paired.email} is a duplicate of line {seen[key]}")
+                errors.append(f"actor {actor_person.email} is a duplicate of line {seen[key]}")
             else:
                 seen[key] = line
-                if active.get((programme.id, paired.id)) == mentor.id:
+                if active.get((programme.id, actor_person.id)) == mentor.id:
                     report.unchanged += 1
                 else:
-                    todo.append((programme, mentor, paired))
+                    todo.append((programme, mentor, actor_person))
         if errors:
             report.errors.append((line, "; ".join(errors)))
     if report.errors and not skip_invalid:
         report.unchanged = 0
         return report
-    for i, (programme, mentor, paired) in enumerate(todo, 1):
-        m = create_mentorship(session, now, programme, mentor, paired)
+    for i, (programme, mentor, actor_person) in enumerate(todo, 1):
+        m = create_mentorship(session, now, programme, mentor, actor_person)
         audit(
             session,
             now,
             actor,
             "pair.import",
-            paired,
+            actor_person,
             mentor=mentor.email,
             programme=programme.name,
             mentorship_id=m.id,
