@@ -78,7 +78,7 @@ EXPECTED: dict[tuple[Kind, str], Role] = {
     # the supervisor's buttons check the actor is their own report
     (A, "supervisor.discussed"): ANYONE,
     (A, "supervisor.time"): ANYONE,
-    # outreach: the places and the guide are for mentors; invitations check their addressee
+    # outreach: workshop places are for mentors; invitation answers check their addressee
     (A, "workshop.signup"): MENTOR,
     (A, "workshop.cancel"): ANYONE,
     (C, "mentor_guide"): ANYONE,

@@ -20,7 +20,9 @@ MODULES = (
     "supervisor",
     "export",
     "hr",
-    "outreach",
+    "announcements",
+    "workshops",
+    "newcomers",
 )
 
 
