@@ -1,7 +1,7 @@
 """HR coordinators in chat: roles, programmes, pairing, ending and re-pairing, report, alerts.
 
-Every handler refuses anyone without the HR role first. Every read or change of other
-people's data is written to the audit log (``conversations.hr_admin.audit``).
+Every handler is declared with the HR role, so the engine refuses everyone else. Every read
+or change of other people's data is written to the audit log (``conversations.hr_admin.audit``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,11 @@ from sqlalchemy import func, select
 
 from conversations import forms, rules
 from conversations.flows.common import phase_label
+from conversations.flows.hr_checks import (
+    PROGRAMME_FIELDS,
+    check_pair_form,
+    explain_programme_field,
+)
 from conversations.hr_admin import (
     ProgrammeFrame,
     actor_label,
@@ -19,7 +24,7 @@ from conversations.hr_admin import (
     set_hr,
 )
 from conversations.messages import Button, Form, Input, Message, Option
-from conversations.pairing import create_mentorship, pairing_problems
+from conversations.pairing import create_mentorship
 from conversations.registry import action, command, form
 from conversations.results import chat_summary, programme_results
 from conversations.roles import HR
@@ -27,12 +32,8 @@ from conversations.sweep.alerts import alert_message, open_alerts
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
 from conversations.validation import (
-    GOALS_MAX,
-    LIMITS,
-    NAME_MAX,
     Invalid,
     ProgrammeIn,
-    Reason,
     parse,
 )
 from storage.models import ACTIVE_PHASES, Alert, Mentorship, Person, Programme
@@ -134,26 +135,6 @@ def programme_form(turn: Turn) -> Form:
     )
 
 
-# the programme form's fields and the ProgrammeIn fields they fill
-PROGRAMME_FIELDS = {
-    "name": "name",
-    "goals": "goals",
-    "duration": "duration_months",
-    "interval": "meeting_interval_days",
-    "horizon": "booking_horizon_months",
-    "max_actors": "max_actors_per_mentor",
-}
-
-
-def _explain_programme_field(v: forms.Validator, model_field: str) -> None:
-    """Word a field ProgrammeIn refused the way every form words it (the limits are its)."""
-    form_field = next(f for f, m in PROGRAMME_FIELDS.items() if m == model_field)
-    if model_field in LIMITS:
-        v.integer(form_field, *LIMITS[model_field])
-    else:
-        v.text(form_field, GOALS_MAX if model_field == "goals" else NAME_MAX)
-
-
 @command("new_programme", role=HR)
 def new_programme(turn: Turn, _rest: str) -> None:
     forms.offer(turn, programme_form(turn))
@@ -168,7 +149,7 @@ def save_programme(turn: Turn, _value: str, fields: dict[str, str]) -> None:
         checked = parse(ProgrammeIn, given)
     except Invalid as err:
         for problem in err.problems:
-            _explain_programme_field(v, problem.field)
+            explain_programme_field(v, problem.field)
     if given["name"] and programme_by_name(turn.session, given["name"]):
         v.errors["name"] = turn.tx.t("hr.programme_exists", name=user_text(given["name"]))
     if not v.ok or checked is None:
@@ -277,35 +258,6 @@ def _person_field(turn: Turn, v: forms.Validator, name: str) -> Person | None:
     return person
 
 
-def _check_pair(
-    turn: Turn,
-    v: forms.Validator,
-    programme: Programme,
-    mentor: Person,
-    actor: Person,
-    replacing: Mentorship | None = None,
-) -> None:
-    """The pairing rules (``check_pair``), each reason on the form field it is about."""
-    tx = turn.tx
-    for reason in pairing_problems(turn.session, programme, mentor, actor, replacing):
-        if reason == Reason.SELF_PAIR:
-            v.errors["mentor"] = tx.t("hr.self_pair")
-        elif reason == Reason.SAME_MENTOR:
-            v.errors["mentor"] = tx.t("hr.same_mentor", mentor=user_text(mentor.name))
-        elif reason == Reason.MENTOR_SUPERVISES_ACTOR:
-            v.errors["mentor"] = tx.t(
-                "hr.mentor_supervises_actor",
-                mentor=user_text(mentor.name),
-                actor=user_text(actor.name),
-            )
-        elif reason == Reason.ALREADY_PAIRED:
-            v.errors["actor"] = tx.t(
-                "hr.already_paired",
-                actor=user_text(actor.name),
-                programme=user_text(programme.name),
-            )
-
-
 @form("hr.pair", role=HR)
 def save_pair(turn: Turn, value: str, fields: dict[str, str]) -> None:
     v = forms.Validator(turn.tx, fields)
@@ -314,7 +266,7 @@ def save_pair(turn: Turn, value: str, fields: dict[str, str]) -> None:
     actor = _person_field(turn, v, "actor")
     programme = turn.session.get(Programme, int(pid)) if pid else None
     if programme and mentor and actor:
-        _check_pair(turn, v, programme, mentor, actor)
+        check_pair_form(turn, v, programme, mentor, actor)
     if not v.ok:
         forms.reoffer(turn, pair_form(turn, value), v)
         return
@@ -464,7 +416,7 @@ def save_repair(turn: Turn, value: str, fields: dict[str, str]) -> None:
     mentor = _person_field(turn, v, "mentor")
     reason = v.text("reason", 500)
     if mentor is not None:
-        _check_pair(turn, v, m.programme, mentor, m.actor, replacing=m)
+        check_pair_form(turn, v, m.programme, mentor, m.actor, replacing=m)
     if not v.ok:
         forms.reoffer(turn, repair_form(turn, m), v)
         return
