@@ -21,7 +21,7 @@ from conversations.validation import (
 )
 from storage.db import transaction
 from storage.models import Mentorship, Person, Programme
-from tests.chat import ACTOR, HR, SUPERVISOR, Chat, onboard
+from tests.chat import ACTOR, HR, MENTOR, SUPERVISOR, Chat, onboard
 
 pytestmark = pytest.mark.no_sweeps
 
@@ -162,3 +162,20 @@ def test_a_mentor_limit_over_ten_is_refused_in_chat_as_on_the_cli(
         )
     with factory() as session:
         assert session.scalar(select(func.count()).where(Programme.name == "Big")) == 0
+
+
+def test_making_the_mentor_of_a_report_their_supervisor_is_refused_as_the_pairing_is(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    from bot.directory_admin import PersonChanges, update_person
+
+    with (
+        pytest.raises(admin.AdminError, match="a supervisor cannot mentor their own report"),
+        transaction(factory) as session,
+    ):
+        update_person(
+            session, chat.console.clock.now(), "cli", ACTOR, PersonChanges(supervisor=MENTOR)
+        )
+    with factory() as session:
+        actor = session.scalars(select(Person).where(Person.email == ACTOR)).one()
+        assert actor.supervisor is not None and actor.supervisor.email == SUPERVISOR
