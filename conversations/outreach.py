@@ -106,7 +106,7 @@ def _invitations(session: Session, now: datetime) -> list[dict[str, Any]]:
             "return_until": today + RETURN_AHEAD,
         },
     ).all()
-    country = holiday_country(session)
+    country = holiday_country(session) if candidates else ""  # a read only when someone is due
     rows = []
     for person in candidates:
         returning = person.returning_from_leave is not None and (
@@ -150,12 +150,13 @@ def _invitations(session: Session, now: datetime) -> list[dict[str, Any]]:
 
 
 def _workshop_reminders(session: Session, now: datetime) -> list[dict[str, Any]]:
-    country = holiday_country(session)
     rows = []
+    country = ""  # read with the first place held, not on every sweep
     for workshop, person in session.execute(
         _WORKSHOP_SIGNUPS, {"now": now, "until": now + timedelta(days=5)}
     ):
         tz = zone(person.timezone)
+        country = country or holiday_country(session)
         day_before = previous_working_day(workshop.starts_at.astimezone(tz).date(), country)
         nominal = datetime.combine(day_before, time(9), tzinfo=tz)
         if now < nominal:

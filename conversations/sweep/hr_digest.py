@@ -10,10 +10,9 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from conversations.messages import Message
-from conversations.programmes import holiday_country
 from conversations.sweep import alerts
 from conversations.sweep.plan import Plan, Recipient
-from conversations.sweep.reads import SweepData
+from conversations.sweep.reads import SweepData, organisation_country
 from conversations.worktime import first_working_day_on_or_after, start_of_working_day
 from storage.models import MeetingStatus, Phase
 
@@ -24,7 +23,7 @@ def hr_digest(
     """Each HR person's digest of the week; the figures are counted only when one is due."""
     now = plan.now
     due: list[tuple[Recipient, str, datetime, datetime]] = []
-    country = holiday_country(session)
+    country = organisation_country(data)
     for person in hr_people:
         local = now.astimezone(person.tz)
         monday = local.date() - timedelta(days=local.weekday())

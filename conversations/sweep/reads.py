@@ -3,6 +3,7 @@ live in ``storage.sweep_reads`` (built once, cached compiled)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -126,3 +127,12 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     if a is None or b is None:
         return None
     return max(a, b)
+
+
+def organisation_country(data: SweepData) -> str:
+    """The holiday country of messages to the whole organisation (HR's digest): the one most
+    pairs' programmes use, read from what the sweep already has (no statement of its own)."""
+    counts = Counter(p.country for p in data.pairs.values())
+    if not counts:
+        return DEFAULT_HOLIDAY_COUNTRY
+    return min(counts, key=lambda country: (-counts[country], country))
