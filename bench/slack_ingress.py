@@ -17,7 +17,7 @@ slack.com. The script
     .venv/bin/python bench/slack_ingress.py [--requests 2000] [--concurrency 20]
                                             [--rate 100] [--seconds 10]
 
-Targets (issue 4): ratio ≥ 0.5; p99 < 100 ms at 100 requests/s.
+Targets: ratio ≥ 0.5; p99 < 100 ms at 100 requests/s.
 """
 
 from __future__ import annotations

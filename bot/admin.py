@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import AdminError
 from bot.listing import Cell, Listing
-from conversations import rules
 from conversations.hr_admin import ProgrammeFrame, add_programme, audit
-from conversations.pairing import PairingError, create_mentorship
+from conversations.pairing import create_mentorship, pairing_problems
 from conversations.texts import LOCALES
+from conversations.validation import (
+    LIMITS,
+    Invalid,
+    PairIn,
+    PersonIn,
+    Problem,
+    ProgrammeIn,
+    Reason,
+    parse,
+)
 from storage.models import Mentorship, Person, Programme
 from storage.queries import person_by_email, programme_by_name
+
+M = TypeVar("M", PersonIn, PairIn, ProgrammeIn)
 
 __all__ = [
     "AdminError",
@@ -22,6 +35,7 @@ __all__ = [
     "add_pair",
     "add_person",
     "create_programme",
+    "explain",
     "list_programmes",
     "programmes_listing",
 ]
@@ -36,21 +50,77 @@ def create_programme(
     actor: str = "cli",
 ) -> Programme:
     """Validate the frame and create the programme (audited)."""
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise AdminError("a programme needs a name of 1–200 characters")
-    if programme_by_name(session, name):
-        raise AdminError(f"a programme called '{name}' already exists")
-    if not rules.MIN_DURATION_MONTHS <= frame.duration_months <= rules.MAX_DURATION_MONTHS:
-        raise AdminError("the duration must be 3–12 months")
-    if not rules.MIN_INTERVAL_DAYS <= frame.meeting_interval_days <= rules.MAX_INTERVAL_DAYS:
-        raise AdminError("meetings should be 7–31 days apart (the model says 14)")
-    horizon = frame.booking_horizon_months
-    if horizon is not None and not (
-        rules.MIN_HORIZON_MONTHS <= horizon <= rules.MAX_HORIZON_MONTHS
-    ):
-        raise AdminError("the booking horizon must be 3–12 months")
-    return add_programme(session, now, actor, name, goals, frame)
+    checked = _parsed(
+        ProgrammeIn,
+        {
+            "name": name,
+            "goals": goals,
+            "duration_months": frame.duration_months,
+            "meeting_interval_days": frame.meeting_interval_days,
+            "booking_horizon_months": frame.booking_horizon_months,
+            "max_actors_per_mentor": frame.max_actors_per_mentor,
+        },
+    )
+    if programme_by_name(session, checked.name):
+        raise AdminError(f"a programme called '{checked.name}' already exists")
+    frame = ProgrammeFrame(
+        duration_months=checked.duration_months,
+        meeting_interval_days=checked.meeting_interval_days,
+        booking_horizon_months=checked.booking_horizon_months,
+        max_actors_per_mentor=checked.max_actors_per_mentor,
+    )
+    return add_programme(session, now, actor, checked.name, checked.goals, frame)
+
+
+def _range(field: str) -> str:
+    low, high = LIMITS[field]
+    return f"{low}–{high}"
+
+
+def explain(problem: Problem, values: Mapping[str, object]) -> str:
+    """The operator's words for a refused field (the CLI and the CSV import share them)."""
+    value = values.get(problem.field)
+    words = {
+        Reason.BAD_EMAIL: (
+            f"{'' if problem.field == 'email' else problem.field + ' '}'{value}' is not an "
+            "email address"
+        ),
+        Reason.BAD_NAME: "a name of 1–200 characters is needed",
+        Reason.BAD_PROGRAMME: "a programme needs a name of 1–200 characters",
+        Reason.BAD_LOCALE: f"locale '{value}' is not one of {', '.join(LOCALES)}",
+        Reason.BAD_TIMEZONE: f"unknown timezone '{value}'",
+        Reason.BAD_DATE: f"{problem.field} '{value}' is not a date like 2027-01-31",
+        Reason.OWN_SUPERVISOR: "a person cannot be their own supervisor",
+        Reason.BAD_GOALS: "the programme's goals must be under 4000 characters",
+        Reason.BAD_DURATION: f"the duration must be {_range('duration_months')} months",
+        Reason.BAD_INTERVAL: (
+            f"meetings should be {_range('meeting_interval_days')} days apart (the model says 14)"
+        ),
+        Reason.BAD_HORIZON: (
+            f"the booking horizon must be {_range('booking_horizon_months')} months"
+        ),
+        Reason.BAD_MAX_ACTORS: (
+            f"a mentor may have {_range('max_actors_per_mentor')} actors at once"
+        ),
+        Reason.SELF_PAIR: "a person cannot mentor themselves",
+        Reason.SAME_MENTOR: f"{values.get('mentor_email')} already mentors this actor",
+        Reason.MENTOR_SUPERVISES_ACTOR: (
+            f"{values.get('mentor_email')} is the supervisor of {values.get('actor_email')}: "
+            "a supervisor cannot mentor their own report"
+        ),
+        Reason.ALREADY_PAIRED: (
+            f"{values.get('actor_email')} already has an active mentorship in programme "
+            f"'{values.get('programme')}'"
+        ),
+    }
+    return words[problem.reason]
+
+
+def _parsed(model: type[M], values: dict[str, object]) -> M:
+    try:
+        return parse(model, values)
+    except Invalid as err:
+        raise AdminError("; ".join(explain(p, values) for p in err.problems)) from None
 
 
 def programmes_listing(session: Session) -> Listing:
@@ -94,27 +164,30 @@ def add_person(
     hr: bool = False,
     actor: str = "cli",
 ) -> Person:
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 254 or " " in email:
-        raise AdminError(f"'{email}' is not an email address")
+    checked = _parsed(
+        PersonIn,
+        {
+            "email": email.strip(),
+            "name": name,
+            "locale": locale,
+            "timezone": timezone,
+            "supervisor_email": supervisor_email,
+            "is_hr": hr,
+        },
+    )
+    email = str(checked.email)
     if person_by_email(session, email):
         raise AdminError(f"{email} is already added")
-    if not name.strip() or len(name) > 200:
-        raise AdminError("a name of 1–200 characters is needed")
-    if locale not in LOCALES:
-        raise AdminError(f"locale must be one of {', '.join(LOCALES)}")
-    if not rules.is_timezone(timezone):
-        raise AdminError(f"unknown timezone '{timezone}'")
     supervisor = None
-    if supervisor_email:
-        supervisor = person_by_email(session, supervisor_email)
+    if checked.supervisor_email:
+        supervisor = person_by_email(session, checked.supervisor_email)
         if supervisor is None:
             raise AdminError(f"unknown supervisor {supervisor_email}: add them first")
     person = Person(
         email=email,
-        name=name.strip(),
-        locale=locale,
-        timezone=timezone,
+        name=checked.name,
+        locale=checked.locale,
+        timezone=checked.timezone,
         supervisor=supervisor,
         is_hr=hr,
         created_at=now,
@@ -133,18 +206,27 @@ def add_pair(
     actor_email: str,
     actor: str = "cli",
 ) -> Mentorship:
-    programme = programme_by_name(session, programme_name)
+    values: dict[str, object] = {
+        "programme": programme_name,
+        "mentor_email": mentor_email,
+        "actor_email": actor_email,
+    }
+    checked = _parsed(PairIn, values)
+    programme = programme_by_name(session, checked.programme)
     if programme is None:
         raise AdminError(f"unknown programme '{programme_name}'")
-    mentor = person_by_email(session, mentor_email)
+    mentor = person_by_email(session, checked.mentor_email)
     if mentor is None:
         raise AdminError(f"unknown person {mentor_email}")
-    mentee = person_by_email(session, actor_email)
-    if mentee is None:
+    actor_person = person_by_email(session, checked.actor_email)
+    if actor_person is None:
         raise AdminError(f"unknown person {actor_email}")
-    try:
-        mentorship = create_mentorship(session, now, programme, mentor, mentee)
-    except PairingError as err:
-        raise AdminError(str(err)) from None
-    audit(session, now, actor, "pair.add", mentee, mentor=mentor.email, programme=programme.name)
+    values["programme"] = programme.name
+    reasons = pairing_problems(session, programme, mentor, actor_person)
+    if reasons:
+        raise AdminError("; ".join(explain(Problem("", r), values) for r in reasons))
+    mentorship = create_mentorship(session, now, programme, mentor, actor_person)
+    audit(
+        session, now, actor, "pair.add", actor_person, mentor=mentor.email, programme=programme.name
+    )
     return mentorship

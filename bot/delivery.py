@@ -41,7 +41,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import outbox_claims
@@ -49,7 +48,7 @@ from bot.outbox_claims import Claimed, Outcome
 from bot.ratelimit import Limiter, RateLimiter
 from conversations.delivery import Recipient, Sender, SendError
 from conversations.messages import Message
-from storage.models import OutboxStatus, Person, PlatformIdentity
+from storage.models import OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -118,16 +117,6 @@ def backoff(
     if retry_after is not None:
         delay = max(delay, timedelta(seconds=retry_after))
     return delay
-
-
-def recipient_for(session: Session, person: Person) -> Recipient:
-    """Reach a person where they last talked to the bot."""
-    ident = session.scalars(
-        select(PlatformIdentity)
-        .where(PlatformIdentity.person_id == person.id)
-        .order_by(PlatformIdentity.last_seen_at.desc())
-    ).first()
-    return outbox_claims.recipient_of(person, ident)
 
 
 def channel_of(recipient: Recipient) -> str:

@@ -208,9 +208,19 @@ def update_person(
 def _supervisor_id(session: Session, person: Person, email: str) -> int | None:
     if email.strip().lower() == CLEAR:
         return None
+    from conversations.validation import PairFacts, Reason, check_pair
+    from storage.queries import active_mentorships
+
     supervisor = known_person(session, email)
     if supervisor.id == person.id:
         raise AdminError("a person cannot be their own supervisor")
+    for m in active_mentorships(session, person):
+        facts = PairFacts(m.mentor_id, m.actor_id, supervisor.id)
+        if m.actor_id == person.id and Reason.MENTOR_SUPERVISES_ACTOR in check_pair(facts):
+            raise AdminError(
+                f"{supervisor.email} mentors {person.email}: a supervisor cannot mentor their "
+                "own report (end or re-pair that pair first)"
+            )
     return supervisor.id
 
 

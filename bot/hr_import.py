@@ -17,19 +17,27 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.admin import explain
 from conversations.hr_admin import audit
 from conversations.pairing import create_mentorship
-from conversations.texts import LOCALES
+from conversations.validation import (
+    Invalid,
+    PairFacts,
+    PairIn,
+    PersonIn,
+    Problem,
+    Reason,
+    check_pair,
+    parse,
+)
 from storage.models import ACTIVE_PHASES, Mentorship, Person, Programme
 
 PEOPLE_COLUMNS = (
@@ -44,7 +52,6 @@ PEOPLE_COLUMNS = (
 )
 PEOPLE_REQUIRED = ("email", "name")
 PAIRS_COLUMNS = ("programme", "mentor_email", "actor_email")
-EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 YES = {"yes", "y", "true", "1", "kyllä", "k"}
 NO = {"no", "n", "false", "0", "ei", "e", ""}
 
@@ -104,16 +111,6 @@ def read_rows(
     return rows
 
 
-def _date(value: str, column: str, errors: list[str]) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors.append(f"{column} '{value}' is not a date like 2027-01-31")
-        return None
-
-
 def _emails(session: Session) -> dict[str, Person]:
     return {
         p.email.lower(): p
@@ -142,51 +139,33 @@ def import_people(
         if "__error__" in row:
             report.errors.append((line, row["__error__"]))
             continue
-        email = row.get("email", "").lower()
-        if not EMAIL.match(email) or len(email) > 254:
-            errors.append(f"'{row.get('email', '')}' is not an email address")
-        elif email in in_file:
-            errors.append(f"{email} is a duplicate of line {in_file[email]}")
-        else:
-            in_file[email] = line
-        name = row.get("name", "")
-        if not name or len(name) > 200:
-            errors.append("a name of 1–200 characters is needed")
-        locale = (row.get("locale") or "en").lower()
-        if locale not in LOCALES:
-            errors.append(f"locale '{locale}' is not one of {', '.join(LOCALES)}")
-        tz = row.get("timezone") or "Europe/Helsinki"
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            errors.append(f"unknown timezone '{tz}'")
         hr_value = (row.get("hr") or "").lower()
         if hr_value not in YES | NO:
             errors.append(f"hr '{row.get('hr')}' is not yes or no")
-        values: dict[str, Any] = {
-            "email": email,
-            "name": name,
-            "locale": locale,
-            "timezone": tz,
-            "supervisor_email": (row.get("supervisor_email") or "").lower() or None,
-            "employment_start": _date(row.get("employment_start", ""), "employment_start", errors),
-            "returning_from_leave": _date(
-                row.get("returning_from_leave", ""), "returning_from_leave", errors
-            ),
-            "is_hr": hr_value in YES,
+        raw = {
+            column: row.get(column, "")
+            for column in PEOPLE_COLUMNS
+            if column != "hr" and row.get(column, "")
         }
+        try:
+            given = parse(PersonIn, {**raw, "is_hr": hr_value in YES})
+        except Invalid as err:
+            errors[:0] = [explain(p, raw) for p in err.problems]
+        else:
+            if given.email in in_file:
+                errors.append(f"{given.email} is a duplicate of line {in_file[given.email]}")
+            else:
+                in_file[given.email] = line
         if errors:
             report.errors.append((line, "; ".join(errors)))
         else:
-            valid.append((line, values))
+            valid.append((line, given.model_dump()))
     known = set(stored) | {v["email"] for _l, v in valid}
     checked: list[dict[str, Any]] = []
     for line, values in valid:
         sup = values["supervisor_email"]
         if sup and sup not in known:
             report.errors.append((line, f"unknown supervisor {sup}: add them first"))
-        elif sup == values["email"]:
-            report.errors.append((line, "a person cannot be their own supervisor"))
         else:
             checked.append(values)
     report.errors.sort()
@@ -263,51 +242,54 @@ def import_pairs(
         if "__error__" in row:
             report.errors.append((line, row["__error__"]))
             continue
-        errors = []
-        programme = programmes.get(row["programme"].lower())
+        try:
+            wanted = parse(PairIn, row)
+        except Invalid as err:
+            report.errors.append((line, "; ".join(explain(p, row) for p in err.problems)))
+            continue
+        errors: list[str] = []
+        programme = programmes.get(wanted.programme.lower())
         if programme is None:
             errors.append(f"unknown programme '{row['programme']}'")
         found: dict[str, Person] = {}
-        for column in ("mentor_email", "actor_email"):
-            email = row[column].lower()
-            if not EMAIL.match(email):
-                errors.append(f"{column} '{row[column]}' is not an email address")
-            elif email not in people or people[email].erased_at is not None:
+        for column, email in (
+            ("mentor_email", wanted.mentor_email),
+            ("actor_email", wanted.actor_email),
+        ):
+            if email not in people or people[email].erased_at is not None:
                 errors.append(f"unknown person {email} ({column}): import people first")
             else:
                 found[column] = people[email]
-        mentor, mentee = found.get("mentor_email"), found.get("actor_email")
-        if mentor and mentee and mentor.id == mentee.id:
-            errors.append("a person cannot mentor themselves")
-        if programme and mentee and not errors:
-            key = (programme.id, mentee.email or "")
+        mentor, actor_person = found.get("mentor_email"), found.get("actor_email")
+        if mentor and actor_person:
+            current = active.get((programme.id, actor_person.id)) if programme else None
+            if current != mentor.id:  # the same pair again is unchanged, not refused
+                facts = PairFacts(mentor.id, actor_person.id, actor_person.supervisor_id, current)
+                words = {**row, "programme": programme.name if programme else ""}
+                errors += [_pair_words(reason, words) for reason in check_pair(facts)]
+        if programme and mentor and actor_person and not errors:
+            key = (programme.id, actor_person.email or "")
             if key in seen:
-                errors.append(f"actor {mentee.email} is a duplicate of line {seen[key]}")
+                errors.append(f"actor {actor_person.email} is a duplicate of line {seen[key]}")
             else:
                 seen[key] = line
-                current = active.get((programme.id, mentee.id))
-                if current is not None and mentor and current != mentor.id:
-                    errors.append(
-                        f"{mentee.email} already has another active mentor in "
-                        f"'{programme.name}': end that pair first"
-                    )
-                elif current is None and mentor:
-                    todo.append((programme, mentor, mentee))
-                else:
+                if active.get((programme.id, actor_person.id)) == mentor.id:
                     report.unchanged += 1
+                else:
+                    todo.append((programme, mentor, actor_person))
         if errors:
             report.errors.append((line, "; ".join(errors)))
     if report.errors and not skip_invalid:
         report.unchanged = 0
         return report
-    for i, (programme, mentor, mentee) in enumerate(todo, 1):
-        m = create_mentorship(session, now, programme, mentor, mentee)
+    for i, (programme, mentor, actor_person) in enumerate(todo, 1):
+        m = create_mentorship(session, now, programme, mentor, actor_person)
         audit(
             session,
             now,
             actor,
             "pair.import",
-            mentee,
+            actor_person,
             mentor=mentor.email,
             programme=programme.name,
             mentorship_id=m.id,
@@ -317,3 +299,12 @@ def import_pairs(
             progress(i, len(todo))
     report.written = True
     return report
+
+
+def _pair_words(reason: Reason, values: dict[str, str]) -> str:
+    if reason == Reason.ALREADY_PAIRED:  # a file may be re-imported: say what to do instead
+        return (
+            f"{values['actor_email']} already has another active mentor in "
+            f"'{values['programme']}': end that pair first"
+        )
+    return explain(Problem("", reason), values)

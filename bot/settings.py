@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     # The organisation's own terms of use (GET /terms redirects there); empty: Mentorbot's page.
     terms_url: str = Field(default="", alias="MENTORBOT_TERMS_URL")
 
-    # HR (issue 6): the bootstrap list of HR coordinators (comma-separated emails; they are
+    # HR: the bootstrap list of HR coordinators (comma-separated emails; they are
     # granted the HR role at every start, in addition to grants made in chat or by the CLI),
     # and how long the content of closed relationships is kept (days; 0 keeps it forever).
     hr_emails: str = Field(default="", alias="MENTORBOT_HR_EMAILS")

@@ -10,10 +10,11 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from conversations import commands, flows, forms, registry
+from conversations import commands, flows, forms
 from conversations.clock import Clock
 from conversations.messages import Inbound, InboundKind, Message, Outbound
 from conversations.outbox import queue_replies, release_waiting, replies_in_queue
+from conversations.registry import Kind, Registry
 from conversations.texts import Texts
 from conversations.turn import Refusal, Turn, texts_for
 from storage.models import Person, ProcessedEvent
@@ -22,8 +23,6 @@ from storage.queries import identity, link_identity, person_by_email
 log = logging.getLogger(__name__)
 
 PROCESSED_EVENT_TTL = timedelta(days=1)
-
-flows.load()
 
 
 class Engine:
@@ -35,13 +34,16 @@ class Engine:
         clock: Clock,
         public_url: str | None = None,
         report_secret: bytes = b"",
+        flow_names: tuple[str, ...] = flows.MODULES,
     ) -> None:
         """``public_url`` is where the web process is reached (for calendar-feed and report
-        links); ``report_secret`` signs the report links (none are offered without it)."""
+        links); ``report_secret`` signs the report links (none are offered without it);
+        ``flow_names`` the flows it runs (``conversations.flows.MODULES``; the core ones always)."""
         self.session_factory = session_factory
         self.clock = clock
         self.public_url = public_url.rstrip("/") if public_url else None
         self.report_secret = report_secret
+        self.handlers = Registry(flows.modules(flow_names))
 
     def handle(self, inbound: Inbound) -> list[Outbound]:
         """Handle one inbound event; replies and queued messages come back as ``Outbound``."""
@@ -78,6 +80,7 @@ class Engine:
                         inbound=inbound,
                         public_url=self.public_url,
                         report_secret=self.report_secret,
+                        handlers=self.handlers,
                     )
                     # what waited for the person, and replies still queued, go first
                     behind = release_waiting(session, person.id) > 0 or replies_in_queue(
@@ -138,32 +141,31 @@ class Engine:
         return linked.person if linked.person.erased_at is None else None
 
     def _dispatch(self, turn: Turn) -> None:
+        """Find the handler the inbound is for and run it; the registry checks its role."""
         inbound = turn.inbound
-        onboarded = turn.person.onboarded_at is not None
+        handlers = self.handlers
         if inbound.kind in (InboundKind.ACTION, InboundKind.FORM):
-            handlers = registry.ACTIONS if inbound.kind == InboundKind.ACTION else registry.FORMS
-            handler = handlers.get(inbound.action_id)
+            kind = Kind.ACTION if inbound.kind == InboundKind.ACTION else Kind.FORM
+            handler = handlers.find(kind, inbound.action_id)
             if handler is None:
                 turn.say(turn.tx.t("common.stale_button"))
-            elif inbound.kind == InboundKind.ACTION:
-                registry.ACTIONS[inbound.action_id](turn, inbound.value)
+            elif kind == Kind.ACTION:
+                handlers.run(turn, handler, inbound.value)
             else:
                 fields = forms.understood(
                     forms.open_form(turn.session, turn.person), inbound.action_id, inbound.form
                 )
-                registry.FORMS[inbound.action_id](turn, inbound.value, fields)
+                handlers.run(turn, handler, inbound.value, fields)
             return
-        if not onboarded:
-            registry.COMMANDS["onboarding"](turn, "")
-            return
-        if inbound.kind == InboundKind.INSTALLED:
-            registry.COMMANDS["help"](turn, "")
-            return
-        name, rest = commands.parse(inbound.text)
-        if name is None or name not in registry.COMMANDS:
-            registry.COMMANDS["unknown"](turn, rest)
-            return
-        registry.COMMANDS[name](turn, rest)
+        if turn.person.onboarded_at is None:
+            turn.run_command("onboarding", "")
+        elif inbound.kind == InboundKind.INSTALLED:
+            turn.run_command("help", "")
+        else:
+            name, rest = commands.parse(inbound.text)
+            if name is None or handlers.find(Kind.COMMAND, name) is None:
+                name = "unknown"
+            turn.run_command(name, rest)
 
     def _person_id(self, inbound: Inbound) -> int | None:
         try:

@@ -30,7 +30,6 @@ from storage.models import (
 from storage.queries import person_by_email
 
 END_REASON_MAX = 500
-ERASED_NAME = "(erased)"
 
 
 @dataclass(frozen=True)

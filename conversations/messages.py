@@ -156,7 +156,9 @@ class Message(BaseModel):
         return [btn for b in self.blocks if isinstance(b, Actions) for btn in b.buttons]
 
     def plain_text(self) -> str:
-        """Every human-readable string in the message, for tests and logs."""
+        """Every human-readable string in the message: the notification fallback a platform
+        shows where blocks cannot be (Slack's ``text``), and what tests read. It carries the
+        message's content, so it is never logged."""
         parts: list[str] = []
         for b in self.blocks:
             if isinstance(b, Text):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from conversations.messages import Button, Message
 from conversations.outbox import outbox_row
+from conversations.programmes import holiday_country
 from conversations.texts import Texts, first_name, user_text
 from conversations.worktime import next_working_moment, previous_working_day, zone
 from storage.models import (
@@ -105,6 +106,7 @@ def _invitations(session: Session, now: datetime) -> list[dict[str, Any]]:
             "return_until": today + RETURN_AHEAD,
         },
     ).all()
+    country = holiday_country(session) if candidates else ""  # a read only when someone is due
     rows = []
     for person in candidates:
         returning = person.returning_from_leave is not None and (
@@ -139,7 +141,7 @@ def _invitations(session: Session, now: datetime) -> list[dict[str, Any]]:
                 kind="invitation",
                 message=message,
                 dedupe_key=f"invitation:{person.id}",
-                due_at=next_working_moment(now, zone(person.timezone), "FI"),
+                due_at=next_working_moment(now, zone(person.timezone), country),
                 now=now,
             )
         )
@@ -149,11 +151,13 @@ def _invitations(session: Session, now: datetime) -> list[dict[str, Any]]:
 
 def _workshop_reminders(session: Session, now: datetime) -> list[dict[str, Any]]:
     rows = []
+    country = ""  # read with the first place held, not on every sweep
     for workshop, person in session.execute(
         _WORKSHOP_SIGNUPS, {"now": now, "until": now + timedelta(days=5)}
     ):
         tz = zone(person.timezone)
-        day_before = previous_working_day(workshop.starts_at.astimezone(tz).date(), "FI")
+        country = country or holiday_country(session)
+        day_before = previous_working_day(workshop.starts_at.astimezone(tz).date(), country)
         nominal = datetime.combine(day_before, time(9), tzinfo=tz)
         if now < nominal:
             continue
@@ -171,7 +175,7 @@ def _workshop_reminders(session: Session, now: datetime) -> list[dict[str, Any]]
                     )
                 ),
                 dedupe_key=f"workshop.reminder:{workshop.id}:{person.id}",
-                due_at=next_working_moment(now, tz, "FI"),
+                due_at=next_working_moment(now, tz, country),
                 now=now,
                 expires_at=workshop.starts_at,
             )

@@ -1,14 +1,32 @@
-"""Who a person is in the programme: mentor, actor, supervisor, HR."""
+"""Who a person is in the programme: mentor, actor, supervisor, HR; and the roles a handler
+may require before it runs (see ``conversations.registry``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from storage.models import Mentorship, Person
+from storage.models import Mentorship, Person, Phase
 from storage.queries import active_mentorships
+
+
+class Role(StrEnum):
+    """Who may run a handler. ``ANYONE`` is any known person: such a handler still checks
+    that what it touches is theirs (``party_mentorship`` and the like)."""
+
+    ANYONE = "anyone"
+    MENTOR = "mentor"
+    HR = "hr"
+
+
+ANYONE = Role.ANYONE
+MENTOR = Role.MENTOR
+HR = Role.HR
+
+_REFUSALS = {Role.MENTOR: "common.mentors_only", Role.HR: "common.hr_only"}
 
 
 @dataclass(frozen=True)
@@ -32,3 +50,26 @@ def roles_of(session: Session, person: Person) -> Roles:
         supervisor=supervises,
         hr=person.is_hr,
     )
+
+
+def is_programme_mentor(session: Session, person: Person) -> bool:
+    """A mentor of any pairing not ended early: the people mentor workshops are for."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Mentorship.mentor_id == person.id,
+                    Mentorship.phase != Phase.CANCELLED.value,
+                )
+            )
+        )
+    )
+
+
+def may(session: Session, person: Person, role: Role) -> str | None:
+    """None when ``person`` holds ``role``; otherwise the text key of the refusal."""
+    if role == Role.HR and not person.is_hr:
+        return _REFUSALS[role]
+    if role == Role.MENTOR and not is_programme_mentor(session, person):
+        return _REFUSALS[role]
+    return None

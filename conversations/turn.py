@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from conversations.messages import Inbound, Message, Outbound
 from conversations.outbox import insert_ignoring_duplicates, outbox_row
+from conversations.registry import Kind, Registry
 from conversations.texts import Texts
 from storage.models import Person
 
@@ -33,6 +34,7 @@ class Turn:
     inbound: Inbound
     public_url: str | None = None
     report_secret: bytes = b""
+    handlers: Registry | None = None
     replies: list[Message] = field(default_factory=list)
     queued: list[Outbound] = field(default_factory=list)
 
@@ -48,6 +50,15 @@ class Turn:
 
     def refuse(self, text: str) -> None:
         raise Refusal(text)
+
+    def run_command(self, name: str, rest: str) -> None:
+        """Run another command in this turn (a "did you mean" or "which one" button), under
+        the same role check as typing it; an unknown or undeclared name is a stale button."""
+        handler = self.handlers.find(Kind.COMMAND, name) if self.handlers else None
+        if handler is None or self.handlers is None:
+            self.refuse(self.tx.t("common.stale_button"))
+        else:
+            self.handlers.run(self, handler, rest)
 
     def send(
         self,

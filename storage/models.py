@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -15,32 +14,18 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.types import UTCDateTime
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from storage.model_base import NAMING, Base, str_enum
 
 GOAL_TITLE_MAX = 200
 GOAL_SUCCESS_MAX = 1000
 LONG_TEXT_MAX = 4000
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
 
 
 class Phase(enum.StrEnum):
@@ -52,6 +37,10 @@ class Phase(enum.StrEnum):
 
 
 ACTIVE_PHASES = (Phase.START, Phase.DEVELOPMENT, Phase.CLOSING)
+"""A pair under way, from its start to its close; the sweep's ``MEETING_PHASES`` (development
+and closing) are the pairs that meet, a narrower set with its own name."""
+DEFAULT_HOLIDAY_COUNTRY = "FI"
+"""Whose public holidays count when a programme does not say (``holidays`` country code)."""
 PHASE_ORDER = {p: i for i, p in enumerate(Phase)}
 
 
@@ -100,10 +89,6 @@ class OutboxStatus(enum.StrEnum):
     they install the app or write; then it goes first, in its original order."""
 
 
-def _str_enum(length: int = 20) -> String:
-    return String(length)
-
-
 class Person(Base):
     __tablename__ = "person"
 
@@ -150,7 +135,7 @@ class Programme(Base):
     meeting_interval_days: Mapped[int] = mapped_column(Integer, default=14)
     booking_horizon_months: Mapped[int | None] = mapped_column(Integer)
     max_actors_per_mentor: Mapped[int] = mapped_column(Integer, default=2)
-    holiday_country: Mapped[str] = mapped_column(String(8), default="FI")
+    holiday_country: Mapped[str] = mapped_column(String(8), default=DEFAULT_HOLIDAY_COUNTRY)
     created_at: Mapped[datetime]
 
 
@@ -171,7 +156,7 @@ class Mentorship(Base):
     programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"), index=True)
     mentor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     actor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    phase: Mapped[str] = mapped_column(_str_enum(), default=Phase.START)
+    phase: Mapped[str] = mapped_column(str_enum(), default=Phase.START)
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     planned_end: Mapped[date | None] = mapped_column(Date)
@@ -225,7 +210,7 @@ class Goal(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(String(GOAL_TITLE_MAX))
     success: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(_str_enum(), default=GoalStatus.PROPOSED)
+    status: Mapped[str] = mapped_column(str_enum(), default=GoalStatus.PROPOSED)
     created_at: Mapped[datetime]
 
     mentorship: Mapped[Mentorship] = relationship(back_populates="goals")
@@ -243,7 +228,7 @@ class Meeting(Base):
     uid: Mapped[str] = mapped_column(String(120), unique=True)
     scheduled_at: Mapped[datetime] = mapped_column(index=True)
     duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
-    status: Mapped[str] = mapped_column(_str_enum(), default=MeetingStatus.PLANNED)
+    status: Mapped[str] = mapped_column(str_enum(), default=MeetingStatus.PLANNED)
     ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
     rescheduled_at: Mapped[datetime | None]
 
@@ -261,7 +246,7 @@ class Task(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     due_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(_str_enum(), default=TaskStatus.OPEN)
+    status: Mapped[str] = mapped_column(str_enum(), default=TaskStatus.OPEN)
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
 
@@ -304,7 +289,7 @@ class Evaluation(Base):
         ForeignKey("mentorship.id", ondelete="CASCADE"), index=True
     )
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(_str_enum())
+    kind: Mapped[str] = mapped_column(str_enum())
     goal_ratings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     relationship_rating: Mapped[int | None] = mapped_column(Integer)
     cadence: Mapped[str | None] = mapped_column(String(20))
@@ -367,7 +352,7 @@ class Outbox(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     due_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(_str_enum(), default=OutboxStatus.PENDING)
+    status: Mapped[str] = mapped_column(str_enum(), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -422,88 +407,60 @@ class CalendarFeed(Base):
     revoked_at: Mapped[datetime | None]
 
 
-class AlertSeverity(enum.StrEnum):
-    SEVERE = "severe"  # told to HR at once
-    DIGEST = "digest"  # listed in the weekly HR digest
-
-
-class Alert(Base):
-    """An early-warning signal about a pair or a mentor, for HR: the signal, never content."""
-
-    __tablename__ = "alert"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    signal: Mapped[str] = mapped_column(String(40))
-    severity: Mapped[str] = mapped_column(_str_enum())
-    programme_id: Mapped[int] = mapped_column(
-        ForeignKey("programme.id", ondelete="CASCADE"), index=True
-    )
-    mentorship_id: Mapped[int | None] = mapped_column(
-        ForeignKey("mentorship.id", ondelete="CASCADE"), index=True
-    )
-    mentor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    raised_at: Mapped[datetime]
-    handled_at: Mapped[datetime | None]
-    handled_by: Mapped[str | None] = mapped_column(String(254))
-
-
-class Announcement(Base):
-    """A message HR wrote to an audience; delivered through the outbox (one row per person)."""
-
-    __tablename__ = "announcement"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
-    audience: Mapped[str] = mapped_column(String(20))
-    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channel.id", ondelete="SET NULL"))
-    text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
-    recipients: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class Workshop(Base):
-    """A mentor workshop HR organises: time, place or link, capacity."""
-
-    __tablename__ = "workshop"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-    starts_at: Mapped[datetime]
-    place: Mapped[str] = mapped_column(String(500))
-    capacity: Mapped[int] = mapped_column(Integer)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime]
-
-
-class WorkshopSignup(Base):
-    __tablename__ = "workshop_signup"
-    __table_args__ = (UniqueConstraint("workshop_id", "person_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    workshop_id: Mapped[int] = mapped_column(
-        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
-    )
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
-    signed_up_at: Mapped[datetime]
-    cancelled_at: Mapped[datetime | None]
-
-
-class Invitation(Base):
-    """The one invitation to join mentoring sent to an eligible person (new or returning)."""
-
-    __tablename__ = "invitation"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), unique=True)
-    reason: Mapped[str] = mapped_column(String(20))
-    invited_at: Mapped[datetime]
-    answer: Mapped[str | None] = mapped_column(String(10))
-    answered_at: Mapped[datetime | None]
+# HR's tables live in their own module; imported here so that every table is in
+# ``Base.metadata`` and ``from storage.models import Alert`` keeps working.
+from storage.hr_models import (  # noqa: E402
+    Alert,
+    AlertSeverity,
+    Announcement,
+    Invitation,
+    Workshop,
+    WorkshopSignup,
+)
 
 
 # The matching tables live in their own module on the same Base; importing it here registers
 # them wherever the model is loaded (migrations, create_all, the schema comparison).
 from storage import matching as _matching  # noqa: E402, F401
+
+__all__ = [
+    "ACTIVE_PHASES",
+    "DEFAULT_HOLIDAY_COUNTRY",
+    "GOAL_SUCCESS_MAX",
+    "GOAL_TITLE_MAX",
+    "LONG_TEXT_MAX",
+    "NAMING",
+    "PHASE_ORDER",
+    "Agreement",
+    "Alert",
+    "AlertSeverity",
+    "Announcement",
+    "AuditLog",
+    "Base",
+    "CalendarFeed",
+    "Channel",
+    "CheckIn",
+    "Continuation",
+    "DialogueState",
+    "Evaluation",
+    "EvaluationKind",
+    "Goal",
+    "GoalStatus",
+    "Invitation",
+    "Meeting",
+    "MeetingStatus",
+    "Mentorship",
+    "Outbox",
+    "OutboxStatus",
+    "Person",
+    "Phase",
+    "PlatformIdentity",
+    "ProcessedEvent",
+    "Programme",
+    "Reflection",
+    "SendBudget",
+    "Task",
+    "TaskStatus",
+    "Workshop",
+    "WorkshopSignup",
+]

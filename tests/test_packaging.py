@@ -143,7 +143,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     yield Installed(found.wheel, found.mentorbot, workdir)
 
 
-def test_the_wheel_ships_the_catalogue_source_and_no_compiled_catalogue(
+def test_the_wheel_ships_the_catalogue_source_the_teams_icons_and_no_compiled_catalogue(
     installed: Installed,
 ) -> None:
     names = set(zipfile.ZipFile(installed.wheel).namelist())
@@ -151,6 +151,7 @@ def test_the_wheel_ships_the_catalogue_source_and_no_compiled_catalogue(
     assert not [n for n in names if n.endswith(".mo")]
     assert "storage/migrations/versions/0001_initial_schema.py" in names
     assert "bot/scenarios/lifecycle_fi.txt" in names
+    assert {"adapters/teams/icons/color.png", "adapters/teams/icons/outline.png"} <= names
 
 
 @pytest.fixture(scope="module")

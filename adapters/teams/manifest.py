@@ -8,15 +8,13 @@ channel; the bot answers nothing said in a team.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import zipfile
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
-
-from PIL import Image, ImageDraw
 
 from conversations.texts import Texts
 
@@ -112,35 +110,10 @@ def manifest(info: AppInfo, tx: Texts | None = None) -> dict[str, Any]:
     }
 
 
-def _png(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
-
-
-def _mark(draw: ImageDraw.ImageDraw, size: int, inset: float, width: int, fill: Any) -> None:
-    """Two overlapping speech bubbles: a mentoring conversation."""
-    a = size * inset
-    b = size - a
-    mid = size / 2
-    draw.rounded_rectangle((a, a, mid + a / 2, mid), radius=size / 10, outline=fill, width=width)
-    draw.rounded_rectangle(
-        (mid - a / 2, mid - a / 2, b, b - a), radius=size / 10, outline=fill, width=width
-    )
-
-
-def color_icon() -> bytes:
-    """192×192, full colour."""
-    image = Image.new("RGB", (192, 192), ACCENT)
-    _mark(ImageDraw.Draw(image), 192, 0.2, 12, "white")
-    return _png(image)
-
-
-def outline_icon() -> bytes:
-    """32×32, white on transparent (Teams' rule for outline icons)."""
-    image = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
-    _mark(ImageDraw.Draw(image), 32, 0.12, 2, (255, 255, 255, 255))
-    return _png(image)
+def icon(name: str) -> bytes:
+    """A shipped icon: ``color.png`` (192×192, two white speech bubbles on the accent colour)
+    or ``outline.png`` (32×32, the bubbles in white on transparent, as Teams requires)."""
+    return (resources.files("adapters.teams") / "icons" / name).read_bytes()
 
 
 def build_package(info: AppInfo, out: Path) -> Path:
@@ -148,6 +121,6 @@ def build_package(info: AppInfo, out: Path) -> Path:
     body = json.dumps(manifest(info), indent=2, ensure_ascii=False)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("manifest.json", body)
-        archive.writestr("color.png", color_icon())
-        archive.writestr("outline.png", outline_icon())
+        archive.writestr("color.png", icon("color.png"))
+        archive.writestr("outline.png", icon("outline.png"))
     return out

@@ -1,12 +1,16 @@
-"""The conversation flows; importing a module registers its commands, actions and forms."""
+"""The conversation flows. Each module declares its handlers (``conversations.registry``);
+the engine is given the modules to run, so a test may build one with only some flows."""
 
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
+
+# Every engine has these: first contact, help, "did you mean" and the unknown-command answer.
+CORE = ("onboarding", "basics")
 
 MODULES = (
-    "onboarding",
-    "basics",
+    *CORE,
     "agreement",
     "scheduling",
     "checkin",
@@ -17,12 +21,15 @@ MODULES = (
     "export",
     "hr",
     "hr_report",
-    "outreach",
     "matching",
     "matching_hr",
+    "announcements",
+    "workshops",
+    "newcomers",
 )
 
 
-def load() -> None:
-    for name in MODULES:
-        importlib.import_module(f"conversations.flows.{name}")
+def modules(names: tuple[str, ...] = MODULES) -> list[ModuleType]:
+    """The flow modules named (always with the core ones), imported."""
+    wanted = [*CORE, *(n for n in names if n not in CORE)]
+    return [importlib.import_module(f"conversations.flows.{name}") for name in wanted]

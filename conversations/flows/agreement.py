@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from conversations import forms, rules
+from conversations.button_values import AGREEMENT_REVISION, AgreementRevision
 from conversations.flows.common import goals_text, party_mentorship, pick_mentorship
 from conversations.flows.supervisor import queue_kickoff
 from conversations.messages import Button, Form, Input, Message
 from conversations.registry import action, command, form
+from conversations.roles import ANYONE
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
 from storage.models import (
@@ -127,20 +129,20 @@ def draft_form(turn: Turn, m: Mentorship) -> Form:
     )
 
 
-@command("agreement")
+@command("agreement", role=ANYONE)
 def show_command(turn: Turn, rest: str) -> None:
     m = pick_mentorship(turn, "agreement", rest)
     if m is not None:
         turn.reply(summary(turn.person, m))
 
 
-@action("agreement.show")
+@action("agreement.show", role=ANYONE)
 def show(turn: Turn, value: str) -> None:
     turn.reply(summary(turn.person, party_mentorship(turn, value)))
 
 
-@action("agreement.propose")
-@action("agreement.change")
+@action("agreement.propose", role=ANYONE)
+@action("agreement.change", role=ANYONE)
 def propose(turn: Turn, value: str) -> None:
     m = party_mentorship(turn, value)
     if m.phase != Phase.START:
@@ -154,7 +156,7 @@ def propose(turn: Turn, value: str) -> None:
     )
 
 
-@form("agreement.draft")
+@form("agreement.draft", role=ANYONE)
 def save_draft(turn: Turn, value: str, fields: dict[str, str]) -> None:
     m = party_mentorship(turn, value)
     if m.phase != Phase.START:
@@ -265,7 +267,7 @@ def summary(viewer: Person, m: Mentorship) -> Message:
             Button(
                 action_id="agreement.accept",
                 label=tx._("Accept"),
-                value=f"{m.id}:{a.revision}",
+                value=AGREEMENT_REVISION.encode(AgreementRevision(m.id, a.revision)),
                 style="primary",
             ),
             Button(action_id="agreement.change", label=tx._("Suggest changes"), value=str(m.id)),
@@ -286,16 +288,16 @@ def _role(m: Mentorship, person: Person) -> str:
     return "mentor" if person.id == m.mentor_id else "actor"
 
 
-@action("agreement.accept")
+@action("agreement.accept", role=ANYONE)
 def accept(turn: Turn, value: str) -> None:
-    mentorship_id, _, revision = value.partition(":")
-    m = party_mentorship(turn, mentorship_id)
+    accepted = AGREEMENT_REVISION.read(turn, value)
+    m = party_mentorship(turn, accepted.mentorship_id)
     a = m.agreement
     if m.phase != Phase.START:
         turn.refuse(turn.tx.t("agreement.already_agreed"))
     if not a.terms_set:
         turn.refuse(turn.tx.t("common.stale_button"))
-    if revision != str(a.revision):
+    if accepted.revision != a.revision:
         turn.say(turn.tx.t("agreement.changed_since"))
         turn.reply(summary(turn.person, m))
         return

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from conversations import commands, forms, progress
+from conversations.button_values import COMMAND_FOR
 from conversations.flows.common import goals_text, phase_label, pick_mentorship, role_in
 from conversations.messages import Button, Message
-from conversations.registry import COMMANDS, action, command
-from conversations.roles import roles_of
+from conversations.registry import action, command
+from conversations.roles import ANYONE, roles_of
 from conversations.texts import first_name, user_text
 from conversations.turn import Turn
 from storage.models import Mentorship, Phase
@@ -19,7 +20,7 @@ from storage.queries import (
 )
 
 
-@command("help")
+@command("help", role=ANYONE)
 def help_(turn: Turn, _rest: str) -> None:
     roles = roles_of(turn.session, turn.person)
     turn.reply(
@@ -35,7 +36,7 @@ def help_(turn: Turn, _rest: str) -> None:
     next_steps(turn)
 
 
-@command("unknown")
+@command("unknown", role=ANYONE)
 def unknown(turn: Turn, rest: str) -> None:
     pending = forms.open_form(turn.session, turn.person)
     if pending is not None:
@@ -57,17 +58,15 @@ def unknown(turn: Turn, rest: str) -> None:
     help_(turn, "")
 
 
-@action("basics.run")
+@action("basics.run", role=ANYONE)
 def run_suggested(turn: Turn, value: str) -> None:
     """The "did you mean" button: run the command the person nearly typed."""
-    handler = COMMANDS.get(value)
-    if handler is None or value in ("unknown", "onboarding"):
+    if value in ("unknown", "onboarding"):
         turn.refuse(turn.tx.t("common.stale_button"))
-    assert handler is not None
-    handler(turn, "")
+    turn.run_command(value, "")
 
 
-@command("greeting")
+@command("greeting", role=ANYONE)
 def greeting(turn: Turn, _rest: str) -> None:
     """A greeting gets one back, and the next step: an open form, what waits, or help."""
     turn.say(turn.tx.t("basics.greeting", name=user_text(first_name(turn.person.name))))
@@ -81,7 +80,7 @@ def greeting(turn: Turn, _rest: str) -> None:
         turn.say(turn.tx.t("basics.greeting_nothing_waiting"))
 
 
-@command("cancel")
+@command("cancel", role=ANYONE)
 def cancel(turn: Turn, _rest: str) -> None:
     """Leave the open form: nothing of it is saved; a flow that keeps drafts still has them."""
     pending = forms.open_form(turn.session, turn.person)
@@ -92,22 +91,18 @@ def cancel(turn: Turn, _rest: str) -> None:
     turn.say(turn.tx.t("basics.form_cancelled", title=pending.title))
 
 
-@command("privacy")
+@command("privacy", role=ANYONE)
 def privacy(turn: Turn, _rest: str) -> None:
     turn.reply(Message().text(turn.tx.t("privacy.summary")).text(turn.tx.t("privacy.details")))
 
 
-@action("pick")
+@action("pick", role=ANYONE)
 def pick(turn: Turn, value: str) -> None:
-    name, _, mentorship_id = value.partition(":")
-    handler = COMMANDS.get(name)
-    if handler is None or not mentorship_id.isdigit():
-        turn.refuse(turn.tx.t("common.stale_button"))
-    assert handler is not None
-    handler(turn, f"#{mentorship_id}")
+    chosen = COMMAND_FOR.read(turn, value)
+    turn.run_command(chosen.command, f"#{chosen.mentorship_id}")
 
 
-@command("status")
+@command("status", role=ANYONE)
 def status(turn: Turn, _rest: str) -> None:
     roles = roles_of(turn.session, turn.person)
     shown = False
@@ -208,7 +203,7 @@ def hr_status(turn: Turn) -> None:
     )
 
 
-@command("goals")
+@command("goals", role=ANYONE)
 def goals(turn: Turn, rest: str) -> None:
     m = pick_mentorship(turn, "goals", rest)
     if m is None:

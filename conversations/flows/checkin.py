@@ -7,6 +7,7 @@ from conversations.flows.common import party_mentorship, pick_mentorship
 from conversations.flows.tasks import task_done_button
 from conversations.messages import Button, Form, Input, Message
 from conversations.registry import action, command, form
+from conversations.roles import ANYONE
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
 from storage.models import (
@@ -79,7 +80,7 @@ def checkin_form(turn: Turn, meeting: Meeting) -> Form:
     )
 
 
-@command("checkin")
+@command("checkin", role=ANYONE)
 def checkin_command(turn: Turn, rest: str) -> None:
     m = pick_mentorship(turn, "checkin", rest, (Phase.DEVELOPMENT, Phase.CLOSING))
     if m is None:
@@ -111,13 +112,13 @@ def _meeting(turn: Turn, value: str) -> Meeting:
     return meeting
 
 
-@action("checkin.start")
+@action("checkin.start", role=ANYONE)
 def start(turn: Turn, value: str) -> None:
     meeting = _meeting(turn, value)
     forms.offer(turn, checkin_form(turn, meeting), intro=turn.tx.t("checkin.intro", n=meeting.seq))
 
 
-@form("checkin")
+@form("checkin", role=ANYONE)
 def save(turn: Turn, value: str, fields: dict[str, str]) -> None:
     meeting = _meeting(turn, value)
     m = meeting.mentorship
@@ -191,7 +192,7 @@ def save(turn: Turn, value: str, fields: dict[str, str]) -> None:
         )
 
 
-@action("checkin.share_note")
+@action("checkin.share_note", role=ANYONE)
 def share_note(turn: Turn, value: str) -> None:
     checkin = (
         checkin_by_id_for_author(turn.session, turn.person, int(value))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from conversations import forms
-from conversations.messages import Button, Form, Message
-from conversations.roles import roles_of
+from conversations.button_values import COMMAND_FOR, CommandFor
+from conversations.messages import Button, Message
 from conversations.texts import Texts, user_text
 from conversations.turn import Turn
 from storage.models import Mentorship, Person, Phase
@@ -31,7 +30,7 @@ def pick_mentorship(
         Button(
             action_id="pick",
             label=partner(m, turn.person).name,
-            value=f"{command}:{m.id}",
+            value=COMMAND_FOR.encode(CommandFor(command, m.id)),
         )
         for m in candidates
     ]
@@ -80,15 +79,6 @@ def goals_text(tx: Texts, m: Mentorship, with_success: bool = True) -> str:
             line += f"\n   – {user_text(sub.title)}"
         lines.append(line)
     return "\n".join(lines) if lines else tx._("No goals yet.")
-
-
-def bad_form(turn: Turn, form: Form, v: forms.Validator) -> None:
-    forms.reoffer(turn, form, v)
-
-
-def is_hr_or_refuse(turn: Turn) -> None:
-    if not roles_of(turn.session, turn.person).hr:
-        turn.refuse(turn.tx.t("common.hr_only"))
 
 
 def plan_meetings_message(tx: Texts, mentorship_id: int) -> Message:

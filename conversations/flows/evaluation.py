@@ -8,6 +8,7 @@ from conversations.flows.common import goals_text, party_mentorship, pick_mentor
 from conversations.flows.supervisor import queue_closed_notice
 from conversations.messages import Button, Form, Input, Message, Option
 from conversations.registry import action, command, form
+from conversations.roles import ANYONE
 from conversations.sweep.alerts import close_alerts_of
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
@@ -92,7 +93,7 @@ def interim_form(turn: Turn, m: Mentorship) -> Form:
     )
 
 
-@command("evaluate")
+@command("evaluate", role=ANYONE)
 def evaluate(turn: Turn, rest: str) -> None:
     m = pick_mentorship(turn, "evaluate", rest, (Phase.DEVELOPMENT,))
     if m is not None:
@@ -109,13 +110,13 @@ def _interim_mentorship(turn: Turn, value: str) -> Mentorship:
     return m
 
 
-@action("interim.start")
+@action("interim.start", role=ANYONE)
 def start_interim(turn: Turn, value: str) -> None:
     m = _interim_mentorship(turn, value)
     forms.offer(turn, interim_form(turn, m), intro=turn.tx.t("evaluation.interim_intro"))
 
 
-@form("interim")
+@form("interim", role=ANYONE)
 def save_interim(turn: Turn, value: str, fields: dict[str, str]) -> None:
     m = _interim_mentorship(turn, value)
     v = forms.Validator(turn.tx, fields)
@@ -189,14 +190,14 @@ def goals_form(turn: Turn, m: Mentorship) -> Form:
     )
 
 
-@action("goals.edit")
+@action("goals.edit", role=ANYONE)
 def edit_goals(turn: Turn, value: str) -> None:
     m = party_mentorship(turn, value)
     require_phase(turn, m, Phase.DEVELOPMENT, Phase.CLOSING)
     forms.offer(turn, goals_form(turn, m))
 
 
-@form("goals.edit")
+@form("goals.edit", role=ANYONE)
 def save_goals(turn: Turn, value: str, fields: dict[str, str]) -> None:
     m = party_mentorship(turn, value)
     require_phase(turn, m, Phase.DEVELOPMENT, Phase.CLOSING)
@@ -314,7 +315,7 @@ def final_form(turn: Turn, m: Mentorship) -> Form:
     )
 
 
-@command("close")
+@command("close", role=ANYONE)
 def close_command(turn: Turn, rest: str) -> None:
     m = pick_mentorship(turn, "close", rest, (Phase.DEVELOPMENT, Phase.CLOSING))
     if m is not None:
@@ -339,7 +340,7 @@ def _final_mentorship(turn: Turn, value: str) -> Mentorship:
     return m
 
 
-@action("final.start")
+@action("final.start", role=ANYONE)
 def start_final(turn: Turn, value: str) -> None:
     m = _final_mentorship(turn, value)
     if m.phase == Phase.DEVELOPMENT:
@@ -347,7 +348,7 @@ def start_final(turn: Turn, value: str) -> None:
     forms.offer(turn, final_form(turn, m), intro=turn.tx.t("evaluation.final_intro"))
 
 
-@form("final")
+@form("final", role=ANYONE)
 def save_final(turn: Turn, value: str, fields: dict[str, str]) -> None:
     m = _final_mentorship(turn, value)
     v = forms.Validator(turn.tx, fields)

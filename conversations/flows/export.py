@@ -7,11 +7,12 @@ from typing import Any
 
 from conversations.messages import Attachment, Message
 from conversations.registry import command
+from conversations.roles import ANYONE
 from conversations.turn import Turn
 from storage.export import person_data
 
 
-@command("export")
+@command("export", role=ANYONE)
 def export(turn: Turn, _rest: str) -> None:
     data: dict[str, Any] = person_data(turn.session, turn.person)
     content = json.dumps(data, ensure_ascii=False, indent=2, default=str)

@@ -1,7 +1,7 @@
 """HR coordinators in chat: roles, programmes, pairing, ending and re-pairing, alerts.
 
-Every handler refuses anyone without the HR role first. Every read or change of other
-people's data is written to the audit log (``conversations.hr_admin.audit``).
+Every handler is declared with the HR role, so the engine refuses everyone else. Every read
+or change of other people's data is written to the audit log (``conversations.hr_admin.audit``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from conversations import forms, rules
-from conversations.flows.common import is_hr_or_refuse, phase_label
+from conversations.flows.common import phase_label
+from conversations.flows.hr_checks import (
+    PROGRAMME_FIELDS,
+    check_pair_form,
+    explain_programme_field,
+)
 from conversations.hr_admin import (
     ProgrammeFrame,
     actor_label,
@@ -21,9 +26,15 @@ from conversations.hr_admin import (
 from conversations.messages import Button, Form, Input, Message, Option
 from conversations.pairing import create_mentorship
 from conversations.registry import action, command, form
+from conversations.roles import HR
 from conversations.sweep.alerts import alert_message, open_alerts
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
+from conversations.validation import (
+    Invalid,
+    ProgrammeIn,
+    parse,
+)
 from storage.models import ACTIVE_PHASES, Alert, Mentorship, Person, Programme
 from storage.queries import meetings_held, person_by_email, programme_by_name
 
@@ -35,9 +46,8 @@ def _by(turn: Turn) -> str:
     return actor_label(turn.person)
 
 
-@command("hr_help")
+@command("hr_help", role=HR)
 def hr_help(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     turn.say("\n".join(turn.tx.t(k) for k in ("hr.help", "outreach.help", "matching.hr_help")))
 
 
@@ -55,9 +65,8 @@ def _target(turn: Turn, rest: str) -> Person:
     return target
 
 
-@command("grant_hr")
+@command("grant_hr", role=HR)
 def grant_hr(turn: Turn, rest: str) -> None:
-    is_hr_or_refuse(turn)
     target = _target(turn, rest)
     if not set_hr(turn.session, turn.now, _by(turn), target, True):
         turn.say(turn.tx.t("hr.role_unchanged", name=user_text(target.name)))
@@ -71,9 +80,8 @@ def grant_hr(turn: Turn, rest: str) -> None:
     )
 
 
-@command("revoke_hr")
+@command("revoke_hr", role=HR)
 def revoke_hr(turn: Turn, rest: str) -> None:
-    is_hr_or_refuse(turn)
     target = _target(turn, rest)
     if target.id == turn.person.id:
         turn.refuse(turn.tx.t("hr.not_yourself"))
@@ -126,32 +134,28 @@ def programme_form(turn: Turn) -> Form:
     )
 
 
-@command("new_programme")
+@command("new_programme", role=HR)
 def new_programme(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     forms.offer(turn, programme_form(turn))
 
 
-@form("hr.programme")
+@form("hr.programme", role=HR)
 def save_programme(turn: Turn, _value: str, fields: dict[str, str]) -> None:
-    is_hr_or_refuse(turn)
     v = forms.Validator(turn.tx, fields)
-    name = v.text("name", 200)
-    goals = v.text("goals", 4000, required=False) or ""
-    duration = v.integer("duration", rules.MIN_DURATION_MONTHS, rules.MAX_DURATION_MONTHS)
-    interval = v.integer("interval", rules.MIN_INTERVAL_DAYS, rules.MAX_INTERVAL_DAYS)
-    horizon = (
-        v.integer("horizon", rules.MIN_HORIZON_MONTHS, rules.MAX_HORIZON_MONTHS)
-        if (fields.get("horizon") or "").strip()
-        else None
-    )
-    max_actors = v.integer("max_actors", 1, 10)
-    if name and programme_by_name(turn.session, name):
-        v.errors["name"] = turn.tx.t("hr.programme_exists", name=user_text(name))
-    if not v.ok:
+    given = {model: (fields.get(name) or "").strip() for name, model in PROGRAMME_FIELDS.items()}
+    checked: ProgrammeIn | None = None
+    try:
+        checked = parse(ProgrammeIn, given)
+    except Invalid as err:
+        for problem in err.problems:
+            explain_programme_field(v, problem.field)
+    if given["name"] and programme_by_name(turn.session, given["name"]):
+        v.errors["name"] = turn.tx.t("hr.programme_exists", name=user_text(given["name"]))
+    if not v.ok or checked is None:
         forms.reoffer(turn, programme_form(turn), v)
         return
-    assert name and duration and interval and max_actors
+    name, goals = checked.name, checked.goals
+    duration, interval = checked.duration_months, checked.meeting_interval_days
     forms.close(turn.session, turn.person)
     add_programme(
         turn.session,
@@ -162,8 +166,8 @@ def save_programme(turn: Turn, _value: str, fields: dict[str, str]) -> None:
         ProgrammeFrame(
             duration_months=duration,
             meeting_interval_days=interval,
-            booking_horizon_months=horizon,
-            max_actors_per_mentor=max_actors,
+            booking_horizon_months=checked.booking_horizon_months,
+            max_actors_per_mentor=checked.max_actors_per_mentor,
         ),
     )
     turn.say(
@@ -171,9 +175,8 @@ def save_programme(turn: Turn, _value: str, fields: dict[str, str]) -> None:
     )
 
 
-@command("programmes")
+@command("programmes", role=HR)
 def programmes(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     rows = list(
         turn.session.execute(
             select(Programme, func.count(Mentorship.id))
@@ -222,18 +225,16 @@ def pair_form(turn: Turn, value: str = "", intro_values: dict[str, str] | None =
     )
 
 
-@command("pair")
+@command("pair", role=HR)
 def pair(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     if turn.session.scalar(select(func.count(Programme.id))) == 0:
         turn.refuse(turn.tx.t("hr.no_programmes"))
     forms.offer(turn, pair_form(turn))
 
 
-@action("hr.pair_person")
+@action("hr.pair_person", role=HR)
 def pair_person(turn: Turn, value: str) -> None:
     """From HR's opt-in notice: the pair form with the person who wants a mentor filled in."""
-    is_hr_or_refuse(turn)
     person = turn.session.get(Person, int(value)) if value.isdigit() else None
     if person is None or person.erased_at is not None or not person.email:
         turn.refuse(turn.tx.t("common.stale_button"))
@@ -256,35 +257,15 @@ def _person_field(turn: Turn, v: forms.Validator, name: str) -> Person | None:
     return person
 
 
-def _check_pair(
-    turn: Turn, v: forms.Validator, programme: Programme, mentor: Person, actor: Person
-) -> None:
-    if mentor.id == actor.id:
-        v.errors["mentor"] = turn.tx.t("hr.self_pair")
-        return
-    busy = turn.session.scalar(
-        select(func.count(Mentorship.id)).where(
-            Mentorship.programme_id == programme.id,
-            Mentorship.actor_id == actor.id,
-            Mentorship.phase.in_(ACTIVE),
-        )
-    )
-    if busy:
-        v.errors["actor"] = turn.tx.t(
-            "hr.already_paired", actor=user_text(actor.name), programme=user_text(programme.name)
-        )
-
-
-@form("hr.pair")
+@form("hr.pair", role=HR)
 def save_pair(turn: Turn, value: str, fields: dict[str, str]) -> None:
-    is_hr_or_refuse(turn)
     v = forms.Validator(turn.tx, fields)
     pid = v.choice("programme", [str(i) for i in turn.session.scalars(select(Programme.id))])
     mentor = _person_field(turn, v, "mentor")
     actor = _person_field(turn, v, "actor")
     programme = turn.session.get(Programme, int(pid)) if pid else None
     if programme and mentor and actor:
-        _check_pair(turn, v, programme, mentor, actor)
+        check_pair_form(turn, v, programme, mentor, actor)
     if not v.ok:
         forms.reoffer(turn, pair_form(turn, value), v)
         return
@@ -316,9 +297,8 @@ def _pair(turn: Turn, programme: Programme, mentor: Person, actor: Person) -> Me
     return m
 
 
-@command("pairs")
+@command("pairs", role=HR)
 def pairs(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     active = list(
         turn.session.scalars(
             select(Mentorship)
@@ -378,9 +358,8 @@ def end_form(turn: Turn, m: Mentorship) -> Form:
     )
 
 
-@action("hr.end")
+@action("hr.end", role=HR)
 def start_end(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
     m = _active_mentorship(turn, value)
     forms.offer(
         turn,
@@ -391,9 +370,8 @@ def start_end(turn: Turn, value: str) -> None:
     )
 
 
-@form("hr.end")
+@form("hr.end", role=HR)
 def save_end(turn: Turn, value: str, fields: dict[str, str]) -> None:
-    is_hr_or_refuse(turn)
     m = _active_mentorship(turn, value)
     v = forms.Validator(turn.tx, fields)
     reason = v.text("reason", 500)
@@ -420,9 +398,8 @@ def repair_form(turn: Turn, m: Mentorship) -> Form:
     )
 
 
-@action("hr.repair")
+@action("hr.repair", role=HR)
 def start_repair(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
     m = _active_mentorship(turn, value)
     forms.offer(
         turn,
@@ -431,15 +408,14 @@ def start_repair(turn: Turn, value: str) -> None:
     )
 
 
-@form("hr.repair")
+@form("hr.repair", role=HR)
 def save_repair(turn: Turn, value: str, fields: dict[str, str]) -> None:
-    is_hr_or_refuse(turn)
     m = _active_mentorship(turn, value)
     v = forms.Validator(turn.tx, fields)
     mentor = _person_field(turn, v, "mentor")
     reason = v.text("reason", 500)
-    if mentor is not None and mentor.id in (m.actor_id, m.mentor_id):
-        v.errors["mentor"] = turn.tx.t("hr.self_pair")
+    if mentor is not None:
+        check_pair_form(turn, v, m.programme, mentor, m.actor, replacing=m)
     if not v.ok:
         forms.reoffer(turn, repair_form(turn, m), v)
         return
@@ -453,9 +429,8 @@ def save_repair(turn: Turn, value: str, fields: dict[str, str]) -> None:
 # --- alerts (the report: flows/hr_report.py) -----------------------------------------------
 
 
-@command("alerts")
+@command("alerts", role=HR)
 def alerts(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     found = open_alerts(turn.session)
     audit(turn.session, turn.now, _by(turn), "alerts.list", None, count=len(found))
     if not found:
@@ -466,9 +441,8 @@ def alerts(turn: Turn, _rest: str) -> None:
         turn.reply(alert_message(turn.session, turn.tx, alert))
 
 
-@action("hr.alert_handled")
+@action("hr.alert_handled", role=HR)
 def alert_handled(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
     alert = turn.session.get(Alert, int(value)) if value.isdigit() else None
     if alert is None:
         turn.refuse(turn.tx.t("common.stale_button"))

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations.flows.common import is_hr_or_refuse
 from conversations.hr_admin import actor_label, audit
 from conversations.messages import Button, Message
 from conversations.registry import action, command
 from conversations.report_link import LIFETIME, make_link
 from conversations.results import chat_summary, programme_results
+from conversations.roles import HR
 from conversations.turn import Turn
 from storage.models import Programme
 
 MAX_BUTTONS = 10
 
 
-@command("report")
+@command("report", role=HR)
 def report(turn: Turn, rest: str) -> None:
-    is_hr_or_refuse(turn)
     all_programmes = list(turn.session.scalars(select(Programme).order_by(Programme.name)))
     chosen = [p for p in all_programmes if rest and p.name.lower() == rest.strip().lower()]
     if not chosen and len(all_programmes) == 1:
@@ -46,9 +45,8 @@ def report(turn: Turn, rest: str) -> None:
     _report(turn, chosen[0])
 
 
-@action("hr.report")
+@action("hr.report", role=HR)
 def report_button(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
     programme = turn.session.get(Programme, int(value)) if value.isdigit() else None
     if programme is None:
         turn.refuse(turn.tx.t("common.stale_button"))

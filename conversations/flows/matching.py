@@ -21,6 +21,7 @@ from conversations.matching.proposals import (
 )
 from conversations.messages import Form, Input, Message, Option
 from conversations.registry import action, command, form
+from conversations.roles import ANYONE
 from conversations.texts import user_text
 from conversations.turn import Turn
 from storage.matching import (
@@ -156,12 +157,12 @@ def _round(turn: Turn, value: str) -> MatchingRound:
     return settings
 
 
-@action("matching.profile")
+@action("matching.profile", role=ANYONE)
 def profile_button(turn: Turn, value: str) -> None:
     forms.offer(turn, profile_form(turn, _round(turn, value)))
 
 
-@command("match_profile")
+@command("match_profile", role=ANYONE)
 def profile_command(turn: Turn, rest: str) -> None:
     rounds = open_rounds(turn.session)
     chosen = [r for r in rounds if r.programme.name.lower() == rest.strip().lower()] or rounds
@@ -178,7 +179,7 @@ def profile_command(turn: Turn, rest: str) -> None:
         forms.offer(turn, profile_form(turn, chosen[0]))
 
 
-@form("matching.profile")
+@form("matching.profile", role=ANYONE)
 def save_profile_form(turn: Turn, value: str, fields: dict[str, str]) -> None:
     from conversations.matching.service import save_profile
 
@@ -210,7 +211,7 @@ def save_profile_form(turn: Turn, value: str, fields: dict[str, str]) -> None:
 # --- answers and self-matching -------------------------------------------------------------
 
 
-@action("matching.answer")
+@action("matching.answer", role=ANYONE)
 def answer_proposal(turn: Turn, value: str) -> None:
     """A proposed person's private yes or no."""
     pid, _, said = value.partition(":")
@@ -230,7 +231,7 @@ def answer_proposal(turn: Turn, value: str) -> None:
     turn.say(turn.tx.t(f"matching.answer_{outcome}", partner=user_text(partner.name)))
 
 
-@action("matching.ask")
+@action("matching.ask", role=ANYONE)
 def ask_mentor(turn: Turn, value: str) -> None:
     """Self-matching: the actor asks one of their top mentors."""
     programme_id, _, mentor_id = value.partition(":")

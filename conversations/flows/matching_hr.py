@@ -12,7 +12,6 @@ from dataclasses import replace
 from sqlalchemy import delete, select
 
 from conversations import forms
-from conversations.flows.common import is_hr_or_refuse
 from conversations.flows.matching import sender
 from conversations.hr_admin import actor_label, audit
 from conversations.matching.load import pool
@@ -23,6 +22,7 @@ from conversations.matching.service import MatchingError, open_matching, parse_w
 from conversations.matching.solver import top_choices
 from conversations.messages import Button, Form, Input, Message, Option
 from conversations.registry import action, command, form
+from conversations.roles import HR
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
 from storage.matching import (
@@ -89,17 +89,15 @@ def open_form(turn: Turn) -> Form:
     )
 
 
-@command("matching_open")
+@command("matching_open", role=HR)
 def matching_open(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
     if turn.session.scalar(select(Programme.id).limit(1)) is None:
         turn.refuse(turn.tx.t("hr.no_programmes"))
     forms.offer(turn, open_form(turn))
 
 
-@form("matching.open")
+@form("matching.open", role=HR)
 def save_open(turn: Turn, _value: str, fields: dict[str, str]) -> None:
-    is_hr_or_refuse(turn)
     v = forms.Validator(turn.tx, fields)
     pid = v.choice("programme", [str(i) for i in turn.session.scalars(select(Programme.id))])
     mode = v.choice("mode", list(MatchMode))
@@ -178,10 +176,9 @@ def _hr_round(turn: Turn, rest: str) -> MatchingRound:
     return chosen[0]
 
 
-@command("match_suggest")
+@command("match_suggest", role=HR)
 def suggestions(turn: Turn, rest: str) -> None:
     """The suggested set with reasons; each pair can be proposed or skipped."""
-    is_hr_or_refuse(turn)
     settings = _hr_round(turn, rest)
     programme = settings.programme
     turn.session.execute(
@@ -281,9 +278,8 @@ def _propose(turn: Turn, proposal: MatchProposal) -> None:
     )
 
 
-@action("matching.propose")
+@action("matching.propose", role=HR)
 def propose(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
     proposal = _suggested(turn, value)
     _propose(turn, proposal)
     turn.say(
@@ -295,9 +291,8 @@ def propose(turn: Turn, value: str) -> None:
     )
 
 
-@action("matching.skip")
+@action("matching.skip", role=HR)
 def skip(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
     proposal = _suggested(turn, value)
     proposal.status = ProposalStatus.SKIPPED
     turn.say(
@@ -309,9 +304,8 @@ def skip(turn: Turn, value: str) -> None:
     )
 
 
-@action("matching.propose_all")
+@action("matching.propose_all", role=HR)
 def propose_all(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
     waiting = list(
         turn.session.scalars(
             select(MatchProposal)
@@ -376,9 +370,8 @@ def swap_form(turn: Turn, proposal: MatchProposal, options: list[Pair]) -> Form:
     )
 
 
-@action("matching.swap")
+@action("matching.swap", role=HR)
 def swap(turn: Turn, value: str) -> None:
-    is_hr_or_refuse(turn)
     proposal = _suggested(turn, value)
     options = _alternatives(turn, proposal)
     if not options:
@@ -386,9 +379,8 @@ def swap(turn: Turn, value: str) -> None:
     forms.offer(turn, swap_form(turn, proposal, options))
 
 
-@form("matching.swap")
+@form("matching.swap", role=HR)
 def save_swap(turn: Turn, value: str, fields: dict[str, str]) -> None:
-    is_hr_or_refuse(turn)
     proposal = _suggested(turn, value)
     options = {str(p.mentor.person_id): p for p in _alternatives(turn, proposal)}
     v = forms.Validator(turn.tx, fields)

@@ -6,7 +6,7 @@ from conversations import forms, rules
 from conversations.flows.basics import next_steps
 from conversations.messages import Button, Form, Input, Message, Option
 from conversations.registry import action, command, form
-from conversations.roles import roles_of
+from conversations.roles import ANYONE, roles_of
 from conversations.texts import LOCALES, Texts, first_name, user_text
 from conversations.turn import Turn
 
@@ -22,7 +22,7 @@ COMMON_TIMEZONES = (
 )
 
 
-@command("onboarding")
+@command("onboarding", role=ANYONE)
 def start(turn: Turn, _rest: str) -> None:
     other = Texts("fi" if turn.tx.locale == "en" else "en")
     roles = roles_of(turn.session, turn.person)
@@ -45,7 +45,7 @@ def start(turn: Turn, _rest: str) -> None:
     )
 
 
-@action("onboarding.language")
+@action("onboarding.language", role=ANYONE)
 def choose_language(turn: Turn, value: str) -> None:
     if value not in LOCALES:
         turn.refuse(turn.tx.t("common.stale_button"))
@@ -56,7 +56,7 @@ def choose_language(turn: Turn, value: str) -> None:
         turn.say(turn.tx.t("onboarding.language_set"))
 
 
-@command("language")
+@command("language", role=ANYONE)
 def language(turn: Turn, rest: str) -> None:
     if rest in LOCALES:
         choose_language(turn, rest)
@@ -71,7 +71,7 @@ def language(turn: Turn, rest: str) -> None:
     )
 
 
-@command("timezone")
+@command("timezone", role=ANYONE)
 def timezone(turn: Turn, _rest: str) -> None:
     forms.offer(turn, timezone_form(turn))
 
@@ -97,7 +97,7 @@ def timezone_form(turn: Turn) -> Form:
     )
 
 
-@form("onboarding.timezone")
+@form("onboarding.timezone", role=ANYONE)
 def save_timezone(turn: Turn, _value: str, fields: dict[str, str]) -> None:
     zone = (fields.get("timezone") or "").strip()
     if not rules.is_timezone(zone):

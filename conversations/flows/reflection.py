@@ -5,9 +5,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from conversations import forms, rules
+from conversations.button_values import REFLECTION_PROMPT, ReflectionPrompt
 from conversations.flows.common import party_mentorship, pick_mentorship, role_in
 from conversations.messages import Button, Form, Input, Message
 from conversations.registry import action, command, form
+from conversations.roles import ANYONE
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
 from storage.models import LONG_TEXT_MAX, Mentorship, Phase, Reflection
@@ -61,7 +63,7 @@ def reflection_form(turn: Turn, m: Mentorship, key: str) -> Form:
     return Form(
         form_id="reflection",
         title=tx._("Reflection"),
-        value=f"{m.id}:{key}",
+        value=REFLECTION_PROMPT.encode(ReflectionPrompt(m.id, key)),
         inputs=[
             Input(
                 name="text",
@@ -74,7 +76,7 @@ def reflection_form(turn: Turn, m: Mentorship, key: str) -> Form:
     )
 
 
-@command("reflect")
+@command("reflect", role=ANYONE)
 def reflect(turn: Turn, rest: str) -> None:
     m = pick_mentorship(turn, "reflect", rest)
     if m is None:
@@ -82,17 +84,17 @@ def reflect(turn: Turn, rest: str) -> None:
     start(turn, str(m.id))
 
 
-@action("reflect.start")
+@action("reflect.start", role=ANYONE)
 def start(turn: Turn, value: str) -> None:
     m = party_mentorship(turn, value)
     key = prompt_key(turn, m)
     forms.offer(turn, reflection_form(turn, m, key), intro=turn.tx.t("reflection.intro"))
 
 
-@form("reflection")
+@form("reflection", role=ANYONE)
 def save(turn: Turn, value: str, fields: dict[str, str]) -> None:
-    mentorship_id, _, key = value.partition(":")
-    m = party_mentorship(turn, mentorship_id)
+    prompt = REFLECTION_PROMPT.read(turn, value)
+    m, key = party_mentorship(turn, prompt.mentorship_id), prompt.prompt_key
     if not any(key in keys for keys in PROMPTS.values()):
         turn.refuse(turn.tx.t("common.stale_button"))
     v = forms.Validator(turn.tx, fields)
@@ -120,7 +122,7 @@ def save(turn: Turn, value: str, fields: dict[str, str]) -> None:
     )
 
 
-@action("reflection.share")
+@action("reflection.share", role=ANYONE)
 def share(turn: Turn, value: str) -> None:
     reflection = (
         reflection_for_author(turn.session, turn.person, int(value)) if (value.isdigit()) else None
@@ -150,7 +152,7 @@ def share(turn: Turn, value: str) -> None:
     turn.say(turn.tx.t("common.shared_with", name=user_text(other.name)))
 
 
-@command("reflections")
+@command("reflections", role=ANYONE)
 def list_reflections(turn: Turn, rest: str) -> None:
     m = pick_mentorship(turn, "reflections", rest)
     if m is None:

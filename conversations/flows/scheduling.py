@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from conversations import forms, progress, rules
+from conversations.button_values import SERIES_PROPOSAL, SeriesProposal
 from conversations.calendar import series_ics
 from conversations.calendar_feed import issue_token
 from conversations.flows.common import (
@@ -18,6 +19,7 @@ from conversations.flows.common import (
 from conversations.messages import Attachment, Button, Form, Input, Message
 from conversations.outbox import cancel_pending
 from conversations.registry import action, command, form
+from conversations.roles import ANYONE
 from conversations.texts import Texts, user_text
 from conversations.turn import Turn, texts_for
 from storage.models import Meeting, MeetingStatus, Mentorship, Person, Phase
@@ -45,7 +47,7 @@ def series_form(turn: Turn, m: Mentorship) -> Form:
     )
 
 
-@action("schedule.plan")
+@action("schedule.plan", role=ANYONE)
 def plan(turn: Turn, value: str) -> None:
     m = party_mentorship(turn, value)
     require_phase(turn, m, Phase.DEVELOPMENT, Phase.CLOSING)
@@ -68,7 +70,7 @@ def proposed_series(m: Mentorship, first_local: datetime) -> list[datetime]:
     return rules.series(first_local, m.agreement.meeting_interval_days, until)
 
 
-@form("schedule.series")
+@form("schedule.series", role=ANYONE)
 def propose(turn: Turn, value: str, fields: dict[str, str]) -> None:
     m = party_mentorship(turn, value)
     require_phase(turn, m, Phase.DEVELOPMENT, Phase.CLOSING)
@@ -96,7 +98,9 @@ def propose(turn: Turn, value: str, fields: dict[str, str]) -> None:
             Button(
                 action_id="schedule.book",
                 label=tx._("Book these meetings"),
-                value=f"{m.id}|{dates[0].isoformat()}|{turn.person.timezone}",
+                value=SERIES_PROPOSAL.encode(
+                    SeriesProposal(m.id, dates[0], ZoneInfo(turn.person.timezone))
+                ),
                 style="primary",
             ),
             Button(action_id="schedule.plan", label=tx._("Choose another start"), value=str(m.id)),
@@ -108,18 +112,13 @@ MAX_FIRST_MEETING_AHEAD = timedelta(days=366)
 """No proposal starts further ahead; a forged date beyond it is refused."""
 
 
-@action("schedule.book")
+@action("schedule.book", role=ANYONE)
 def book(turn: Turn, value: str) -> None:
-    try:  # the value comes back from the platform: a forged one is refused, never a crash
-        mentorship_id, first_iso, zone = value.split("|")
-        first_utc = datetime.fromisoformat(first_iso)
-        tz = ZoneInfo(zone)
-        if first_utc.tzinfo is None or first_utc > turn.now + MAX_FIRST_MEETING_AHEAD:
-            raise ValueError("not a proposal this bot made")
-    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+    proposal = SERIES_PROPOSAL.read(turn, value)
+    first_utc, tz = proposal.first, proposal.zone
+    if first_utc > turn.now + MAX_FIRST_MEETING_AHEAD:  # not a proposal this bot made
         turn.refuse(turn.tx.t("common.stale_button"))
-        return
-    m = party_mentorship(turn, mentorship_id)
+    m = party_mentorship(turn, proposal.mentorship_id)
     require_phase(turn, m, Phase.DEVELOPMENT, Phase.CLOSING)
     if m.meetings:
         turn.refuse(turn.tx.t("scheduling.already_booked"))
@@ -171,7 +170,7 @@ def ics_attachment(turn: Turn, person: Person, m: Mentorship) -> Attachment:
     )
 
 
-@command("schedule")
+@command("schedule", role=ANYONE)
 def schedule(turn: Turn, rest: str) -> None:
     m = pick_mentorship(turn, "schedule", rest)
     if m is None:
@@ -217,7 +216,7 @@ def meeting_status_label(tx: Texts, meeting: Meeting) -> str:
     return label
 
 
-@action("schedule.ics")
+@action("schedule.ics", role=ANYONE)
 def ics(turn: Turn, value: str) -> None:
     m = party_mentorship(turn, value)
     turn.reply(
@@ -250,7 +249,7 @@ def move_form(turn: Turn, meeting: Meeting) -> Form:
     )
 
 
-@action("schedule.move")
+@action("schedule.move", role=ANYONE)
 def move(turn: Turn, value: str) -> None:
     meeting = _party_meeting(turn, value)
     if meeting.status != MeetingStatus.PLANNED or meeting.scheduled_at < turn.now:
@@ -258,7 +257,7 @@ def move(turn: Turn, value: str) -> None:
     forms.offer(turn, move_form(turn, meeting))
 
 
-@form("schedule.move")
+@form("schedule.move", role=ANYONE)
 def save_move(turn: Turn, value: str, fields: dict[str, str]) -> None:
     meeting = _party_meeting(turn, value)
     if meeting.status != MeetingStatus.PLANNED or meeting.scheduled_at < turn.now:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from conversations.messages import Button, Message
 from conversations.registry import action
+from conversations.roles import ANYONE
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
 from storage.models import Mentorship, Phase
@@ -68,7 +69,7 @@ def _own_report_mentorship(turn: Turn, value: str) -> Mentorship:
     return m
 
 
-@action("supervisor.discussed")
+@action("supervisor.discussed", role=ANYONE)
 def discussed(turn: Turn, value: str) -> None:
     m = _own_report_mentorship(turn, value)
     if m.agreement.supervisor_goals_discussed_at is not None:
@@ -77,7 +78,7 @@ def discussed(turn: Turn, value: str) -> None:
     _confirmed(turn, m)
 
 
-@action("supervisor.time")
+@action("supervisor.time", role=ANYONE)
 def time_arranged(turn: Turn, value: str) -> None:
     m = _own_report_mentorship(turn, value)
     if m.agreement.supervisor_time_arranged_at is not None:

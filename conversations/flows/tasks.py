@@ -5,13 +5,14 @@ from __future__ import annotations
 from conversations.flows.common import party_mentorship, pick_mentorship
 from conversations.messages import Button, Message
 from conversations.registry import action, command
+from conversations.roles import ANYONE
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
 from storage.models import Task, TaskStatus
 from storage.queries import partner, tasks
 
 
-@command("tasks")
+@command("tasks", role=ANYONE)
 def list_tasks(turn: Turn, rest: str) -> None:
     m = pick_mentorship(turn, "tasks", rest)
     if m is None:
@@ -45,7 +46,7 @@ def _short(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@action("task.done")
+@action("task.done", role=ANYONE)
 def done(turn: Turn, value: str) -> None:
     task = turn.session.get(Task, int(value)) if value.isdigit() else None
     if task is None:

@@ -152,7 +152,7 @@ _KNOWN_KEYS = select(Alert.key).where(
 )
 _mentor = aliased(Person, name="mentor")
 _SUBJECTS = (
-    select(Mentorship.id, _mentor.name, _actor.name, Programme.name)
+    select(Mentorship.id, _mentor.name, _actor.name, Programme.name, Programme.holiday_country)
     .join(_mentor, _mentor.id == Mentorship.mentor_id)
     .join(_actor, _actor.id == Mentorship.actor_id)
     .join(Programme, Programme.id == Mentorship.programme_id)
@@ -240,14 +240,14 @@ def raise_alerts(
     if hr_people is None:
         hr_people = [recipient(row) for row in sweep_reads.hr_people(session)]
     names = {
-        mid: (mentor, actor, programme)
-        for mid, mentor, actor, programme in session.execute(
+        mid: (mentor, actor, programme, country)
+        for mid, mentor, actor, programme, country in session.execute(
             _SUBJECTS, {"ids": sorted({mid for *_, mid in severe})}
         )
     }
     out = []
     for alert_id, signal, mid in sorted(severe):
-        mentor, actor, programme = names[mid]
+        mentor, actor, programme, country = names[mid]  # the pair's programme's holidays
         for hr in hr_people:
             tx = hr.texts()
             subject = tx.t(
@@ -262,7 +262,7 @@ def raise_alerts(
                     kind="hr.alert",
                     message=_alert_message(tx, alert_id, signal, subject, immediate=True),
                     dedupe_key=f"alert:{alert_id}:{hr.id}",
-                    due_at=next_working_moment(now, hr.tz, "FI"),
+                    due_at=next_working_moment(now, hr.tz, country),
                     now=now,
                 )
             )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from conversations.messages import Message
 from conversations.sweep import alerts
 from conversations.sweep.plan import Plan, Recipient
-from conversations.sweep.reads import SweepData
+from conversations.sweep.reads import SweepData, organisation_country
 from conversations.worktime import first_working_day_on_or_after, start_of_working_day
 from storage.models import MeetingStatus, Phase
 
@@ -23,10 +23,11 @@ def hr_digest(
     """Each HR person's digest of the week; the figures are counted only when one is due."""
     now = plan.now
     due: list[tuple[Recipient, str, datetime, datetime]] = []
+    country = organisation_country(data)
     for person in hr_people:
         local = now.astimezone(person.tz)
         monday = local.date() - timedelta(days=local.weekday())
-        first_day = first_working_day_on_or_after(monday, "FI")
+        first_day = first_working_day_on_or_after(monday, country)
         nominal = start_of_working_day(first_day, person.tz)
         week_end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=person.tz)
         year, week, _ = local.isocalendar()
@@ -60,7 +61,7 @@ def hr_digest(
             key=f"hr.digest:{person.id}:{iso_week}",
             kind="hr.digest",
             person=person,
-            country="FI",
+            country=country,
             nominal=nominal,
             expires_at=week_end.astimezone(UTC),
             build=partial(_digest, person, iso_week, figures, open_alerts),

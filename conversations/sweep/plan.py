@@ -27,19 +27,6 @@ WINDOW_AHEAD = timedelta(days=8)
 KEY_LOOKBACK = GRACE + timedelta(days=6)
 CLOSING_KEY_LOOKBACK = rules.CLOSING_WINDOW + timedelta(days=6)
 
-NUDGE_KINDS = (
-    "reminder",
-    "checkin",
-    "task_reminder",
-    "reflect",
-    "interim",
-    "closing",
-    "plan",
-    "block",
-    "supervisor.monthly",
-    "hr.digest",
-)
-
 
 @dataclass(slots=True)
 class Recipient:

@@ -3,6 +3,7 @@ live in ``storage.sweep_reads`` (built once, cached compiled)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from conversations.sweep.plan import (
     SweepMeeting,
 )
 from storage import sweep_reads
+from storage.models import DEFAULT_HOLIDAY_COUNTRY
 from storage.sweep_reads import IN_PROGRESS, MEETING_PHASES
 
 
@@ -105,7 +107,7 @@ def load_pairs(session: Session, now: datetime, phases: Sequence[str]) -> dict[i
             interval_days=interval_days,
             duration_months=duration_months,
             horizon_months=horizon_months,
-            country=country or "FI",
+            country=country or DEFAULT_HOLIDAY_COUNTRY,
             mentor=person(*mentor),
             actor=person(actor_id, actor_name, actor_locale, actor_tz),
             supervisor=person(sup_id, sup_name, sup_locale, sup_tz) if sup_id else None,
@@ -125,3 +127,12 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     if a is None or b is None:
         return None
     return max(a, b)
+
+
+def organisation_country(data: SweepData) -> str:
+    """The holiday country of messages to the whole organisation (HR's digest): the one most
+    pairs' programmes use, read from what the sweep already has (no statement of its own)."""
+    counts = Counter(p.country for p in data.pairs.values())
+    if not counts:
+        return DEFAULT_HOLIDAY_COUNTRY
+    return min(counts, key=lambda country: (-counts[country], country))

@@ -1,4 +1,4 @@
-"""HR (issue 6): early-warning alerts, announcements, mentor workshops, invitations
+"""HR: early-warning alerts, announcements, mentor workshops, invitations
 
 Revision ID: 0003
 Revises: 0002
