@@ -7,7 +7,7 @@
 
 Seeds a fresh database (a temporary SQLite file, or a PostgreSQL database ``mentorbot_bench``
 created next to ``--pg-url``) with N pairs three weeks into their programme
-(``bench.seed.make_realistic``: four timezones, held and missed meetings, check-ins, pairs
+(``testsupport.seed.make_realistic``: four timezones, held and missed meetings, check-ins, pairs
 that raise early warnings, shared goals), then times the sweeps of the clock on Monday
 1 February 2027, the first working day of a month (supervisors' monthly summaries and HR's
 weekly digest are due):

@@ -409,6 +409,9 @@ class CalendarFeed(Base):
 
 # HR's tables live in their own module; imported here so that every table is in
 # ``Base.metadata`` and ``from storage.models import Alert`` keeps working.
+# The matching tables live in their own module on the same Base; importing it here registers
+# them wherever the model is loaded (migrations, create_all, the schema comparison).
+from storage import matching as _matching  # noqa: E402, F401
 from storage.hr_models import (  # noqa: E402
     Alert,
     AlertSeverity,
@@ -417,11 +420,6 @@ from storage.hr_models import (  # noqa: E402
     Workshop,
     WorkshopSignup,
 )
-
-
-# The matching tables live in their own module on the same Base; importing it here registers
-# them wherever the model is loaded (migrations, create_all, the schema comparison).
-from storage import matching as _matching  # noqa: E402, F401
 
 __all__ = [
     "ACTIVE_PHASES",

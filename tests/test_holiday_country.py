@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.seed import seed_pairs
 from bot.clock import run_sweep
 from conversations.programmes import holiday_country
 from storage.models import DEFAULT_HOLIDAY_COUNTRY, Outbox, Programme
+from testsupport.seed import seed_pairs
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 # Monday 6 December 2027: Finland's Independence Day, a working day in Sweden
