@@ -292,10 +292,11 @@ def import_profiles(
     """Validate every row of a profiles file (as people.csv is validated), then write."""
     from sqlalchemy import select
 
-    from bot.hr_import import EMAIL, ImportReport, read_rows
+    from bot.hr_import import ImportReport, read_rows
     from conversations.matching.profile import read_profile
     from conversations.matching.service import save_profile
     from conversations.texts import Texts
+    from conversations.validation import is_email
     from storage.audit import audit
     from storage.models import Person, Programme
 
@@ -318,7 +319,7 @@ def import_profiles(
             errors.append(f"unknown programme '{row['programme']}'")
         email = row["email"].lower()
         person = people.get(email)
-        if not EMAIL.match(email):
+        if not is_email(email):
             errors.append(f"'{row['email']}' is not an email address")
         elif person is None:
             errors.append(f"unknown person {email}: import people first")
