@@ -9,6 +9,8 @@ outlive its link in a browser or proxy cache) and carries the app's security hea
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import secrets
 
 from aiohttp import web
@@ -25,9 +27,17 @@ NO_STORE = "no-store"
 
 
 def report_secret(settings: Settings) -> bytes:
-    """``MENTORBOT_REPORT_SECRET``, or a random secret for this process when it is unset."""
+    """``MENTORBOT_REPORT_SECRET``; unset, a key derived from the platform secrets.
+
+    Every web process of a deployment has the same Slack signing secret and Teams client
+    secret, so a link signed by one process opens in another without extra configuration.
+    Only a deployment with neither (the console, a local try-out) signs with a random key
+    that lives as long as the process."""
     if settings.report_secret:
         return settings.report_secret.encode("utf-8")
+    shared = "\n".join((settings.slack_signing_secret, settings.teams_client_secret))
+    if shared.strip():
+        return hmac.new(shared.encode("utf-8"), b"mentorbot report links", hashlib.sha256).digest()
     return secrets.token_bytes(32)
 
 

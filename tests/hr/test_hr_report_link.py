@@ -223,3 +223,23 @@ def test_the_access_log_never_carries_a_report_links_signature(
     signature = path.rsplit("/", 1)[1]
     assert access and all(signature not in line for line in access), access
     assert any("/[redacted]" in line for line in access)
+
+
+def test_web_processes_of_one_deployment_sign_report_links_with_the_same_key() -> None:
+    """Unset, the key comes from the platform secrets every web process shares, so a link
+    made by one process opens on another; a deployment with other secrets gets another key."""
+    from bot.report_web import report_secret
+
+    def settings(**values: str) -> Settings:
+        return Settings(**values)  # type: ignore[arg-type]
+
+    slack_one = report_secret(settings(SLACK_SIGNING_SECRET="signing-1"))
+    assert slack_one == report_secret(settings(SLACK_SIGNING_SECRET="signing-1"))
+    assert slack_one != report_secret(settings(SLACK_SIGNING_SECRET="signing-2"))
+    assert slack_one != b"signing-1"
+    teams = settings(CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET="teams-secret")
+    assert report_secret(teams) == report_secret(teams)
+    explicit = settings(SLACK_SIGNING_SECRET="signing-1", MENTORBOT_REPORT_SECRET="chosen")
+    assert report_secret(explicit) == b"chosen"
+    # the console or a local try-out: no shared secret, a random key per process
+    assert report_secret(settings()) != report_secret(settings())
