@@ -1,32 +1,66 @@
-"""Where a relationship stands: meeting k of n, what is due now for a person."""
+"""Where a relationship stands, as every view counts it: meetings held of planned, meeting k of
+n, what is due now for a person, and the progress views of supervisors and HR.
+
+One definition per figure, used by the chat, the sweep's summaries and HR's overview alike:
+
+- *planned meetings*: those booked (not cancelled) plus those still to book at the agreed
+  interval up to the planned end (``planned_meetings``);
+- *held meetings*: meetings recorded as held.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conversations import rules
-from storage.models import EvaluationKind, Meeting, MeetingStatus, Mentorship, Person, Phase
-from storage.queries import own_checkin, own_evaluation
+from conversations.texts import Texts
+from storage.models import (
+    Agreement,
+    EvaluationKind,
+    Meeting,
+    MeetingStatus,
+    Mentorship,
+    Person,
+    Phase,
+)
+from storage.queries import next_meeting, own_checkin, own_evaluation, reports_of, top_goals
+
+
+def planned_meetings(
+    booked: int, last_at: datetime | None, planned_end: date | None, interval_days: int
+) -> int:
+    """Meetings planned over the whole agreed duration: the ``booked`` ones (not cancelled,
+    the last at ``last_at``) plus those still to book every ``interval_days`` up to
+    ``planned_end``. Nothing booked yet is 0 planned: the pair has not set its rhythm."""
+    if not booked or last_at is None or planned_end is None or interval_days <= 0:
+        return booked
+    days_left = (planned_end - last_at.date()).days
+    return booked + max(0, days_left // interval_days)
 
 
 def total_meetings(m: Mentorship) -> int:
-    """Planned number of meetings over the whole agreed duration (booked or not yet)."""
+    """``planned_meetings`` of a loaded mentorship."""
     booked = [x for x in m.meetings if x.status != MeetingStatus.CANCELLED]
-    if not booked or m.planned_end is None:
-        return len(booked)
-    interval = m.agreement.meeting_interval_days
-    last = max(x.scheduled_at for x in booked)
-    remaining = 0
-    day = last.date()
-    while True:
-        day = day.fromordinal(day.toordinal() + interval)
-        if day > m.planned_end:
-            break
-        remaining += 1
-    return len(booked) + remaining
+    last = max((x.scheduled_at for x in booked), default=None)
+    return planned_meetings(len(booked), last, m.planned_end, m.agreement.meeting_interval_days)
+
+
+def meetings_held(m: Mentorship) -> int:
+    return sum(1 for x in m.meetings if x.status == MeetingStatus.HELD)
+
+
+def held_of_planned(tx: Texts, held: int, planned: int) -> str:
+    """The one wording of the figure: "2 of 8 meetings held", or, before anything is booked,
+    "no meetings booked yet" (never "0 of 0")."""
+    if planned == 0:
+        return tx._("no meetings booked yet")
+    return tx.ngettext(
+        "%(held)s of %(num)s meeting held", "%(held)s of %(num)s meetings held", planned, held=held
+    )
 
 
 def current_seq(m: Mentorship, now: datetime) -> int:
@@ -85,3 +119,63 @@ def due_for(session: Session, m: Mentorship, person: Person, now: datetime) -> D
         final=closing_open(m, now)
         and own_evaluation(session, person, m, EvaluationKind.FINAL) is None,
     )
+
+
+@dataclass(frozen=True)
+class SupervisorView:
+    """Everything a supervisor may see of a report's mentoring (privacy rule 2)."""
+
+    report_name: str
+    mentor_name: str
+    programme: str
+    phase: str
+    meetings_held: int
+    meetings_planned: int
+    next_meeting: datetime | None
+    agreement_accepted: bool
+    supervisor_discussion: bool
+    time_arranged: bool
+    goal_titles: tuple[str, ...] | None
+    mentorship_id: int
+
+
+def supervisor_mentorships(session: Session, supervisor: Person) -> list[Mentorship]:
+    """The mentorships of the supervisor's own reports as actors (not cancelled)."""
+    report_ids = [p.id for p in reports_of(session, supervisor)]
+    if not report_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Mentorship)
+            .where(Mentorship.actor_id.in_(report_ids), Mentorship.phase != Phase.CANCELLED)
+            .order_by(Mentorship.id)
+        )
+    )
+
+
+def supervisor_views(session: Session, supervisor: Person, now: datetime) -> list[SupervisorView]:
+    """One view per mentorship of each of the supervisor's own reports as an actor."""
+    views = []
+    for m in supervisor_mentorships(session, supervisor):
+        agreement: Agreement = m.agreement
+        accepted = bool(agreement.actor_accepted_at and agreement.mentor_accepted_at)
+        nxt = next_meeting(m, now)
+        views.append(
+            SupervisorView(
+                report_name=m.actor.name,
+                mentor_name=m.mentor.name,
+                programme=m.programme.name,
+                phase=m.phase,
+                meetings_held=meetings_held(m),
+                meetings_planned=total_meetings(m),
+                next_meeting=nxt.scheduled_at if nxt else None,
+                agreement_accepted=accepted,
+                supervisor_discussion=agreement.supervisor_goals_discussed_at is not None,
+                time_arranged=agreement.supervisor_time_arranged_at is not None,
+                goal_titles=tuple(g.title for g in top_goals(m))
+                if agreement.share_goals_with_supervisor and accepted
+                else None,
+                mentorship_id=m.id,
+            )
+        )
+    return views

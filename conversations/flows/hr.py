@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from conversations import forms, rules
+from conversations import forms, progress, rules
 from conversations.flows.common import is_hr_or_refuse, phase_label
 from conversations.hr_admin import (
     ProgrammeFrame,
@@ -26,7 +26,7 @@ from conversations.sweep.alerts import alert_message, open_alerts
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
 from storage.models import ACTIVE_PHASES, Alert, Mentorship, Person, Programme
-from storage.queries import meetings_held, person_by_email, programme_by_name
+from storage.queries import person_by_email, programme_by_name
 
 MAX_LISTED = 25
 ACTIVE = [p.value for p in ACTIVE_PHASES]
@@ -334,7 +334,6 @@ def pairs(turn: Turn, _rest: str) -> None:
     tx = turn.tx
     turn.say(tx.t("hr.pairs_heading", n=len(active)))
     for m in active[:MAX_LISTED]:
-        planned = sum(1 for x in m.meetings if x.status != "cancelled")
         turn.reply(
             Message()
             .text(
@@ -349,8 +348,10 @@ def pairs(turn: Turn, _rest: str) -> None:
                 [
                     (tx._("Phase"), phase_label(tx, m.phase)),
                     (
-                        tx._("Meetings held"),
-                        tx._("%(held)s of %(planned)s", held=meetings_held(m), planned=planned),
+                        tx._("Meetings"),
+                        progress.held_of_planned(
+                            tx, progress.meetings_held(m), progress.total_meetings(m)
+                        ),
                     ),
                 ]
             )
