@@ -10,22 +10,29 @@ One definition per figure, used by the chat, the sweep's summaries and HR's over
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from conversations import rules
 from conversations.texts import Texts
+from storage.hr_queue import HrQueueItem, QueueKind
 from storage.models import (
+    ACTIVE_PHASES,
     Agreement,
+    Alert,
+    Evaluation,
     EvaluationKind,
     Meeting,
     MeetingStatus,
     Mentorship,
     Person,
     Phase,
+    Task,
+    TaskStatus,
 )
 from storage.queries import next_meeting, own_checkin, own_evaluation, reports_of, top_goals
 
@@ -179,3 +186,124 @@ def supervisor_views(session: Session, supervisor: Person, now: datetime) -> lis
             )
         )
     return views
+
+
+@dataclass(frozen=True)
+class PairOverview:
+    """One pair's progress as HR's overview shows it (privacy rule 3): figures and facts, never
+    content; evaluations only as how many of the two have given them; the continuation only
+    as a request to HR (``new_goals``, ``new_mentor``) or ``differ``."""
+
+    mentorship_id: int
+    programme_id: int
+    programme: str
+    mentor_id: int
+    mentor_name: str
+    mentor_email: str
+    actor_name: str
+    phase: str
+    week: int | None
+    held: int
+    planned: int
+    last_held: datetime | None
+    next_at: datetime | None
+    overdue: int  # past meetings nobody recorded
+    tasks_open: int
+    tasks_done: int
+    interim_done: int
+    final_done: int
+    open_alerts: int
+    open_followups: int
+    continuation: str | None
+
+    @property
+    def attention(self) -> int:
+        """Higher first: open alerts, then follow-ups, unrecorded meetings, nothing booked,
+        a closing pair whose final evaluation is not complete."""
+        return (
+            8 * self.open_alerts
+            + 4 * self.open_followups
+            + 2 * (self.overdue > 0)
+            + 2 * (self.phase == Phase.DEVELOPMENT and self.planned == 0)
+            + (self.phase == Phase.CLOSING and self.final_done < 2)
+        )
+
+
+def pair_overviews(
+    session: Session, mentorships: Sequence[Mentorship], now: datetime
+) -> list[PairOverview]:
+    """The overview of ``mentorships`` in a fixed number of queries (counts grouped by pair)."""
+    ids = [m.id for m in mentorships]
+    if not ids:
+        return []
+    tasks: dict[tuple[int, str], int] = {
+        (mid, str(status)): int(n)
+        for mid, status, n in session.execute(
+            select(Task.mentorship_id, Task.status, func.count(Task.id))
+            .where(Task.mentorship_id.in_(ids))
+            .group_by(Task.mentorship_id, Task.status)
+        )
+    }
+    evaluations: dict[tuple[int, str], int] = {
+        (mid, str(kind)): int(n)
+        for mid, kind, n in session.execute(
+            select(Evaluation.mentorship_id, Evaluation.kind, func.count(Evaluation.id))
+            .where(Evaluation.mentorship_id.in_(ids))
+            .group_by(Evaluation.mentorship_id, Evaluation.kind)
+        )
+    }
+    alerts: dict[int, int] = {
+        int(mid or 0): int(n)
+        for mid, n in session.execute(
+            select(Alert.mentorship_id, func.count(Alert.id))
+            .where(Alert.mentorship_id.in_(ids), Alert.handled_at.is_(None))
+            .group_by(Alert.mentorship_id)
+        )
+    }
+    followups: dict[int, int] = {}
+    continuation: dict[int, str] = {}
+    for item in session.scalars(
+        select(HrQueueItem).where(HrQueueItem.mentorship_id.in_(ids)).order_by(HrQueueItem.id)
+    ):
+        assert item.mentorship_id is not None
+        if item.closed_at is None:
+            followups[item.mentorship_id] = followups.get(item.mentorship_id, 0) + 1
+        if item.kind == QueueKind.CONTINUATION and item.detail:
+            continuation[item.mentorship_id] = item.detail
+    out = []
+    for m in mentorships:
+        counted = [x for x in m.meetings if x.status != MeetingStatus.CANCELLED]
+        held = [x.scheduled_at for x in counted if x.status == MeetingStatus.HELD]
+        nxt = next_meeting(m, now)
+        began = m.started_at or m.created_at
+        out.append(
+            PairOverview(
+                mentorship_id=m.id,
+                programme_id=m.programme_id,
+                programme=m.programme.name,
+                mentor_id=m.mentor_id,
+                mentor_name=m.mentor.name,
+                mentor_email=m.mentor.email or "",
+                actor_name=m.actor.name,
+                phase=m.phase,
+                week=(now - began).days // 7 + 1 if m.phase in ACTIVE_PHASES else None,
+                held=len(held),
+                planned=total_meetings(m),
+                last_held=max(held, default=None),
+                next_at=nxt.scheduled_at if nxt else None,
+                overdue=sum(
+                    1
+                    for x in counted
+                    if x.status == MeetingStatus.PLANNED
+                    and x.scheduled_at + timedelta(days=7) < now
+                ),
+                tasks_open=tasks.get((m.id, TaskStatus.OPEN.value), 0),
+                tasks_done=tasks.get((m.id, TaskStatus.DONE.value), 0),
+                interim_done=evaluations.get((m.id, EvaluationKind.INTERIM.value), 0),
+                final_done=evaluations.get((m.id, EvaluationKind.FINAL.value), 0),
+                open_alerts=alerts.get(m.id, 0),
+                open_followups=followups.get(m.id, 0),
+                continuation=continuation.get(m.id),
+            )
+        )
+    return out

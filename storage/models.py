@@ -86,6 +86,7 @@ class EvaluationKind(enum.StrEnum):
 class Continuation(enum.StrEnum):
     CONTINUE_INFORMALLY = "continue_informally"
     NEW_GOALS = "new_goals"
+    NEW_MENTOR = "new_mentor"
     CLOSE = "close"
 
 
@@ -502,3 +503,7 @@ class Invitation(Base):
     invited_at: Mapped[datetime]
     answer: Mapped[str | None] = mapped_column(String(10))
     answered_at: Mapped[datetime | None]
+
+
+# Tables kept in their own modules register on the same metadata (migrations, schema checks)
+from storage import hr_queue as _hr_queue  # noqa: E402,F401

@@ -16,6 +16,8 @@ MODULES = (
     "supervisor",
     "export",
     "hr",
+    "hr_pairs",
+    "hr_queue",
     "outreach",
 )
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from conversations import forms, progress, rules
-from conversations.flows.common import is_hr_or_refuse, phase_label
+from conversations import forms, rules
+from conversations.flows.common import is_hr_or_refuse
 from conversations.hr_admin import (
     ProgrammeFrame,
     actor_label,
@@ -292,6 +292,10 @@ def save_pair(turn: Turn, value: str, fields: dict[str, str]) -> None:
     assert programme and mentor and actor
     forms.close(turn.session, turn.person)
     _pair(turn, programme, mentor, actor)
+    if value.startswith("queue:"):  # opened from a follow-up in HR's queue: acted on
+        from conversations.flows.hr_queue import acted_on
+
+        acted_on(turn, value, "paired")
 
 
 def _pair(turn: Turn, programme: Programme, mentor: Person, actor: Person) -> Mentorship:
@@ -315,51 +319,6 @@ def _pair(turn: Turn, programme: Programme, mentor: Person, actor: Person) -> Me
         )
     )
     return m
-
-
-@command("pairs")
-def pairs(turn: Turn, _rest: str) -> None:
-    is_hr_or_refuse(turn)
-    active = list(
-        turn.session.scalars(
-            select(Mentorship)
-            .where(Mentorship.phase.in_(ACTIVE))
-            .order_by(Mentorship.programme_id, Mentorship.id)
-        )
-    )
-    audit(turn.session, turn.now, _by(turn), "pairs.list", None, count=len(active))
-    if not active:
-        turn.say(turn.tx.t("hr.no_pairs"))
-        return
-    tx = turn.tx
-    turn.say(tx.t("hr.pairs_heading", n=len(active)))
-    for m in active[:MAX_LISTED]:
-        turn.reply(
-            Message()
-            .text(
-                tx.t(
-                    "hr.pair_line",
-                    mentor=user_text(m.mentor.name),
-                    actor=user_text(m.actor.name),
-                    programme=user_text(m.programme.name),
-                )
-            )
-            .fields(
-                [
-                    (tx._("Phase"), phase_label(tx, m.phase)),
-                    (
-                        tx._("Meetings"),
-                        progress.held_of_planned(
-                            tx, progress.meetings_held(m), progress.total_meetings(m)
-                        ),
-                    ),
-                ]
-            )
-            .buttons(
-                Button(action_id="hr.end", label=tx._("End early"), value=str(m.id)),
-                Button(action_id="hr.repair", label=tx._("Re-pair"), value=str(m.id)),
-            )
-        )
 
 
 def _active_mentorship(turn: Turn, value: str) -> Mentorship:
