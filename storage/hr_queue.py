@@ -204,8 +204,9 @@ def last_activity(session: Session) -> list[tuple[int, int, datetime, datetime |
     return out
 
 
-def accepted_unpaired(session: Session) -> list[tuple[int, int]]:
-    """(invitation, person) of accepted invitations with no pair made since the answer."""
+def accepted_unpaired(session: Session, answered_before: datetime) -> list[tuple[int, int]]:
+    """(invitation, person) of invitations accepted before ``answered_before`` with no pair
+    made since the answer."""
     paired_since = (
         select(Mentorship.id)
         .where(

@@ -196,7 +196,7 @@ def show_page(turn: Turn, words: str, offset: int) -> None:
         turn.session,
         turn.now,
         actor_label(turn.person),
-        "pairs.overview" if hr else "pairs.supervisor_overview",
+        "pairs.list" if hr else "pairs.supervisor_list",
         None,
         count=len(page),
         mentorship_ids=[r.mentorship_id for r in page],

@@ -8,7 +8,7 @@ What opens an item (``storage.hr_queue``):
 - a meeting one partner recorded as held and the other as missed, still so ``DISPUTE_SETTLE``
   after the later record (they were asked to confirm and did not settle it);
 - a pair in development or closing with no held meeting and no check-in for ``SILENT_AFTER``;
-- an accepted invitation with no pair made since;
+- an invitation accepted ``UNPAIRED_AFTER`` ago with no pair made since;
 - a mentor's request for a workshop or a buddy (opened in chat, told to HR here).
 
 The person who asked for a new round or a new mentor is told once the item exists, so what
@@ -36,6 +36,7 @@ SILENT_AFTER = timedelta(days=28)
 DISPUTE_SETTLE = timedelta(days=7)
 DISPUTE_LOOKBACK = timedelta(days=90)
 CONTINUATION_LOOKBACK = timedelta(days=60)
+UNPAIRED_AFTER = timedelta(days=3)  # HR is told at once by the opt-in notice; this is the net
 REQUESTS = (Continuation.NEW_GOALS.value, Continuation.NEW_MENTOR.value)
 BOT = "mentorbot"
 
@@ -65,7 +66,7 @@ def _continuations(session: Session, now: datetime) -> None:
             store.open_item(
                 session,
                 now,
-                f"continuation:{mid}:{person_id}:{choice}",
+                f"continuation:{mid}:{choice}",  # both asking the same: one item
                 QueueKind.CONTINUATION,
                 detail=choice,
                 programme_id=programme_id,
@@ -127,7 +128,7 @@ def _silent(session: Session, now: datetime) -> None:
 
 
 def _unpaired(session: Session, now: datetime) -> None:
-    waiting = store.accepted_unpaired(session)
+    waiting = store.accepted_unpaired(session, now - UNPAIRED_AFTER)
     keys = {f"unpaired:{invitation_id}" for invitation_id, _ in waiting}
     for invitation_id, person_id in waiting:
         store.open_item(

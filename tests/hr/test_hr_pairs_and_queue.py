@@ -80,13 +80,17 @@ def test_hr_sees_every_pair_attention_first_and_filters_in_english_and_finnish(
     assert "paired" in chat.last(HR) and "development began" in chat.last(HR)
     with factory() as session:
         actions = [a.action for a in session.scalars(select(AuditLog))]
-    assert "pairs.overview" in actions and "pair.view" in actions and "pair.history" in actions
+    assert {"pairs.list", "pair.view", "pair.history"} <= set(actions)
+    assert "pairs.supervisor_list" not in actions
     # the supervisor asks for the same overview of their own report only, progress only
     mark = chat.mark()
     chat.say(SUPERVISOR, "pairs")
     seen = chat.since(SUPERVISOR, mark)
     assert "*Aino Virtanen* with Mikko Laine" in seen and "Olli Mäki" not in seen
     assert "tasks" not in seen and "evaluations" not in seen
+    with factory() as session:
+        reads = session.scalars(select(AuditLog).where(AuditLog.action == "pairs.supervisor_list"))
+        assert [a.actor for a in reads] == [SUPERVISOR]
     mark = chat.mark()
     chat.say(OTHER_ACTOR, "pairs")
     assert "Only the programme's HR coordinators can do that." in chat.since(OTHER_ACTOR, mark)
