@@ -256,7 +256,7 @@ def pair_open(turn: Turn, value: str) -> None:
         select(Alert).where(Alert.mentorship_id == m.id, Alert.handled_at.is_(None))
     ).all()
     for n, alert in enumerate(alerts, 1):
-        message.text(f"{n}. " + tx.t(f"hr.signal_{alert.signal}"))
+        message.text("• " + tx.t(f"hr.signal_{alert.signal}"))  # the buttons in this order
         label = tx._("Mark alert %(n)s handled", n=n)
         buttons.append(Button(action_id="hr.alert_handled", label=label, value=str(alert.id)))
     buttons.append(Button(action_id="hr.pair_history", label=tx._("History"), value=str(m.id)))
