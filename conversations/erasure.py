@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from conversations.hr_admin import audit
 from conversations.outbox import NOT_YET_SENT
+from storage import hr_queue
 from storage.models import (
     ACTIVE_PHASES,
     Agreement,
@@ -102,6 +103,7 @@ def erase_person(session: Session, now: datetime, by: str, person: Person) -> Er
     session.execute(delete(CalendarFeed).where(CalendarFeed.person_id == person.id))
     _forget_outbox(session, person, needles)
     _forget_audit(session, person, ids, needles)
+    hr_queue.forget_person(session, person.id, ids, person.email, ERASED_NAME)
     if person.email:
         email = person.email.lower()
         session.execute(

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, and_, func, or_, select
+from sqlalchemy import ForeignKey, String, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
@@ -229,3 +229,21 @@ def _aware(value: Any) -> Any:
     if isinstance(value, datetime) and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+def forget_person(
+    session: Session, person_id: int, mentorship_ids: list[int], email: str | None, erased: str
+) -> None:
+    """Erasure (privacy rule 5): the items about the person or their pairs go, with HR's
+    reasons; where the person was the HR coordinator who closed an item, the name goes."""
+    session.execute(
+        delete(HrQueueItem).where(
+            or_(HrQueueItem.person_id == person_id, HrQueueItem.mentorship_id.in_(mentorship_ids))
+        )
+    )
+    if email:
+        session.execute(
+            update(HrQueueItem)
+            .where(func.lower(HrQueueItem.closed_by) == email.lower())
+            .values(closed_by=erased)
+        )

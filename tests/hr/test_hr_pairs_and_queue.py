@@ -6,9 +6,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.slack.render import render_message
+from adapters.teams.cards import MAX_CARD_SIZE, render_cards, teams_size
+from bot import admin
+from conversations.texts import Texts
+from storage.db import transaction
 from storage.hr_queue import HrQueueItem, QueueKind
 from storage.models import AuditLog, Meeting, MeetingStatus, Mentorship, Phase
 from tests.chat import (
@@ -17,6 +23,7 @@ from tests.chat import (
     MENTOR,
     OTHER_ACTOR,
     OTHER_MENTOR,
+    PROGRAMME,
     SUPERVISOR,
     Chat,
     agree,
@@ -181,3 +188,70 @@ def test_a_continuation_request_and_differing_plans_reach_hr_who_pairs_a_new_rou
     chat.say(HR, "queue")
     chat.click(HR, "Done")
     assert all(i.closed_at is not None for i in _items(factory))
+
+
+@pytest.mark.no_sweeps
+def test_a_long_pair_list_pages_in_tens_each_page_one_slack_post_and_one_teams_card(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    now = chat.console.clock.now()
+    with transaction(factory) as session:
+        for n in range(21):  # 23 pairs with the two seeded
+            mentor, actor = f"mentor{n}@example.com", f"actor{n}@example.com"
+            admin.add_person(session, now, mentor, f"Mentor Number{n:02d} Longname", "en")
+            admin.add_person(session, now, actor, f"Actor Number{n:02d} Longname", "en")
+            admin.add_pair(session, now, PROGRAMME, mentor, actor)
+    onboard(chat, [HR])
+    lines_per_page = []
+    chat.say(HR, "pairs")
+    while True:
+        page = chat.messages(HR)[-1]
+        lines_per_page.append(sum(1 for line in page.plain_text().splitlines() if " · " in line))
+        posts = render_message(page).posts
+        assert len(posts) == 1 and len(posts[0].blocks) <= 50
+        assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in posts[0].blocks)
+        cards = render_cards(page, Texts("en"))
+        assert len(cards) == 1 and teams_size(cards[0]) <= MAX_CARD_SIZE
+        more = [b for b in chat.console.last_buttons(HR) if b.action_id == "hr.pairs_more"]
+        if not more:
+            break
+        chat.press(HR, more[0].action_id, more[0].value)
+    assert lines_per_page == [10, 10, 3]
+    chat.press(HR, "hr.pairs_more", "x|")  # a forged value: a friendly refusal
+    assert "something went wrong" not in chat.last(HR).lower()
+
+
+def test_the_weekly_digest_counts_open_follow_ups(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    onboard(chat, EVERYONE)
+    agree(chat, share_goals="no")
+    chat.say(MENTOR, "support")
+    chat.click(MENTOR, "A buddy")
+    assert "your request is on HR's follow-up list" in chat.last(MENTOR)
+    chat.say(MENTOR, "support")
+    chat.click(MENTOR, "A buddy")
+    assert "you already asked for that this week" in chat.last(MENTOR)
+    mark = chat.mark()
+    chat.console.advance(timedelta(days=7))
+    chat.say(HR, "hr help")
+    assert "1 follow-up waits in your queue" in chat.since(HR, mark)
+    chat.say(OTHER_ACTOR, "support")
+    assert "for mentors in an active mentoring relationship" in chat.last(OTHER_ACTOR)
+
+
+def test_erasing_a_person_removes_the_follow_ups_about_them(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    from conversations.erasure import erase_person
+    from storage.queries import person_by_email
+
+    onboard(chat, [MENTOR, HR])
+    chat.say(MENTOR, "support")
+    chat.click(MENTOR, "A mentor workshop")
+    assert len(_items(factory)) == 1
+    with transaction(factory) as session:
+        mentor = person_by_email(session, MENTOR)
+        assert mentor is not None
+        erase_person(session, chat.console.clock.now(), HR, mentor)
+    assert _items(factory) == []
