@@ -91,8 +91,8 @@ def open_item(
         stmt: Any = postgresql.insert(HrQueueItem).values(values)
     else:
         stmt = sqlite.insert(HrQueueItem).values(values)
-    result: Any = session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
-    return bool(result.rowcount)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["key"]).returning(HrQueueItem.id)
+    return session.execute(stmt).scalar() is not None
 
 
 def open_items(session: Session, mentorship_ids: Iterable[int] | None = None) -> list[HrQueueItem]:

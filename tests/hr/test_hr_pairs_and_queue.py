@@ -31,6 +31,8 @@ from tests.chat import (
     onboard,
 )
 
+pytestmark = pytest.mark.postgres  # the queue's reads and its insert-once differ by dialect
+
 EVERYONE = [ACTOR, MENTOR, SUPERVISOR, HR, OTHER_ACTOR, OTHER_MENTOR]
 
 
