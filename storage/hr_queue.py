@@ -28,7 +28,9 @@ from storage.models import (
     Meeting,
     MeetingStatus,
     Mentorship,
+    Person,
     Phase,
+    Programme,
 )
 
 
@@ -95,6 +97,77 @@ def open_item(
     return session.execute(stmt).scalar() is not None
 
 
+def open_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Open every item of ``rows`` (dicts of the columns) whose key does not exist yet: one
+    statement per thousand rows, whatever the number of items."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), 1000):
+        stmt: Any = insert(HrQueueItem).values(rows[start : start + 1000])
+        session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+
+
+def open_brief(session: Session) -> list[tuple[int, str, str, int | None]]:
+    """(id, kind, key, meeting) of every open item: what the sweep settles from."""
+    rows = session.execute(
+        select(HrQueueItem.id, HrQueueItem.kind, HrQueueItem.key, HrQueueItem.meeting_id).where(
+            HrQueueItem.closed_at.is_(None)
+        )
+    )
+    return [(int(i), str(k), str(key), m) for i, k, key, m in rows]
+
+
+def close_many(session: Session, ids: list[int], now: datetime, by: str, note: str) -> None:
+    if ids:
+        session.execute(
+            update(HrQueueItem)
+            .where(HrQueueItem.id.in_(ids), HrQueueItem.closed_at.is_(None))
+            .values(closed_at=now, closed_by=by, close_note=note)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def unnotified_facts(session: Session) -> list[Any]:
+    """Open items HR has not been told about, with the names, languages and timezones of the
+    people they concern, the programme and the meeting (one query)."""
+    person, mentor, actor = aliased(Person), aliased(Person), aliased(Person)
+    columns = (Person.id, Person.name, Person.locale, Person.timezone, Person.erased_at)
+    return list(
+        session.execute(
+            select(
+                HrQueueItem.id,
+                HrQueueItem.kind,
+                HrQueueItem.detail,
+                HrQueueItem.mentorship_id,
+                HrQueueItem.opened_at,
+                Programme.name,
+                Programme.holiday_country,
+                Meeting.scheduled_at,
+                *(getattr(person, c.key) for c in columns),
+                *(getattr(mentor, c.key) for c in columns),
+                *(getattr(actor, c.key) for c in columns),
+            )
+            .outerjoin(Programme, Programme.id == HrQueueItem.programme_id)
+            .outerjoin(Meeting, Meeting.id == HrQueueItem.meeting_id)
+            .outerjoin(person, person.id == HrQueueItem.person_id)
+            .outerjoin(Mentorship, Mentorship.id == HrQueueItem.mentorship_id)
+            .outerjoin(mentor, mentor.id == Mentorship.mentor_id)
+            .outerjoin(actor, actor.id == Mentorship.actor_id)
+            .where(HrQueueItem.closed_at.is_(None), HrQueueItem.notified_at.is_(None))
+            .order_by(HrQueueItem.id)
+        )
+    )
+
+
+def mark_notified(session: Session, ids: list[int], now: datetime) -> None:
+    if ids:
+        session.execute(
+            update(HrQueueItem)
+            .where(HrQueueItem.id.in_(ids))
+            .values(notified_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def open_items(session: Session, mentorship_ids: Iterable[int] | None = None) -> list[HrQueueItem]:
     """Open items, oldest first; only those of ``mentorship_ids`` when given."""
     stmt = select(HrQueueItem).where(HrQueueItem.closed_at.is_(None))
@@ -107,17 +180,6 @@ def open_count(session: Session) -> int:
     return int(
         session.scalar(select(func.count(HrQueueItem.id)).where(HrQueueItem.closed_at.is_(None)))
         or 0
-    )
-
-
-def unnotified(session: Session) -> list[HrQueueItem]:
-    """Open items HR has not been told about yet."""
-    return list(
-        session.scalars(
-            select(HrQueueItem)
-            .where(HrQueueItem.closed_at.is_(None), HrQueueItem.notified_at.is_(None))
-            .order_by(HrQueueItem.id)
-        )
     )
 
 
@@ -148,26 +210,25 @@ def continuation_choices(session: Session, since: datetime) -> list[tuple[int, i
     return [(int(p), int(m), int(who), str(c)) for p, m, who, c in rows]
 
 
-def disputed_meetings(
-    session: Session, since: datetime, settled_before: datetime
-) -> list[tuple[int, int, int]]:
-    """(programme, mentorship, meeting) where one partner recorded held and the other missed,
-    the later record older than ``settled_before`` (they were asked and did not settle it)."""
+def disputed_meetings(session: Session, since: datetime) -> list[tuple[int, int, int, datetime]]:
+    """(programme, mentorship, meeting, the later record) of meetings since ``since`` that one
+    partner recorded as held and the other as missed."""
     one, other = aliased(CheckIn), aliased(CheckIn)
     rows = session.execute(
-        select(Mentorship.programme_id, Meeting.mentorship_id, Meeting.id)
+        select(
+            Mentorship.programme_id,
+            Meeting.mentorship_id,
+            Meeting.id,
+            one.created_at,
+            other.created_at,
+        )
         .join(Mentorship, Mentorship.id == Meeting.mentorship_id)
         .join(one, one.meeting_id == Meeting.id)
         .join(other, and_(other.meeting_id == Meeting.id, other.person_id > one.person_id))
-        .where(
-            Meeting.scheduled_at >= since,
-            one.held != other.held,
-            one.created_at < settled_before,
-            other.created_at < settled_before,
-        )
+        .where(Meeting.scheduled_at >= since, one.held != other.held)
         .order_by(Meeting.id)
     )
-    return [(int(p), int(m), int(x)) for p, m, x in rows]
+    return [(int(p), int(m), int(x), max(a, b)) for p, m, x, a, b in rows]
 
 
 def last_activity(session: Session) -> list[tuple[int, int, datetime, datetime | None]]:

@@ -17,7 +17,7 @@ from conversations.hr_admin import actor_label, audit
 from conversations.messages import Button, Form, Input, Message
 from conversations.registry import action, command, form
 from conversations.roles import roles_of
-from conversations.sweep.hr_queue import item_message
+from conversations.sweep.hr_queue import facts_of, item_message
 from conversations.texts import user_text
 from conversations.turn import Turn
 from storage import hr_queue as store
@@ -54,7 +54,7 @@ def _page(turn: Turn, offset: int) -> None:
         turn.tx.t("hr_queue.heading", count=len(items), first=offset + 1, last=offset + len(shown))
     )
     for item in shown:
-        turn.reply(item_message(turn.session, turn.tx, item))
+        turn.reply(item_message(turn.tx, facts_of(turn.session, item)))
     if offset + PAGE < len(items):
         turn.reply(
             Message().buttons(

@@ -20,8 +20,10 @@ An item names the people and the kind of follow-up, never content or ratings.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -41,20 +43,61 @@ REQUESTS = (Continuation.NEW_GOALS.value, Continuation.NEW_MENTOR.value)
 BOT = "mentorbot"
 
 
+@dataclass(frozen=True)
+class ItemFacts:
+    """What a follow-up says: its kind and the names and date it concerns, never content."""
+
+    id: int
+    kind: str
+    detail: str | None
+    mentorship_id: int | None
+    person: str
+    mentor: str
+    actor: str
+    programme: str
+    when: datetime | None
+    opened: datetime
+
+
 def hr_queue(session: Session, plan: Plan, hr_people: Sequence[Recipient]) -> None:
-    """Open and settle the queue's items, then tell HR about each new one once."""
+    """Open and settle the queue's items, then tell HR about each new one once: a fixed number
+    of statements, whatever the number of pairs and items."""
     now = plan.now
-    _continuations(session, now)
-    _disputes(session, now)
-    _silent(session, now)
-    _unpaired(session, now)
-    session.flush()
-    for item in store.unnotified(session):
-        _notify(session, plan, hr_people, item)
-        item.notified_at = now
+    opening: dict[str, dict[str, Any]] = {}
+    settle: dict[str, list[int]] = {}
+    current = _continuations(session, now, opening)
+    current |= _disputes(session, now, opening)
+    current |= _silent(session, now, opening)
+    current |= _unpaired(session, now, opening)
+    for item_id, kind, key, _meeting in store.open_brief(session):
+        if kind in SETTLED_WHEN_GONE and key not in current:
+            settle.setdefault(SETTLED_WHEN_GONE[kind], []).append(item_id)
+    store.open_many(session, list(opening.values()))
+    for note, ids in settle.items():
+        store.close_many(session, ids, now, BOT, note)
+    told = []
+    for row in store.unnotified_facts(session):
+        _notify(plan, hr_people, row)
+        told.append(row[0])
+    store.mark_notified(session, told, now)
 
 
-def _continuations(session: Session, now: datetime) -> None:
+# a condition gone closes its item with this note; continuation and support items never do
+SETTLED_WHEN_GONE = {
+    QueueKind.MEETING_DISPUTE.value: "settled",
+    QueueKind.SILENT.value: "active again",
+    QueueKind.UNPAIRED.value: "paired",
+}
+
+
+def _row(now: datetime, key: str, kind: str, **ids: Any) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(
+        ("detail", "programme_id", "mentorship_id", "person_id", "meeting_id")
+    )
+    return {**row, **ids, "key": key, "kind": kind, "opened_at": now}
+
+
+def _continuations(session: Session, now: datetime, opening: dict[str, dict[str, Any]]) -> set[str]:
     chosen: dict[int, dict[int, str]] = {}
     programme_of: dict[int, int] = {}
     for programme_id, mid, person_id, choice in store.continuation_choices(
@@ -62,11 +105,11 @@ def _continuations(session: Session, now: datetime) -> None:
     ):
         chosen.setdefault(mid, {})[person_id] = choice
         programme_of[mid] = programme_id
-        if choice in REQUESTS:
-            store.open_item(
-                session,
+        key = f"continuation:{mid}:{choice}"  # both asking the same: one item
+        if choice in REQUESTS and key not in opening:
+            opening[key] = _row(
                 now,
-                f"continuation:{mid}:{choice}",  # both asking the same: one item
+                key,
                 QueueKind.CONTINUATION,
                 detail=choice,
                 programme_id=programme_id,
@@ -75,118 +118,107 @@ def _continuations(session: Session, now: datetime) -> None:
             )
     for mid, choices in chosen.items():
         if len(choices) == 2 and len(set(choices.values())) == 2:
-            store.open_item(
-                session,
+            key = f"continuation:{mid}:differ"
+            opening[key] = _row(
                 now,
-                f"continuation:{mid}:differ",
+                key,
                 QueueKind.CONTINUATION,
                 detail="differ",
                 programme_id=programme_of[mid],
                 mentorship_id=mid,
             )
+    return set()
 
 
-def _disputes(session: Session, now: datetime) -> None:
-    since = now - DISPUTE_LOOKBACK
-    for programme_id, mid, meeting_id in store.disputed_meetings(
-        session, since, now - DISPUTE_SETTLE
+def _disputes(session: Session, now: datetime, opening: dict[str, dict[str, Any]]) -> set[str]:
+    """Every disputed meeting is current (its open item stays); one left a week is opened."""
+    current = set()
+    for programme_id, mid, meeting_id, later in store.disputed_meetings(
+        session, now - DISPUTE_LOOKBACK
     ):
-        store.open_item(
-            session,
-            now,
-            f"dispute:{meeting_id}",
-            QueueKind.MEETING_DISPUTE,
-            programme_id=programme_id,
-            mentorship_id=mid,
-            meeting_id=meeting_id,
-        )
-    still = {x for *_, x in store.disputed_meetings(session, since, now + timedelta(days=1))}
-    for item in store.open_items(session):
-        if item.kind == QueueKind.MEETING_DISPUTE and item.meeting_id not in still:
-            store.close_item(item, now, BOT, "settled")
+        key = f"dispute:{meeting_id}"
+        current.add(key)
+        if later <= now - DISPUTE_SETTLE:
+            opening[key] = _row(
+                now,
+                key,
+                QueueKind.MEETING_DISPUTE,
+                programme_id=programme_id,
+                mentorship_id=mid,
+                meeting_id=meeting_id,
+            )
+    return current
 
 
-def _silent(session: Session, now: datetime) -> None:
-    silent_keys: set[str] = set()
+def _silent(session: Session, now: datetime, opening: dict[str, dict[str, Any]]) -> set[str]:
+    current = set()
     for programme_id, mid, started, last in store.last_activity(session):
         since = last or started
         if since is None or now - since < SILENT_AFTER:
             continue
         key = f"silent:{mid}:{since.date().isoformat()}"
-        silent_keys.add(key)
-        store.open_item(
-            session,
-            now,
-            key,
-            QueueKind.SILENT,
-            programme_id=programme_id,
-            mentorship_id=mid,
+        current.add(key)
+        opening[key] = _row(
+            now, key, QueueKind.SILENT, programme_id=programme_id, mentorship_id=mid
         )
-    for item in store.open_items(session):
-        if item.kind == QueueKind.SILENT and item.key not in silent_keys:
-            store.close_item(item, now, BOT, "active again")
+    return current
 
 
-def _unpaired(session: Session, now: datetime) -> None:
-    waiting = store.accepted_unpaired(session, now - UNPAIRED_AFTER)
-    keys = {f"unpaired:{invitation_id}" for invitation_id, _ in waiting}
-    for invitation_id, person_id in waiting:
-        store.open_item(
-            session,
-            now,
-            f"unpaired:{invitation_id}",
-            QueueKind.UNPAIRED,
-            person_id=person_id,
-        )
-    for item in store.open_items(session):
-        if item.kind == QueueKind.UNPAIRED and item.key not in keys:
-            store.close_item(item, now, BOT, "paired")
+def _unpaired(session: Session, now: datetime, opening: dict[str, dict[str, Any]]) -> set[str]:
+    current = set()
+    for invitation_id, person_id in store.accepted_unpaired(session, now - UNPAIRED_AFTER):
+        key = f"unpaired:{invitation_id}"
+        current.add(key)
+        opening[key] = _row(now, key, QueueKind.UNPAIRED, person_id=person_id)
+    return current
 
 
 # --- telling HR and the people concerned ---------------------------------------------------
 
 
-def _recipient(person: Person) -> Recipient:
-    return Recipient(id=person.id, name=person.name, locale=person.locale, timezone=person.timezone)
-
-
-def _country(session: Session, item: HrQueueItem) -> str:
-    programme = session.get(Programme, item.programme_id) if item.programme_id else None
-    return programme.holiday_country if programme else "FI"
-
-
-def _notify(
-    session: Session, plan: Plan, hr_people: Sequence[Recipient], item: HrQueueItem
-) -> None:
-    country = _country(session, item)
+def _notify(plan: Plan, hr_people: Sequence[Recipient], row: Any) -> None:
+    """Row: item (id, kind, detail, mentorship, opened), programme (name, country), meeting
+    time, then (id, name, locale, timezone, erased) of the person, the mentor and the actor."""
+    item_id, kind, detail, mentorship_id, opened, programme, country, when = row[:8]
+    person, mentor, actor = row[8:13], row[13:18], row[18:23]
+    facts = ItemFacts(
+        id=item_id,
+        kind=kind,
+        detail=detail,
+        mentorship_id=mentorship_id,
+        person=person[1] or "",
+        mentor=mentor[1] or "",
+        actor=actor[1] or "",
+        programme=programme or "",
+        when=when,
+        opened=opened,
+    )
+    country = country or "FI"
     for hr in hr_people:
         plan.add(
-            key=f"hr.queue:{item.id}:{hr.id}",
+            key=f"hr.queue:{item_id}:{hr.id}",
             kind="hr.queue",
             person=hr,
             country=country,
             nominal=plan.now,
-            build=partial(item_message, session, hr.texts(), item, True),
+            build=partial(item_message, hr.texts(), facts, True),
         )
-    mentorship = session.get(Mentorship, item.mentorship_id) if item.mentorship_id else None
-    told: list[tuple[Person, str, dict[str, str]]] = []
-    if item.kind == QueueKind.CONTINUATION and item.detail == "differ" and mentorship:
+    told: list[tuple[Any, str, str]] = []
+    if kind == QueueKind.CONTINUATION and detail == "differ" and mentorship_id:
         told = [
-            (mentorship.actor, "hr_queue.plans_differ", {"partner": mentorship.mentor.name}),
-            (mentorship.mentor, "hr_queue.plans_differ", {"partner": mentorship.actor.name}),
+            (actor, "hr_queue.plans_differ", mentor[1]),
+            (mentor, "hr_queue.plans_differ", actor[1]),
         ]
-    elif item.kind == QueueKind.CONTINUATION and item.person_id:
-        person = session.get(Person, item.person_id)
-        if person is not None:
-            told = [(person, f"hr_queue.told_{item.detail}", {})]
-    for person, key, names in told:
-        if person.erased_at is not None:
+    elif kind == QueueKind.CONTINUATION and person[0] is not None:
+        told = [(person, f"hr_queue.told_{detail}", "")]
+    for (pid, name, locale, timezone, erased), key, partner in told:
+        if pid is None or erased is not None:
             continue
-        recipient = _recipient(person)
+        recipient = Recipient(id=pid, name=name, locale=locale, timezone=timezone)
         tx = recipient.texts()
-        params = {k: user_text(v) for k, v in names.items()}
+        params = {"partner": user_text(partner)} if partner else {}
         plan.add(
-            key=f"hr.queue.told:{item.id}:{person.id}",
+            key=f"hr.queue.told:{item_id}:{pid}",
             kind="hr.queue.told",
             person=recipient,
             country=country,
@@ -195,25 +227,42 @@ def _notify(
         )
 
 
-def item_text(session: Session, tx: Texts, item: HrQueueItem) -> str:
-    """The follow-up in plain words and whom it concerns: names, a date, never content."""
+def facts_of(session: Session, item: HrQueueItem) -> ItemFacts:
+    """An item's facts read through the ORM (a page of the queue in chat)."""
     mentorship = session.get(Mentorship, item.mentorship_id) if item.mentorship_id else None
     person = session.get(Person, item.person_id) if item.person_id else None
     meeting = session.get(Meeting, item.meeting_id) if item.meeting_id else None
-    return tx.t(
-        "hr_queue.item",
+    programme = session.get(Programme, item.programme_id) if item.programme_id else None
+    return ItemFacts(
+        id=item.id,
         kind=item.kind,
-        detail=item.detail or "",
-        person=user_text(person.name) if person else "",
-        mentor=user_text(mentorship.mentor.name) if mentorship else "",
-        actor=user_text(mentorship.actor.name) if mentorship else "",
-        programme=user_text(mentorship.programme.name) if mentorship else "",
-        when=tx.datetime(meeting.scheduled_at) if meeting else "",
-        opened=tx.date(item.opened_at),
+        detail=item.detail,
+        mentorship_id=item.mentorship_id,
+        person=person.name if person else "",
+        mentor=mentorship.mentor.name if mentorship else "",
+        actor=mentorship.actor.name if mentorship else "",
+        programme=programme.name if programme else "",
+        when=meeting.scheduled_at if meeting else None,
+        opened=item.opened_at,
     )
 
 
-def item_buttons(tx: Texts, item: HrQueueItem) -> list[Button]:
+def item_text(tx: Texts, f: ItemFacts) -> str:
+    """The follow-up in plain words and whom it concerns: names, a date, never content."""
+    return tx.t(
+        "hr_queue.item",
+        kind=f.kind,
+        detail=f.detail or "",
+        person=user_text(f.person),
+        mentor=user_text(f.mentor),
+        actor=user_text(f.actor),
+        programme=user_text(f.programme),
+        when=tx.datetime(f.when) if f.when else "",
+        opened=tx.date(f.opened),
+    )
+
+
+def item_buttons(tx: Texts, item: ItemFacts) -> list[Button]:
     """What HR can do about the item; each closes it (dismissing asks for a reason)."""
     value = str(item.id)
     buttons: list[Button] = []
@@ -239,8 +288,8 @@ def item_buttons(tx: Texts, item: HrQueueItem) -> list[Button]:
     return buttons
 
 
-def item_message(session: Session, tx: Texts, item: HrQueueItem, new: bool = False) -> Message:
+def item_message(tx: Texts, facts: ItemFacts, new: bool = False) -> Message:
     message = Message()
     if new:
         message.text(tx.t("hr_queue.new_item"))
-    return message.text(item_text(session, tx, item)).buttons(*item_buttons(tx, item))
+    return message.text(item_text(tx, facts)).buttons(*item_buttons(tx, facts))

@@ -36,6 +36,7 @@ HR_COMMANDS = (
     "pairs",
     "report",
     "alerts",
+    "queue",
 )
 NOT_HR = (ACTOR, MENTOR, SUPERVISOR, OTHER_ACTOR, OTHER_MENTOR)
 
