@@ -280,7 +280,9 @@ def accepted_unpaired(session: Session, answered_before: datetime) -> list[tuple
         .exists()
     )
     rows = session.execute(
-        select(Invitation.id, Invitation.person_id).where(Invitation.answer == "yes", ~paired_since)
+        select(Invitation.id, Invitation.person_id).where(
+            Invitation.answer == "yes", Invitation.answered_at < answered_before, ~paired_since
+        )
     )
     return [(int(i), int(p)) for i, p in rows]
 

@@ -257,3 +257,55 @@ def test_erasing_a_person_removes_the_follow_ups_about_them(
         assert mentor is not None
         erase_person(session, chat.console.clock.now(), HR, mentor)
     assert _items(factory) == []
+
+
+def test_a_pair_silent_four_weeks_reaches_the_queue_and_hr_reminds_both(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    onboard(chat, [ACTOR, MENTOR, HR])
+    agree(chat, share_goals="no")
+    book(chat)
+    chat.console.advance(timedelta(days=20))
+    chat.say(HR, "queue")
+    assert "queue is empty" in chat.last(HR)
+    chat.console.advance(timedelta(days=10))  # no meeting recorded for four weeks
+    chat.say(HR, "queue")
+    assert "have recorded no meeting for four weeks" in chat.text_seen_by(HR)
+    chat.click(HR, "Remind both")
+    for email in (ACTOR, MENTOR):
+        assert "A reminder from your programme's HR" in chat.everything_seen_by(email)
+    (item,) = _items(factory)
+    assert item.kind == QueueKind.SILENT and item.close_note == "reminded both"
+
+
+def test_an_accepted_invitation_left_unpaired_reaches_the_queue_and_closes_when_paired(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    from storage.models import Invitation
+    from storage.queries import person_by_email
+
+    onboard(chat, [HR, OTHER_MENTOR])
+    now = chat.console.clock.now()
+    with transaction(factory) as session:
+        admin.add_person(session, now, "emma@example.com", "Emma Lehtonen", "en")
+        emma = person_by_email(session, "emma@example.com")
+        assert emma is not None
+        session.add(
+            Invitation(
+                person_id=emma.id,
+                reason="new_employee",
+                invited_at=now,
+                answer="yes",
+                answered_at=now,
+            )
+        )
+    chat.say(HR, "queue")
+    assert "queue is empty" in chat.last(HR)  # HR's opt-in notice comes first; this is the net
+    chat.console.advance(timedelta(days=4))
+    chat.say(HR, "queue")
+    assert "accepted the invitation to mentoring and is not paired yet" in chat.text_seen_by(HR)
+    chat.click(HR, "Pair")
+    chat.submit(HR, programme="1", mentor="olli@example.com")
+    assert "Paired: Olli Mäki mentors Emma Lehtonen" in chat.text_seen_by(HR)
+    (item,) = _items(factory)
+    assert item.kind == QueueKind.UNPAIRED and item.close_note == "paired"
