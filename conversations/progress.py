@@ -4,7 +4,7 @@ n, what is due now for a person, and the progress views of supervisors and HR.
 One definition per figure, used by the chat, the sweep's summaries and HR's overview alike:
 
 - *planned meetings*: those booked (not cancelled) plus those still to book at the agreed
-  interval up to the planned end (``planned_meetings``);
+  interval up to the planned end (``planned_meetings``); after the end, those it kept;
 - *held meetings*: meetings recorded as held.
 """
 
@@ -50,9 +50,12 @@ def planned_meetings(
 
 
 def total_meetings(m: Mentorship) -> int:
-    """``planned_meetings`` of a loaded mentorship."""
+    """``planned_meetings`` of a loaded mentorship; once it has ended, nothing is still to
+    book, so the figure is the meetings it kept."""
     booked = [x for x in m.meetings if x.status != MeetingStatus.CANCELLED]
     last = max((x.scheduled_at for x in booked), default=None)
+    if m.phase in (Phase.CLOSED, Phase.CANCELLED):
+        return len(booked)
     return planned_meetings(len(booked), last, m.planned_end, m.agreement.meeting_interval_days)
 
 
