@@ -230,7 +230,7 @@ def demo(args: argparse.Namespace) -> int:
     if args.hr:
         scenarios.seed_people(factory, scenarios.DEMO_START, "en")
         steps = scenarios.hr_scenario()
-        person, then = "helena@demo.example", "2027-03-01 10:00"
+        person, then = "helena@demo.example", "2027-07-05 10:00"
     else:
         scenarios.seed(factory, scenarios.DEMO_START, args.locale)
         steps = scenarios.scenario(args.locale)

@@ -11,16 +11,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from bot.errors import AdminError
 from bot.listing import Cell, Listing
+from conversations import progress
 from storage.audit import audit
 from storage.models import (
     ACTIVE_PHASES,
-    Meeting,
-    MeetingStatus,
     Mentorship,
     Person,
     PlatformIdentity,
@@ -252,18 +251,9 @@ def pairs_listing(
         query = query.where(Mentorship.programme_id == found.id)
     if phase is not None:
         query = query.where(Mentorship.phase == phase)
-    meetings: dict[tuple[int, str], int] = {
-        (mentorship_id, status): int(n)
-        for mentorship_id, status, n in session.execute(
-            select(Meeting.mentorship_id, Meeting.status, func.count(Meeting.id)).group_by(
-                Meeting.mentorship_id, Meeting.status
-            )
-        )
-    }
     rows: list[list[Cell]] = []
     for m, programme_name, mentor_email, actor_email in session.execute(query):
-        held = meetings.get((m.id, MeetingStatus.HELD), 0)
-        planned = meetings.get((m.id, MeetingStatus.PLANNED), 0)
+        held, planned = progress.meetings_held(m), progress.total_meetings(m)
         rows.append(
             [
                 m.id,

@@ -31,6 +31,8 @@ COMMAND_WORDS: dict[str, tuple[str, ...]] = {
     "pairs": ("pairs", "parit"),
     "report": ("report", "results", "raportti", "tulokset"),
     "alerts": ("alerts", "early warnings", "hälytykset", "varoitukset"),
+    "queue": ("queue", "follow-ups", "followups", "jono", "seurattavat", "hoidettavat"),
+    "support": ("support", "ask hr for support", "tuki", "pyydä tukea"),
     "announce": ("announce", "new announcement", "tiedota", "uusi tiedote"),
     "announcements": ("announcements", "tiedotteet"),
     "workshop": ("workshop", "new workshop", "työpaja", "uusi työpaja"),

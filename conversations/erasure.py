@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from conversations.hr_admin import audit
 from conversations.outbox import NOT_YET_SENT
+from storage import hr_queue
 from storage.matching import erase_matching
 from storage.models import (
     ACTIVE_PHASES,
@@ -104,6 +105,7 @@ def erase_person(session: Session, now: datetime, by: str, person: Person) -> Er
     erase_matching(session, person.id)  # matching profiles and proposals
     _forget_outbox(session, person, needles)
     _forget_audit(session, person, ids, needles)
+    hr_queue.forget_person(session, person.id, ids, person.email, ERASED_NAME)
     if person.email:
         email = person.email.lower()
         session.execute(

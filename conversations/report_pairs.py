@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from conversations.progress import closing_open, interim_open, total_meetings
+from conversations.progress import closing_open, interim_open, meetings_held, total_meetings
 from storage.models import (
     ACTIVE_PHASES,
     PHASE_ORDER,
@@ -32,7 +32,7 @@ from storage.models import (
     Task,
     TaskStatus,
 )
-from storage.queries import meetings_held, next_meeting
+from storage.queries import next_meeting
 
 TIMELINE_WEEKS = 26  # the most recent half year of weeks
 
@@ -146,7 +146,7 @@ def _row(
         phase=m.phase,
         week=(now - started).days // 7 + 1 if active and started and started <= now else None,
         held=meetings_held(m),
-        planned=total_meetings(m) if m.agreement is not None else len(m.meetings),
+        planned=total_meetings(m),
         last_held=max(held, default=None),
         next_meeting=upcoming.scheduled_at if upcoming else None,
         overdue=sum(

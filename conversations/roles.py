@@ -20,13 +20,19 @@ class Role(StrEnum):
     ANYONE = "anyone"
     MENTOR = "mentor"
     HR = "hr"
+    HR_OR_SUPERVISOR = "hr_or_supervisor"  # progress views: HR for all, a supervisor their reports
 
 
 ANYONE = Role.ANYONE
 MENTOR = Role.MENTOR
 HR = Role.HR
+HR_OR_SUPERVISOR = Role.HR_OR_SUPERVISOR
 
-_REFUSALS = {Role.MENTOR: "common.mentors_only", Role.HR: "common.hr_only"}
+_REFUSALS = {
+    Role.MENTOR: "common.mentors_only",
+    Role.HR: "common.hr_only",
+    Role.HR_OR_SUPERVISOR: "common.hr_only",
+}
 
 
 @dataclass(frozen=True)
@@ -43,13 +49,17 @@ class Roles:
 
 def roles_of(session: Session, person: Person) -> Roles:
     active = active_mentorships(session, person)
-    supervises = bool(session.scalar(select(exists().where(Person.supervisor_id == person.id))))
     return Roles(
         mentor_of=tuple(m for m in active if m.mentor_id == person.id),
         actor_in=tuple(m for m in active if m.actor_id == person.id),
-        supervisor=supervises,
+        supervisor=supervises_anyone(session, person),
         hr=person.is_hr,
     )
+
+
+def supervises_anyone(session: Session, person: Person) -> bool:
+    """Someone's supervisor in the directory: they may follow their reports' progress."""
+    return bool(session.scalar(select(exists().where(Person.supervisor_id == person.id))))
 
 
 def is_programme_mentor(session: Session, person: Person) -> bool:
@@ -71,5 +81,7 @@ def may(session: Session, person: Person, role: Role) -> str | None:
     if role == Role.HR and not person.is_hr:
         return _REFUSALS[role]
     if role == Role.MENTOR and not is_programme_mentor(session, person):
+        return _REFUSALS[role]
+    if role == Role.HR_OR_SUPERVISOR and not (person.is_hr or supervises_anyone(session, person)):
         return _REFUSALS[role]
     return None

@@ -75,6 +75,7 @@ class EvaluationKind(enum.StrEnum):
 class Continuation(enum.StrEnum):
     CONTINUE_INFORMALLY = "continue_informally"
     NEW_GOALS = "new_goals"
+    NEW_MENTOR = "new_mentor"
     CLOSE = "close"
 
 
@@ -409,8 +410,9 @@ class CalendarFeed(Base):
 
 # HR's tables live in their own module; imported here so that every table is in
 # ``Base.metadata`` and ``from storage.models import Alert`` keeps working.
-# The matching tables live in their own module on the same Base; importing it here registers
+# The queue and matching tables live in their own modules on the same Base; importing them registers
 # them wherever the model is loaded (migrations, create_all, the schema comparison).
+from storage import hr_queue as _hr_queue  # noqa: E402, F401
 from storage import matching as _matching  # noqa: E402, F401
 from storage.hr_models import (  # noqa: E402
     Alert,

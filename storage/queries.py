@@ -6,7 +6,6 @@ read through functions that take the viewer and return what that viewer may see.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from storage.models import (
     ACTIVE_PHASES,
-    Agreement,
     CheckIn,
     Evaluation,
     Goal,
@@ -24,7 +22,6 @@ from storage.models import (
     MeetingStatus,
     Mentorship,
     Person,
-    Phase,
     PlatformIdentity,
     Programme,
     Reflection,
@@ -152,10 +149,6 @@ def next_meeting(mentorship: Mentorship, now: datetime) -> Meeting | None:
     return upcoming[0] if upcoming else None
 
 
-def meetings_held(mentorship: Mentorship) -> int:
-    return sum(1 for m in mentorship.meetings if m.status == MeetingStatus.HELD)
-
-
 def tasks(session: Session, mentorship: Mentorship) -> list[Task]:
     return list(session.scalars(_TASKS, {"mentorship": mentorship.id}))
 
@@ -214,82 +207,9 @@ def evaluation_count(session: Session, mentorship: Mentorship, kind: str) -> int
     return int(session.scalar(_EVALUATION_COUNT, {"mentorship": mentorship.id, "kind": kind}) or 0)
 
 
-@dataclass(frozen=True)
-class SupervisorView:
-    """Everything a supervisor may see of a report's mentoring (privacy rule 2)."""
-
-    report_name: str
-    mentor_name: str
-    programme: str
-    phase: str
-    meetings_held: int
-    meetings_planned: int
-    next_meeting: datetime | None
-    agreement_accepted: bool
-    supervisor_discussion: bool
-    time_arranged: bool
-    goal_titles: tuple[str, ...] | None
-    mentorship_id: int
-
-
-def supervisor_views(session: Session, supervisor: Person, now: datetime) -> list[SupervisorView]:
-    """One view per mentorship of each of the supervisor's own reports as an actor."""
-    report_ids = [p.id for p in reports_of(session, supervisor)]
-    if not report_ids:
-        return []
-    mentorships = session.scalars(
-        select(Mentorship)
-        .where(Mentorship.actor_id.in_(report_ids), Mentorship.phase != Phase.CANCELLED)
-        .order_by(Mentorship.id)
+def phase_counts(session: Session) -> dict[str, int]:
+    """How many pairs are in each phase (HR's status: operational figures only)."""
+    rows = session.execute(
+        select(Mentorship.phase, func.count(Mentorship.id)).group_by(Mentorship.phase)
     )
-    views = []
-    for m in mentorships:
-        agreement: Agreement = m.agreement
-        accepted = bool(agreement.actor_accepted_at and agreement.mentor_accepted_at)
-        nxt = next_meeting(m, now)
-        views.append(
-            SupervisorView(
-                report_name=m.actor.name,
-                mentor_name=m.mentor.name,
-                programme=m.programme.name,
-                phase=m.phase,
-                meetings_held=meetings_held(m),
-                meetings_planned=sum(1 for x in m.meetings if x.status != MeetingStatus.CANCELLED),
-                next_meeting=nxt.scheduled_at if nxt else None,
-                agreement_accepted=accepted,
-                supervisor_discussion=agreement.supervisor_goals_discussed_at is not None,
-                time_arranged=agreement.supervisor_time_arranged_at is not None,
-                goal_titles=tuple(g.title for g in top_goals(m))
-                if agreement.share_goals_with_supervisor and accepted
-                else None,
-                mentorship_id=m.id,
-            )
-        )
-    return views
-
-
-@dataclass(frozen=True)
-class HrPairView:
-    """What HR sees per pair (privacy rule 3): operational status, never content."""
-
-    programme: str
-    mentor_name: str
-    actor_name: str
-    phase: str
-    meetings_held: int
-    meetings_planned: int
-
-
-def hr_pair_views(session: Session) -> list[HrPairView]:
-    rows = session.scalars(select(Mentorship).order_by(Mentorship.programme_id, Mentorship.id))
-    return [
-        HrPairView(
-            programme=m.programme.name,
-            mentor_name=m.mentor.name,
-            actor_name=m.actor.name,
-            phase=m.phase,
-            meetings_held=meetings_held(m),
-            meetings_planned=sum(1 for x in m.meetings if x.status != MeetingStatus.CANCELLED),
-        )
-        for m in rows
-    ]
+    return {str(phase): int(n) for phase, n in rows}

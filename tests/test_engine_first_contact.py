@@ -70,7 +70,7 @@ def test_a_supervisor_sees_no_meetings_booked_rather_than_0_of_0(chat: Chat) -> 
     agree(chat)
     chat.say(SUPERVISOR, "status")
     seen = chat.last(SUPERVISOR) + chat.text_seen_by(SUPERVISOR)
-    assert "none booked yet" in seen
+    assert "no meetings booked yet" in seen
     assert "0 of 0" not in seen
 
 

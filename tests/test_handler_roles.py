@@ -14,7 +14,7 @@ from conversations import flows
 from conversations.engine import Engine
 from conversations.messages import Inbound, InboundKind
 from conversations.registry import Kind, Registry, action, command
-from conversations.roles import ANYONE, HR, MENTOR, Role
+from conversations.roles import ANYONE, HR, HR_OR_SUPERVISOR, MENTOR, Role
 from storage.models import AuditLog, Mentorship, Outbox, Person
 from tests.chat import ACTOR, SUPERVISOR, Chat, onboard
 from tests.chat import MENTOR as MENTOR_EMAIL
@@ -94,7 +94,22 @@ EXPECTED: dict[tuple[Kind, str], Role] = {
     (C, "pair"): HR,
     (A, "hr.pair_person"): HR,
     (F, "hr.pair"): HR,
-    (C, "pairs"): HR,
+    (C, "pairs"): HR_OR_SUPERVISOR,
+    (A, "hr.pairs_more"): HR_OR_SUPERVISOR,
+    (A, "hr.pair_open"): HR,
+    (A, "hr.pair_remind"): HR,
+    (A, "hr.pair_history"): HR,
+    (C, "queue"): HR,
+    (A, "hr.queue_more"): HR,
+    (A, "hr.queue_pair"): HR,
+    (A, "hr.queue_held"): HR,
+    (A, "hr.queue_missed"): HR,
+    (A, "hr.queue_remind"): HR,
+    (A, "hr.queue_done"): HR,
+    (A, "hr.queue_dismiss"): HR,
+    (F, "hr.queue_dismiss"): HR,
+    (C, "support"): MENTOR,
+    (A, "support.ask"): MENTOR,
     (A, "hr.end"): HR,
     (F, "hr.end"): HR,
     (A, "hr.repair"): HR,

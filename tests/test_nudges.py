@@ -105,9 +105,9 @@ def test_the_number_of_statements_per_sweep_does_not_grow_with_the_number_of_pai
         assert report.inserted > 0
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
-    # the reads of conversations.sweep and its alerts, the inserts, the retention purge and the
-    # outbox pruning (PostgreSQL: one more, the lock)
-    assert counts[1] <= 20
+    # the reads of conversations.sweep, its alerts and HR's follow-up queue, the inserts, the
+    # retention purge and the outbox pruning (PostgreSQL: one more, the lock)
+    assert counts[1] <= 26
 
 
 def test_severe_alerts_cost_no_statement_each_and_a_later_sweep_inserts_none_again(
@@ -128,8 +128,9 @@ def test_severe_alerts_cost_no_statement_each_and_a_later_sweep_inserts_none_aga
     assert 0 < severe[0] < severe[0] * 2 < severe[1]
     assert told == severe[0] * 1 + (severe[1] - severe[0]) * 2  # each new one to each HR person
     # the same reads and inserts whatever the number of alerts (the second sweep also reads
-    # the goal titles for the monthly summaries and the open alerts for a digest now due)
-    assert counts[1] <= counts[0] + 2 <= 23, counts  # PostgreSQL: one more, the lock
+    # the goal titles for the monthly summaries and the open alerts for a digest now due, and
+    # may open, settle and announce follow-ups in HR's queue: one statement each)
+    assert counts[1] <= counts[0] + 5 <= 33, counts  # PostgreSQL: one more, the lock
     with counting(db_engine) as statements:
         report = run_sweep(factory, COLD + timedelta(hours=1))
     with factory() as s:

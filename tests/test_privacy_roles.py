@@ -98,7 +98,7 @@ def test_the_supervisor_sees_progress_but_no_ratings_and_no_goal_titles_unless_s
     _play_a_relationship_with_private_content(chat, factory)
     _every_command(chat, SUPERVISOR)
     seen = seen_by(chat, SUPERVISOR)
-    assert "Meetings held" in seen and "Next meeting" in seen
+    assert "meetings held" in seen and "Next meeting" in seen
     for word in ("Rapport", "rapport", "useful", "Interim", "too_often", "Lead the weekly"):
         assert word not in seen, word
 

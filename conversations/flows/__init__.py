@@ -26,6 +26,8 @@ MODULES = (
     "announcements",
     "workshops",
     "newcomers",
+    "hr_pairs",
+    "hr_queue",
 )
 
 

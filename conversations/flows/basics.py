@@ -5,19 +5,14 @@ from __future__ import annotations
 from conversations import commands, forms, progress
 from conversations.button_values import COMMAND_FOR
 from conversations.flows.common import goals_text, phase_label, pick_mentorship, role_in
+from conversations.flows.supervisor import supervisor_status
 from conversations.messages import Button, Message
 from conversations.registry import action, command
 from conversations.roles import ANYONE, roles_of
 from conversations.texts import first_name, user_text
 from conversations.turn import Turn
 from storage.models import Mentorship, Phase
-from storage.queries import (
-    hr_pair_views,
-    next_meeting,
-    open_tasks,
-    partner,
-    supervisor_views,
-)
+from storage.queries import next_meeting, open_tasks, partner, phase_counts
 
 
 @command("help", role=ANYONE)
@@ -155,50 +150,11 @@ def pair_status(turn: Turn, m: Mentorship) -> Message:
     )
 
 
-def supervisor_status(turn: Turn) -> None:
-    tx = turn.tx
-    views = supervisor_views(turn.session, turn.person, turn.now)
-    if not views:
-        turn.say(tx.t("supervisor.no_mentoring_reports"))
-        return
-    for view in views:
-        fields = [
-            (tx._("Mentor"), view.mentor_name),
-            (tx._("Phase"), phase_label(tx, view.phase)),
-            (
-                tx._("Meetings held"),
-                tx._(
-                    "%(held)s of %(planned)s",
-                    held=view.meetings_held,
-                    planned=view.meetings_planned,
-                )
-                if view.meetings_planned
-                else tx._("none booked yet"),
-            ),
-            (tx._("Next meeting"), tx.date(view.next_meeting) if view.next_meeting else "–"),
-            (tx._("Agreement"), tx._("accepted") if view.agreement_accepted else tx._("not yet")),
-            (
-                tx._("Your discussion with them"),
-                tx._("done") if view.supervisor_discussion else tx._("not yet"),
-            ),
-        ]
-        if view.goal_titles is not None:
-            fields.append((tx._("Goals"), "; ".join(user_text(g) for g in view.goal_titles)))
-        turn.reply(
-            Message()
-            .text(tx.t("supervisor.report_heading", name=user_text(view.report_name)))
-            .fields(fields)
-        )
-
-
 def hr_status(turn: Turn) -> None:
-    views = hr_pair_views(turn.session)
-    by_phase: dict[str, int] = {}
-    for v in views:
-        by_phase[v.phase] = by_phase.get(v.phase, 0) + 1
+    by_phase = phase_counts(turn.session)
     turn.reply(
         Message()
-        .text(turn.tx.t("basics.hr_heading", pairs=len(views)))
+        .text(turn.tx.t("basics.hr_heading", pairs=sum(by_phase.values())))
         .fields([(phase_label(turn.tx, p), str(n)) for p, n in sorted(by_phase.items())])
     )
 

@@ -299,9 +299,14 @@ def final_form(turn: Turn, m: Mentorship) -> Form:
             name="continuation",
             label=tx._("What next?"),
             kind="select",
+            hint=tx._(
+                "A new round goes to HR, who will contact you; the other choices stay between"
+                " the two of you."
+            ),
             options=[
                 Option(value=Continuation.CONTINUE_INFORMALLY, label=tx._("Continue informally")),
                 Option(value=Continuation.NEW_GOALS, label=tx._("A new round with new goals")),
+                Option(value=Continuation.NEW_MENTOR, label=tx._("A new round with a new mentor")),
                 Option(value=Continuation.CLOSE, label=tx._("Close the mentoring")),
             ],
         ),
@@ -417,11 +422,14 @@ def close_relationship(turn: Turn, m: Mentorship) -> None:
     for person in (m.actor, m.mentor):
         tx = texts_for(person)
         own = own_evaluation(turn.session, person, m, EvaluationKind.FINAL)
+        theirs = own_evaluation(turn.session, partner(m, person), m, EvaluationKind.FINAL)
+        plan = own.continuation if own else "close"
         message = Message().text(
             tx.t(
                 "evaluation.closed",
                 partner=user_text(partner(m, person).name),
-                plan=own.continuation if own else "close",
+                plan=plan,
+                same=plan == (theirs.continuation if theirs else "close"),
             )
         )
         if person.id == turn.person.id:

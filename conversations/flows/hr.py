@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from conversations import forms, rules
-from conversations.flows.common import phase_label
 from conversations.flows.hr_checks import (
     PROGRAMME_FIELDS,
     check_pair_form,
@@ -23,7 +22,7 @@ from conversations.hr_admin import (
     end_mentorship,
     set_hr,
 )
-from conversations.messages import Button, Form, Input, Message, Option
+from conversations.messages import Form, Input, Message, Option
 from conversations.pairing import create_mentorship
 from conversations.registry import action, command, form
 from conversations.roles import HR
@@ -36,7 +35,7 @@ from conversations.validation import (
     parse,
 )
 from storage.models import ACTIVE_PHASES, Alert, Mentorship, Person, Programme
-from storage.queries import meetings_held, person_by_email, programme_by_name
+from storage.queries import person_by_email, programme_by_name
 
 MAX_LISTED = 25
 ACTIVE = [p.value for p in ACTIVE_PHASES]
@@ -272,6 +271,10 @@ def save_pair(turn: Turn, value: str, fields: dict[str, str]) -> None:
     assert programme and mentor and actor
     forms.close(turn.session, turn.person)
     _pair(turn, programme, mentor, actor)
+    if value.startswith("queue:"):  # opened from a follow-up in HR's queue: acted on
+        from conversations.flows.hr_queue import acted_on
+
+        acted_on(turn, value, "paired")
 
 
 def _pair(turn: Turn, programme: Programme, mentor: Person, actor: Person) -> Mentorship:
@@ -295,49 +298,6 @@ def _pair(turn: Turn, programme: Programme, mentor: Person, actor: Person) -> Me
         )
     )
     return m
-
-
-@command("pairs", role=HR)
-def pairs(turn: Turn, _rest: str) -> None:
-    active = list(
-        turn.session.scalars(
-            select(Mentorship)
-            .where(Mentorship.phase.in_(ACTIVE))
-            .order_by(Mentorship.programme_id, Mentorship.id)
-        )
-    )
-    audit(turn.session, turn.now, _by(turn), "pairs.list", None, count=len(active))
-    if not active:
-        turn.say(turn.tx.t("hr.no_pairs"))
-        return
-    tx = turn.tx
-    turn.say(tx.t("hr.pairs_heading", n=len(active)))
-    for m in active[:MAX_LISTED]:
-        planned = sum(1 for x in m.meetings if x.status != "cancelled")
-        turn.reply(
-            Message()
-            .text(
-                tx.t(
-                    "hr.pair_line",
-                    mentor=user_text(m.mentor.name),
-                    actor=user_text(m.actor.name),
-                    programme=user_text(m.programme.name),
-                )
-            )
-            .fields(
-                [
-                    (tx._("Phase"), phase_label(tx, m.phase)),
-                    (
-                        tx._("Meetings held"),
-                        tx._("%(held)s of %(planned)s", held=meetings_held(m), planned=planned),
-                    ),
-                ]
-            )
-            .buttons(
-                Button(action_id="hr.end", label=tx._("End early"), value=str(m.id)),
-                Button(action_id="hr.repair", label=tx._("Re-pair"), value=str(m.id)),
-            )
-        )
 
 
 def _active_mentorship(turn: Turn, value: str) -> Mentorship:

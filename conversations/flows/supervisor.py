@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from conversations import progress
+from conversations.flows.common import phase_label
 from conversations.messages import Button, Message
 from conversations.registry import action
 from conversations.roles import ANYONE
@@ -128,3 +130,35 @@ def queue_closed_notice(turn: Turn, m: Mentorship) -> None:
         kind="supervisor_closed",
         dedupe_key=f"closed:{m.id}:supervisor",
     )
+
+
+def supervisor_status(turn: Turn) -> None:
+    """A supervisor's ``status``: progress of each own report's mentoring (privacy rule 2),
+    with the same figures as the monthly summary (``conversations.progress``)."""
+    tx = turn.tx
+    views = progress.supervisor_views(turn.session, turn.person, turn.now)
+    if not views:
+        turn.say(tx.t("supervisor.no_mentoring_reports"))
+        return
+    for view in views:
+        fields = [
+            (tx._("Mentor"), view.mentor_name),
+            (tx._("Phase"), phase_label(tx, view.phase)),
+            (
+                tx._("Meetings"),
+                progress.held_of_planned(tx, view.meetings_held, view.meetings_planned),
+            ),
+            (tx._("Next meeting"), tx.date(view.next_meeting) if view.next_meeting else "–"),
+            (tx._("Agreement"), tx._("accepted") if view.agreement_accepted else tx._("not yet")),
+            (
+                tx._("Your discussion with them"),
+                tx._("done") if view.supervisor_discussion else tx._("not yet"),
+            ),
+        ]
+        if view.goal_titles is not None:
+            fields.append((tx._("Goals"), "; ".join(user_text(g) for g in view.goal_titles)))
+        turn.reply(
+            Message()
+            .text(tx.t("supervisor.report_heading", name=user_text(view.report_name)))
+            .fields(fields)
+        )

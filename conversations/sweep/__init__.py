@@ -2,7 +2,8 @@
 
 ``conversations.sweep.orchestration.sweep(session, now, retention_days=…)`` says everything one
 sweep does, one module per concern: ``reads`` (with ``storage.sweep_reads``), ``meetings``,
-``closing``, ``booking``, ``supervisor``, ``alerts`` (early warnings), ``hr_digest``, and
+``closing``, ``booking``, ``supervisor``, ``alerts`` (early warnings), ``hr_queue`` (HR's
+follow-ups), ``hr_digest``, and
 ``plan``/``rows`` (timing, dedupe, one insert). It reads a fixed number of result sets (never
 one query per pair; statements built once, at import), decides in Python which nudges are due,
 renders each in the recipient's language and timezone, and writes them with one
@@ -41,8 +42,13 @@ when the moment has passed.
   horizon (3 or 6 months, never past the planned end) and tells both.
 - ``supervisor.monthly`` ``supervisor.monthly:<supervisor>:<YYYY-MM>``, progress only (privacy
   rule 2) — 09:00 on the first working day of the month — up to ``GRACE`` late, else skipped.
-- ``hr.digest`` ``hr.digest:<hr person>:<ISO week>``, aggregates only (privacy rule 3) — 09:00
-  on the first working day of the ISO week — sent during that week only.
+- ``hr.digest`` ``hr.digest:<hr person>:<ISO week>``, aggregates only (privacy rule 3) and the
+  number of open follow-ups — 09:00 on the first working day of the ISO week — sent during that
+  week only.
+- ``hr.queue`` ``hr.queue:<item>:<hr person>``, each HR person, once per new follow-up in HR's
+  queue (``hr_queue``) — at the next working moment; ``hr.queue.told``
+  ``hr.queue.told:<item>:<person>`` tells the person who asked for a new round or a new mentor,
+  or both partners whose continuation plans differ, that HR has it.
 
 The supervisor kick-off (``kickoff:<mentorship>``) is queued when the agreement is accepted
 (``conversations.flows.supervisor``); the sweep never creates it. The same sweep also raises

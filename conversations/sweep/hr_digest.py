@@ -1,5 +1,6 @@
-"""HR's weekly digest: aggregates only (privacy rule 3) and the open early-warning alerts, on
-the first working day of each ISO week, sent during that week only."""
+"""HR's weekly digest: aggregates only (privacy rule 3), the open early-warning alerts and how
+many follow-ups wait in HR's queue, on the first working day of each ISO week, sent during
+that week only."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from conversations.sweep import alerts
 from conversations.sweep.plan import Plan, Recipient
 from conversations.sweep.reads import SweepData, organisation_country
 from conversations.worktime import first_working_day_on_or_after, start_of_working_day
+from storage import hr_queue
 from storage.models import MeetingStatus, Phase
 
 
@@ -56,6 +58,7 @@ def hr_digest(
         ),
     }
     open_alerts = alerts.open_alert_counts(session)
+    queued = hr_queue.open_count(session)
     for person, iso_week, nominal, week_end in due:
         plan.add(
             key=f"hr.digest:{person.id}:{iso_week}",
@@ -64,14 +67,22 @@ def hr_digest(
             country=country,
             nominal=nominal,
             expires_at=week_end.astimezone(UTC),
-            build=partial(_digest, person, iso_week, figures, open_alerts),
+            build=partial(_digest, person, iso_week, figures, open_alerts, queued),
         )
 
 
 def _digest(
-    person: Recipient, iso_week: str, figures: dict[str, int], open_alerts: dict[str, int]
+    person: Recipient,
+    iso_week: str,
+    figures: dict[str, int],
+    open_alerts: dict[str, int],
+    queued: int,
 ) -> Message:
     tx = person.texts()
     message = Message().text(tx.t("nudges.hr_digest", week=iso_week, **figures))
     extra = alerts.digest_lines(tx, open_alerts)
-    return message.text(extra) if extra else message
+    if extra:
+        message.text(extra)
+    if queued:
+        message.text(tx.t("hr_queue.digest", count=queued))
+    return message

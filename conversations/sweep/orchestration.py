@@ -12,6 +12,7 @@ from conversations.sweep import alerts, matching, reads
 from conversations.sweep.booking import book_next_blocks
 from conversations.sweep.closing import closing_nudges
 from conversations.sweep.hr_digest import hr_digest
+from conversations.sweep.hr_queue import hr_queue
 from conversations.sweep.meetings import meeting_nudges
 from conversations.sweep.plan import Plan, SweepReport
 from conversations.sweep.rows import insert_rows, try_sweep_lock
@@ -40,6 +41,7 @@ def sweep(
     booked = book_next_blocks(session, plan, data.pairs)
     supervisor_monthly(session, plan, data)
     plan.extend(alerts.raise_alerts(session, now, hr_people))  # early warnings to HR
+    hr_queue(session, plan, hr_people)  # follow-ups HR acts on; before the digest counts them
     hr_digest(session, plan, data, hr_people)
     plan.extend(outreach.sweep_rows(session, now))  # invitations, workshop reminders
     plan.extend(matching.sweep_rows(session, now))  # matching proposals unanswered for 7 days

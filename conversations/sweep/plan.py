@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from conversations import rules
 from conversations.messages import Message
 from conversations.outbox import outbox_row
+from conversations.progress import planned_meetings
 from conversations.texts import Texts
 from conversations.worktime import next_working_moment, zone
 
@@ -114,17 +115,8 @@ class Pair:
         return self.mentor if person.id == self.actor.id else self.actor
 
     def total_meetings(self) -> int:
-        """As ``conversations.progress.total_meetings``: booked plus those still to book."""
-        if not self.booked or self.last_at is None or self.planned_end is None:
-            return self.booked
-        remaining = 0
-        day = self.last_at.date()
-        while True:
-            day = day.fromordinal(day.toordinal() + self.interval_days)
-            if day > self.planned_end:
-                break
-            remaining += 1
-        return self.booked + remaining
+        """``conversations.progress.planned_meetings``: booked plus those still to book."""
+        return planned_meetings(self.booked, self.last_at, self.planned_end, self.interval_days)
 
 
 @dataclass(slots=True)

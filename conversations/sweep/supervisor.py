@@ -68,6 +68,7 @@ def _monthly(
     """Progress only (privacy rule 2): phase, meetings, next meeting, whether the agreement and
     the goal discussion happened, and goal titles only where the actor agreed to share them."""
     from conversations.flows.common import phase_label
+    from conversations.progress import held_of_planned
 
     tx = sup.texts()
     message = Message().text(tx.t("nudges.monthly_heading", month=month))
@@ -75,12 +76,11 @@ def _monthly(
     for pair in sorted(reports, key=lambda p: p.actor.name):
         lines = [
             tx.t(
-                "nudges.monthly_report",
+                "supervisor.monthly_report",
                 actor=user_text(pair.actor.name),
                 mentor=user_text(pair.mentor.name),
                 phase=phase_label(tx, pair.phase),
-                held=pair.held,
-                planned=pair.total_meetings(),
+                meetings=held_of_planned(tx, pair.held, pair.total_meetings()),
             )
         ]
         if pair.next_at is not None:

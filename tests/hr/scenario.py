@@ -14,6 +14,7 @@ from adapters.console.script import parse, run
 from bot import demo
 from bot.app import console_session
 from storage.db import make_engine, make_session_factory
+from storage.hr_queue import HrQueueItem
 from storage.models import (
     Alert,
     Announcement,
@@ -49,6 +50,11 @@ KEY_REPLIES = [
     "Goals (shared with you by the actor): Lead our team's weekly planning.",
     "*Results of Mentoring 2027*",
     "Early-warning alerts: 4 raised, 2 handled",
+    "recorded their meeting of Tue 19 Jan 2027, 14:00 differently",
+    "*Pairs* — 1 pair, what needs attention first (1–1 shown):",
+    "Aino Virtanen would like a new round with new goals",
+    "Your wish for a new round with new goals is now with HR",
+    "Done: the follow-up is closed and recorded in the audit log.",
 ]
 
 
@@ -94,6 +100,11 @@ def hr_summary(factory: sessionmaker[Session]) -> dict[str, Any]:
                 (email[i.person_id], i.reason, i.answer) for i in s.scalars(select(Invitation))
             ],
             "audit": Counter(a.action for a in s.scalars(select(AuditLog))),
+            "queue": sorted(
+                (i.kind, i.detail, i.close_note)
+                for i in s.scalars(select(HrQueueItem))
+                if i.closed_by != "mentorbot"  # the sweep's own closes depend on timing only
+            ),
         }
 
 

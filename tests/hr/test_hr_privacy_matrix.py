@@ -49,6 +49,10 @@ MATRIX: dict[str, set[str]] = {
     "results summary": {HR},
     "report average rating (group < 5)": set(),
     "pairs progress table": {SERVED},  # the positive control: the page really was served
+    "pair overview: progress": {HR, SUPERVISOR},
+    "pair overview: tasks and evaluations given": {HR},
+    "pair history": {HR},
+    "follow-up queue": {HR},
 }
 
 
@@ -63,6 +67,10 @@ def _marks(kind: str) -> tuple[str, ...]:
         "results summary": ("*Results of Pilot*",),
         "report average rating (group < 5)": ("average 1", "average 2", "Average 1"),
         "pairs progress table": ('<table class="pairs">',),
+        "pair overview: progress": ("what needs attention first",),
+        "pair overview: tasks and evaluations given": ("evaluations: interim",),
+        "pair history": ("History of Aino Virtanen's mentoring",),
+        "follow-up queue": ("open item (", "New in your follow-up queue"),
     }[kind]
 
 
@@ -86,6 +94,8 @@ def test_every_role_sees_each_kind_of_data_only_as_the_privacy_rules_allow(
     chat: Chat, factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
     _play_a_relationship_with_private_content(chat, factory)
+    chat.say(MENTOR, "support")  # a follow-up in HR's queue, so that the queue is not empty
+    chat.click(MENTOR, "A mentor workshop")
     now = chat.console.clock.now()
     with transaction(factory) as session:
         insert_ignoring_duplicates(session, raise_alerts(session, now))
@@ -95,6 +105,13 @@ def test_every_role_sees_each_kind_of_data_only_as_the_privacy_rules_allow(
         for button in chat.console.last_buttons(email):
             if button.action_id in FOLLOW:
                 chat.press(email, button.action_id, button.value)
+    for email in EVERYONE:  # every pair opened, and its history, as far as each may
+        chat.say(email, "pairs")
+        for opened in [
+            b for b in chat.console.last_buttons(email) if b.action_id == "hr.pair_open"
+        ]:
+            chat.press(email, opened.action_id, opened.value)
+            chat.click(email, "History")
     with factory() as session:
         programme = programme_by_name(session, PROGRAMME)
         assert programme is not None
@@ -119,11 +136,21 @@ def test_every_role_sees_each_kind_of_data_only_as_the_privacy_rules_allow(
     assert violations == []
     # rule 4: the alert names the signal, never who gave the low rating, never a number
     hr_alerts = [
-        re.sub(r" \(\d+\)$", "", line)  # the digest counts open alerts per signal
+        re.sub(  # the digest counts open alerts per signal; a pair's history dates them
+            r" \(\d+\)$", "", re.sub(r"^\s*\w+ \d+ \w+ \d{4} — ", "", line)
+        )
         for line in seen[HR].splitlines()
         if "not getting on well" in line
     ]
     assert hr_alerts and all("Aino" not in line and "1" not in line for line in hr_alerts)
+    # the overview and the queue: how many evaluations were given, never an answer or a rating
+    overview = [line for line in seen[HR].splitlines() if "evaluations: interim" in line]
+    assert overview and all("interim 1/2" in line for line in overview if "Aino" in line)
+    queue = [line for line in seen[HR].splitlines() if "asks for a mentor workshop" in line]
+    assert queue
+    for line in overview + queue:
+        for word in ("useful", "rapport", "average", "too often", "realistic", "/5", "rating"):
+            assert word not in line.lower(), line
     # rule 3: with 4 people, ratings and free-text counts are suppressed in the report files
     assert "suppressed (< 5 people)" in report and "Not shown: fewer than 5" in report
     # the served report names the pair and its progress, and no rating anyone gave: the one

@@ -25,7 +25,8 @@ def test_hr_and_supervisor_run_a_programme_in_chat_from_set_up_to_report(
     assert "something went wrong" not in transcript.lower()
     summary = hr_summary(factory)
     assert summary["pairs"] == [
-        ("mikko@demo.example", "aino@demo.example", "development", None),
+        ("mikko@demo.example", "aino@demo.example", "closed", None),
+        ("mikko@demo.example", "aino@demo.example", "start", None),  # the new round
         ("ville@demo.example", "emma@demo.example", "start", None),
         (
             "ville@demo.example",
@@ -44,3 +45,8 @@ def test_hr_and_supervisor_run_a_programme_in_chat_from_set_up_to_report(
     handled = [a for a in summary["alerts"] if a[1]]
     assert ("no_meetings", True, "helena@demo.example") in handled
     assert summary["audit"]["announcement.send"] == 2 and summary["audit"]["pair.end"] == 1
+    # HR acted on the disputed meeting and on the continuation request from the queue
+    acted = [(kind, detail, note) for kind, detail, note in summary["queue"] if note]
+    assert ("meeting_dispute", None, "recorded held") in acted
+    assert ("continuation", "new_goals", "paired") in acted
+    assert summary["audit"]["queue.close"] == 2 and summary["audit"]["pairs.list"] >= 3

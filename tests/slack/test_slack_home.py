@@ -91,7 +91,7 @@ def test_actor_home_shows_phase_progress_next_meeting_task_goals_and_shortcuts(
 def test_supervisor_home_shows_progress_but_never_notes_or_ratings(world: SlackWorld) -> None:
     shown = _text(_open_home(world, "USANNA"))
     assert "Aino Virtanen's mentoring" in shown
-    assert "Meetings held" in shown
+    assert "meetings held" in shown
     assert PRIVATE_NOTE not in shown
     assert "Usefulness" not in shown and "rapport" not in shown.lower()
 

@@ -45,7 +45,7 @@ def test_teams_plays_the_whole_lifecycle_scenario_over_http(
     # the relationship ended clearly, and everyone heard it in Teams
     aino, mikko, sanna = (teams.texts_seen(f"{n}@demo.example") for n in ("aino", "mikko", "sanna"))
     assert "is now complete" in aino and "is now complete" in mikko
-    assert "Phase: closed" in sanna and "Meetings held: 10 of 12" in sanna
+    assert "Phase: closed" in sanna and "Meetings: 10 of 12 meetings held" in sanna
     # the note Aino shared reached Mikko; her supervisor never sees it or her reflections
     assert "honest about being nervous" in mikko
     assert "nervous" not in sanna and "confident in front of the team" not in sanna

@@ -1,0 +1,312 @@
+"""HR's follow-up queue: things HR must act on, kept in the database so that no promise the bot
+makes ("HR will be in touch") rests on someone remembering it.
+
+An item names what happened and whom it is about, never content: a continuation request, a
+meeting recorded differently by the two partners, a silent pair, a mentor's request for a
+workshop or a buddy, an accepted invitation not yet paired. The sweep opens most items
+(``conversations.sweep.hr_queue``); an item closes when HR acts on it or dismisses it with a
+reason, or when its condition no longer holds (the pair met again, the dispute settled).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
+
+from storage.hr_models import Invitation
+from storage.models import (
+    Base,
+    CheckIn,
+    Evaluation,
+    EvaluationKind,
+    Meeting,
+    MeetingStatus,
+    Mentorship,
+    Person,
+    Phase,
+    Programme,
+)
+
+
+class QueueKind(enum.StrEnum):
+    CONTINUATION = "continuation"  # detail: new_goals, new_mentor or differ
+    MEETING_DISPUTE = "meeting_dispute"
+    SILENT = "silent"
+    SUPPORT = "support"  # detail: workshop or buddy
+    UNPAIRED = "unpaired"
+
+
+class HrQueueItem(Base):
+    """One follow-up for HR. ``key`` makes opening idempotent (a second sweep opens nothing)."""
+
+    __tablename__ = "hr_queue_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str | None] = mapped_column(String(30))
+    programme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    mentorship_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mentorship.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
+    opened_at: Mapped[datetime]
+    notified_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    closed_by: Mapped[str | None] = mapped_column(String(254))
+    close_note: Mapped[str | None] = mapped_column(String(300))
+
+
+def open_item(
+    session: Session,
+    now: datetime,
+    key: str,
+    kind: str,
+    *,
+    detail: str | None = None,
+    programme_id: int | None = None,
+    mentorship_id: int | None = None,
+    person_id: int | None = None,
+    meeting_id: int | None = None,
+) -> bool:
+    """Open the item ``key`` unless it exists (open or closed); True when it was opened."""
+    values = {
+        "key": key,
+        "kind": kind,
+        "detail": detail,
+        "programme_id": programme_id,
+        "mentorship_id": mentorship_id,
+        "person_id": person_id,
+        "meeting_id": meeting_id,
+        "opened_at": now,
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        stmt: Any = postgresql.insert(HrQueueItem).values(values)
+    else:
+        stmt = sqlite.insert(HrQueueItem).values(values)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["key"]).returning(HrQueueItem.id)
+    return session.execute(stmt).scalar() is not None
+
+
+def open_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Open every item of ``rows`` (dicts of the columns) whose key does not exist yet: one
+    statement per thousand rows, whatever the number of items."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), 1000):
+        stmt: Any = insert(HrQueueItem).values(rows[start : start + 1000])
+        session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+
+
+def open_brief(session: Session) -> list[tuple[int, str, str, int | None]]:
+    """(id, kind, key, meeting) of every open item: what the sweep settles from."""
+    rows = session.execute(
+        select(HrQueueItem.id, HrQueueItem.kind, HrQueueItem.key, HrQueueItem.meeting_id).where(
+            HrQueueItem.closed_at.is_(None)
+        )
+    )
+    return [(int(i), str(k), str(key), m) for i, k, key, m in rows]
+
+
+def close_many(session: Session, ids: list[int], now: datetime, by: str, note: str) -> None:
+    if ids:
+        session.execute(
+            update(HrQueueItem)
+            .where(HrQueueItem.id.in_(ids), HrQueueItem.closed_at.is_(None))
+            .values(closed_at=now, closed_by=by, close_note=note)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def unnotified_facts(session: Session) -> list[Any]:
+    """Open items HR has not been told about, with the names, languages and timezones of the
+    people they concern, the programme and the meeting (one query)."""
+    person, mentor, actor = aliased(Person), aliased(Person), aliased(Person)
+    columns = (Person.id, Person.name, Person.locale, Person.timezone, Person.erased_at)
+    return list(
+        session.execute(
+            select(
+                HrQueueItem.id,
+                HrQueueItem.kind,
+                HrQueueItem.detail,
+                HrQueueItem.mentorship_id,
+                HrQueueItem.opened_at,
+                Programme.name,
+                Programme.holiday_country,
+                Meeting.scheduled_at,
+                *(getattr(person, c.key) for c in columns),
+                *(getattr(mentor, c.key) for c in columns),
+                *(getattr(actor, c.key) for c in columns),
+            )
+            .outerjoin(Programme, Programme.id == HrQueueItem.programme_id)
+            .outerjoin(Meeting, Meeting.id == HrQueueItem.meeting_id)
+            .outerjoin(person, person.id == HrQueueItem.person_id)
+            .outerjoin(Mentorship, Mentorship.id == HrQueueItem.mentorship_id)
+            .outerjoin(mentor, mentor.id == Mentorship.mentor_id)
+            .outerjoin(actor, actor.id == Mentorship.actor_id)
+            .where(HrQueueItem.closed_at.is_(None), HrQueueItem.notified_at.is_(None))
+            .order_by(HrQueueItem.id)
+        )
+    )
+
+
+def mark_notified(session: Session, ids: list[int], now: datetime) -> None:
+    if ids:
+        session.execute(
+            update(HrQueueItem)
+            .where(HrQueueItem.id.in_(ids))
+            .values(notified_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def open_items(session: Session, mentorship_ids: Iterable[int] | None = None) -> list[HrQueueItem]:
+    """Open items, oldest first; only those of ``mentorship_ids`` when given."""
+    stmt = select(HrQueueItem).where(HrQueueItem.closed_at.is_(None))
+    if mentorship_ids is not None:
+        stmt = stmt.where(HrQueueItem.mentorship_id.in_(list(mentorship_ids)))
+    return list(session.scalars(stmt.order_by(HrQueueItem.opened_at, HrQueueItem.id)))
+
+
+def open_count(session: Session) -> int:
+    return int(
+        session.scalar(select(func.count(HrQueueItem.id)).where(HrQueueItem.closed_at.is_(None)))
+        or 0
+    )
+
+
+def close_item(item: HrQueueItem, now: datetime, by: str, note: str) -> None:
+    item.closed_at, item.closed_by, item.close_note = now, by[:254], note[:300]
+
+
+# --- what the sweep reads to open and settle items (a fixed number of statements) ---------
+
+
+def continuation_choices(session: Session, since: datetime) -> list[tuple[int, int, int, str]]:
+    """(programme, mentorship, person, choice) of final evaluations given since ``since``."""
+    rows = session.execute(
+        select(
+            Mentorship.programme_id,
+            Evaluation.mentorship_id,
+            Evaluation.person_id,
+            Evaluation.continuation,
+        )
+        .join(Mentorship, Mentorship.id == Evaluation.mentorship_id)
+        .where(
+            Evaluation.kind == EvaluationKind.FINAL.value,
+            Evaluation.continuation.is_not(None),
+            Evaluation.created_at >= since,
+        )
+        .order_by(Evaluation.id)
+    )
+    return [(int(p), int(m), int(who), str(c)) for p, m, who, c in rows]
+
+
+def disputed_meetings(session: Session, since: datetime) -> list[tuple[int, int, int, datetime]]:
+    """(programme, mentorship, meeting, the later record) of meetings since ``since`` that one
+    partner recorded as held and the other as missed."""
+    one, other = aliased(CheckIn), aliased(CheckIn)
+    rows = session.execute(
+        select(
+            Mentorship.programme_id,
+            Meeting.mentorship_id,
+            Meeting.id,
+            one.created_at,
+            other.created_at,
+        )
+        .join(Mentorship, Mentorship.id == Meeting.mentorship_id)
+        .join(one, one.meeting_id == Meeting.id)
+        .join(other, and_(other.meeting_id == Meeting.id, other.person_id > one.person_id))
+        .where(Meeting.scheduled_at >= since, one.held != other.held)
+        .order_by(Meeting.id)
+    )
+    return [(int(p), int(m), int(x), max(a, b)) for p, m, x, a, b in rows]
+
+
+def last_activity(session: Session) -> list[tuple[int, int, datetime, datetime | None]]:
+    """(programme, mentorship, started or created, last held meeting or check-in) of every pair
+    in development or closing."""
+    held = (
+        select(Meeting.mentorship_id, func.max(Meeting.scheduled_at).label("at"))
+        .where(Meeting.status == MeetingStatus.HELD.value)
+        .group_by(Meeting.mentorship_id)
+        .subquery()
+    )
+    checked = (
+        select(Meeting.mentorship_id, func.max(CheckIn.created_at).label("at"))
+        .join(CheckIn, CheckIn.meeting_id == Meeting.id)
+        .group_by(Meeting.mentorship_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Mentorship.programme_id,
+            Mentorship.id,
+            func.coalesce(Mentorship.started_at, Mentorship.created_at),
+            held.c.at,
+            checked.c.at,
+        )
+        .outerjoin(held, held.c.mentorship_id == Mentorship.id)
+        .outerjoin(checked, checked.c.mentorship_id == Mentorship.id)
+        .where(Mentorship.phase.in_([Phase.DEVELOPMENT.value, Phase.CLOSING.value]))
+    )
+    out = []
+    for programme_id, mid, started, held_at, checked_at in rows:
+        latest = max((t for t in (held_at, checked_at) if t is not None), default=None)
+        out.append((int(programme_id), int(mid), _aware(started), _aware(latest)))
+    return out
+
+
+def accepted_unpaired(session: Session, answered_before: datetime) -> list[tuple[int, int]]:
+    """(invitation, person) of invitations accepted before ``answered_before`` with no pair
+    made since the answer."""
+    paired_since = (
+        select(Mentorship.id)
+        .where(
+            or_(
+                Mentorship.actor_id == Invitation.person_id,
+                Mentorship.mentor_id == Invitation.person_id,
+            ),
+            Mentorship.created_at >= Invitation.answered_at,
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(Invitation.id, Invitation.person_id).where(
+            Invitation.answer == "yes", Invitation.answered_at < answered_before, ~paired_since
+        )
+    )
+    return [(int(i), int(p)) for i, p in rows]
+
+
+def _aware(value: Any) -> Any:
+    """Aggregates (``max``) come back naive on SQLite; every time here is UTC."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def forget_person(
+    session: Session, person_id: int, mentorship_ids: list[int], email: str | None, erased: str
+) -> None:
+    """Erasure (privacy rule 5): the items about the person or their pairs go, with HR's
+    reasons; where the person was the HR coordinator who closed an item, the name goes."""
+    session.execute(
+        delete(HrQueueItem).where(
+            or_(HrQueueItem.person_id == person_id, HrQueueItem.mentorship_id.in_(mentorship_ids))
+        )
+    )
+    if email:
+        session.execute(
+            update(HrQueueItem)
+            .where(func.lower(HrQueueItem.closed_by) == email.lower())
+            .values(closed_by=erased)
+        )
