@@ -33,6 +33,7 @@ from bench.slack_double import DoubleConfig, SlackPostDouble
 from conversations.messages import Message
 from conversations.outbox import insert_ignoring_duplicates, outbox_row
 from conversations.sweep.plan import GRACE
+from conversations.sweep.rows import SWEEP_LOCK_ID
 from storage.db import make_engine, normalise_url, upgrade
 from storage.models import Meeting, Mentorship, Outbox, OutboxStatus, Person
 from tests.databases import PG_SKIP, pg_url, worker_id
@@ -180,34 +181,43 @@ def stop(*procs: subprocess.Popen[bytes]) -> None:
             p.wait(5)
 
 
-def sweeping(engine: Engine) -> bool:
-    """Whether a clock holds the sweep's advisory lock right now."""
+def sweeps_running(engine: Engine) -> set[str]:
+    """The transactions holding this database's sweep lock right now (one sweep each; the
+    server's other databases, other test runs' included, have sweeps of their own)."""
     with engine.connect() as conn:
-        return bool(
-            conn.scalar(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+        return set(
+            conn.scalars(
+                text(
+                    "SELECT virtualtransaction FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND granted AND classid = :high AND objid = :low AND objsubid = 1 "
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
+                ),
+                {"high": SWEEP_LOCK_ID >> 32, "low": SWEEP_LOCK_ID & 0xFFFFFFFF},
             )
         )
 
 
-def wait_for_sweeps(engine: Engine, sweeps: int, timeout: float) -> bool:
-    """Wait until ``sweeps`` sweeps have ended (the lock seen taken, then free): the first may
-    have begun before the time moved, the next began after it. A busy machine slows the sweep;
-    walking time faster than it would make the soak measure the machine, not the bot."""
+def wait_for_sweeps(engine: Engine, sweeps: int, timeout: float, settle: float) -> bool:
+    """Wait ``settle`` seconds (a clock reads the time when its sweep job starts, and may take
+    the lock a moment later), then until ``sweeps`` sweeps that began after that have ended.
+    Each sweep is its own transaction: one seen holding the lock and then gone has ended, even
+    when the other clock's sweep took the lock right after it. A busy machine slows the sweep;
+    walking time faster than it would make the test measure the machine, not the bot."""
+    time.sleep(settle)
     deadline = time.monotonic() + timeout
     quiet = time.monotonic() + 1.0  # never seen held: sweeps are too quick to catch
-    ended, held = 0, sweeping(engine)
-    seen = held
+    earlier = sweeps_running(engine)  # may have read the time before it moved
+    seen: set[str] = set()
+    ended: set[str] = set()
     while time.monotonic() < deadline:
-        now_held = sweeping(engine)
-        seen = seen or now_held
-        if held and not now_held:
-            ended += 1
-            if ended >= sweeps:
-                return True
+        running = sweeps_running(engine) - earlier
+        ended |= seen - running
+        seen |= running
+        if len(ended) >= sweeps:
+            return True
         if not seen and time.monotonic() > quiet:
             return True
-        held = now_held
         time.sleep(0.005)
     return False
 
@@ -252,7 +262,7 @@ def test_two_clock_processes_deliver_every_nudge_of_eight_weeks_exactly_once(
 ) -> None:
     # 150 pairs (301 people) cover every rule the seed varies (its variations repeat every
     # 2 to 25 pairs) and give both processes dozens of rows to race for at every step; the
-    # clocks sweep every 0.1 s, so a step waits for two sweeps, not for a fixed time.
+    # clocks sweep every 0.1 s, so a step waits 0.5 s and two sweeps that began after that.
     world = make_world(world_factory, tmp_path, "mentorbot_clock_test", pairs=150)
     world.env.update(
         {"MENTORBOT_SWEEP_INTERVAL_SECONDS": "0.1", "MENTORBOT_DELIVERY_INTERVAL_SECONDS": "0.05"}
@@ -264,7 +274,8 @@ def test_two_clock_processes_deliver_every_nudge_of_eight_weeks_exactly_once(
         # morning (a check-in due on a Friday evening, say) is due before we look
         for now in working_day_moments(START, end + timedelta(days=4)):
             world.set_time(now)
-            wait_for_sweeps(world.engine, 2, timeout=30)  # at least one began after the move
+            # five sweep intervals, then two whole sweeps that began after them
+            wait_for_sweeps(world.engine, 2, timeout=30, settle=0.5)
             wait_drained(world, now, timeout=15)  # let the two processes keep pace
             assert all(p.poll() is None for p in procs), "a clock process died"
         wait_drained(world, now)
