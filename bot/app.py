@@ -11,6 +11,7 @@ import weakref
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.console.session import PLATFORM as CONSOLE
@@ -19,11 +20,40 @@ from bot.cli import open_database
 from bot.clock import run_sweep
 from bot.delivery import deliver_due
 from conversations.clock import SettableClock
+from conversations.outbox import NOT_YET_SENT
+from storage.models import Outbox, OutboxStatus
 
 __all__ = ["console_session", "open_database", "sweep_moments"]
 
 CONSOLE_SWEEP_HOURS = (9, 13)
 CONSOLE_CATCH_UP = timedelta(days=62)
+
+# Whether a delivery pass at :now would do anything: a row due, one left claimed, or one whose
+# moment passed (the pass cancels it). Most of the console's ticks find none, and a pass costs
+# a thread hop and a claiming transaction even then.
+_ANYTHING_TO_DELIVER = (
+    select(Outbox.id)
+    .where(
+        or_(
+            and_(
+                Outbox.status == OutboxStatus.PENDING.value,
+                Outbox.next_attempt_at <= bindparam("now"),
+            ),
+            Outbox.status == OutboxStatus.SENDING.value,
+            and_(
+                Outbox.status.in_(NOT_YET_SENT),
+                Outbox.expires_at.is_not(None),
+                Outbox.expires_at <= bindparam("now"),
+            ),
+        )
+    )
+    .limit(1)
+)
+
+
+def anything_to_deliver(factory: sessionmaker[Session], now: datetime) -> bool:
+    with factory() as session:
+        return session.scalar(_ANYTHING_TO_DELIVER, {"now": now}) is not None
 
 
 def console_session(
@@ -45,6 +75,8 @@ def console_session(
 
     def tick(now: datetime) -> None:
         run_sweep(factory, now)
+        if not anything_to_deliver(factory, now):
+            return
         loop.run_until_complete(
             deliver_due(factory, {CONSOLE: console.sender}, now, default_platform=CONSOLE)
         )

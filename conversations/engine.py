@@ -6,7 +6,7 @@ import logging
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +23,8 @@ from storage.queries import identity, link_identity, person_by_email
 log = logging.getLogger(__name__)
 
 PROCESSED_EVENT_TTL = timedelta(days=1)
+# Forgetting old event ids is housekeeping, not part of a turn: once a minute is enough.
+PRUNE_EVERY = timedelta(minutes=1)
 
 
 class Engine:
@@ -44,6 +46,7 @@ class Engine:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.report_secret = report_secret
         self.handlers = Registry(flows.modules(flow_names))
+        self._pruned_at: datetime | None = None
 
     def handle(self, inbound: Inbound) -> list[Outbound]:
         """Handle one inbound event; replies and queued messages come back as ``Outbound``."""
@@ -100,13 +103,12 @@ class Engine:
     def _first_delivery(self, session: Session, inbound: Inbound, now: datetime) -> bool:
         """Record the platform's event id; False when it was processed before (a retry)."""
         assert inbound.event_id
+        prune = self._pruned_at is None or not now - PRUNE_EVERY < self._pruned_at <= now
         try:
             with session.begin():
-                session.execute(
-                    delete(ProcessedEvent).where(
-                        ProcessedEvent.processed_at < now - PROCESSED_EVENT_TTL
-                    )
-                )
+                if prune:
+                    session.execute(_PRUNE, {"before": now - PROCESSED_EVENT_TTL})
+                    self._pruned_at = now
                 session.add(
                     ProcessedEvent(
                         platform=inbound.platform, event_id=inbound.event_id, processed_at=now
@@ -192,6 +194,8 @@ class Engine:
             pass
         return Message().text(Texts("en").t("common.apology"))
 
+
+_PRUNE = delete(ProcessedEvent).where(ProcessedEvent.processed_at < bindparam("before"))
 
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, delete, func, select, update
+from sqlalchemy import ColumnElement, Text, bindparam, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from conversations.hr_admin import audit
@@ -222,6 +222,16 @@ def _blank_content(session: Session, mentorship_ids: list[int]) -> None:
     )
 
 
+# Every sweep runs the purge, and it usually finds nothing: its two first statements are
+# built once, not at every sweep.
+_STALE_DRAFTS = delete(DialogueState).where(DialogueState.updated_at < bindparam("cutoff"))
+_CLOSED_BEFORE = select(Mentorship.id).where(
+    Mentorship.phase.in_([Phase.CLOSED.value, Phase.CANCELLED.value]),
+    Mentorship.closed_at.is_not(None),
+    Mentorship.closed_at < bindparam("cutoff"),
+)
+
+
 @dataclass(frozen=True)
 class Purge:
     mentorships: int
@@ -241,16 +251,8 @@ def purge_closed_content(session: Session, now: datetime, retention_days: int) -
     if retention_days <= 0:
         return Purge(0, 0, 0, 0)
     cutoff = now - timedelta(days=retention_days)
-    session.execute(delete(DialogueState).where(DialogueState.updated_at < cutoff))
-    ids = list(
-        session.scalars(
-            select(Mentorship.id).where(
-                Mentorship.phase.in_([Phase.CLOSED.value, Phase.CANCELLED.value]),
-                Mentorship.closed_at.is_not(None),
-                Mentorship.closed_at < cutoff,
-            )
-        )
-    )
+    session.execute(_STALE_DRAFTS, {"cutoff": cutoff})
+    ids = list(session.scalars(_CLOSED_BEFORE, {"cutoff": cutoff}))
     if not ids:
         return Purge(0, 0, 0, 0)
     meeting_ids = select(Meeting.id).where(Meeting.mentorship_id.in_(ids))

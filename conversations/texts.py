@@ -16,11 +16,11 @@ import io
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time
-from jinja2 import Environment, PackageLoader, StrictUndefined
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 LOCALES = ("en", "fi")
 DEFAULT_LOCALE = "en"
@@ -94,6 +94,10 @@ def translations(locale: str) -> gettext.NullTranslations:
 
 @cache
 def _environment(locale: str) -> Environment:
+    # jinja2 and Babel load with the first text, not with this module: command-line commands
+    # that import the engine for its rules (``programme list``) never pay for them.
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
     env = Environment(
         loader=PackageLoader("conversations", "templates"),
         extensions=["jinja2.ext.i18n"],
@@ -140,13 +144,19 @@ class Texts:
         if isinstance(value, datetime):
             value = value.astimezone(self.tz).date()
         fmt = "EEE d.M.yyyy" if self.locale == "fi" else "EEE d MMM yyyy"
+        from babel.dates import format_date
+
         return str(format_date(value, fmt, locale=self.locale))
 
     def time(self, value: datetime) -> str:
         fmt = "HH.mm" if self.locale == "fi" else "HH:mm"
+        from babel.dates import format_time
+
         return str(format_time(value.astimezone(self.tz), fmt, locale=self.locale))
 
     def datetime(self, value: datetime) -> str:
         local = value.astimezone(self.tz)
+        from babel.dates import format_datetime
+
         fmt = "EEE d.M.yyyy 'klo' HH.mm" if self.locale == "fi" else "EEE d MMM yyyy, HH:mm"
         return str(format_datetime(local, fmt, tzinfo=self.tz, locale=self.locale))

@@ -37,10 +37,18 @@ class Turn:
     handlers: Registry | None = None
     replies: list[Message] = field(default_factory=list)
     queued: list[Outbound] = field(default_factory=list)
+    _tx: Texts | None = field(default=None, init=False, repr=False, compare=False)
+    _tx_key: tuple[str | None, str | None] = field(
+        default=(None, None), init=False, repr=False, compare=False
+    )
 
     @property
     def tx(self) -> Texts:
-        return texts_for(self.person)
+        """The person's texts, made once per turn (unless a flow changes their language)."""
+        key = (self.person.locale, self.person.timezone)
+        if self._tx is None or self._tx_key != key:
+            self._tx, self._tx_key = texts_for(self.person), key
+        return self._tx
 
     def reply(self, message: Message) -> None:
         self.replies.append(message)

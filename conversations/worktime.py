@@ -10,8 +10,6 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 WORK_START = time(9, 0)
 WORK_END = time(17, 0)
 MAX_SEARCH_DAYS = 30
@@ -19,6 +17,8 @@ MAX_SEARCH_DAYS = 30
 
 @cache
 def _holidays(country: str, year: int) -> frozenset[date]:
+    import holidays  # with the first calendar: the command line's listings never need one
+
     try:
         calendar = holidays.country_holidays(country, years=year)
     except NotImplementedError:  # an unknown country code: weekends only

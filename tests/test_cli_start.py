@@ -16,6 +16,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("slack_bolt", "slack_sdk", "microsoft_agents", "aiohttp", "apscheduler", "msal")
+# What only words and calendars need: commands that list or change records without saying
+# anything to anyone leave the template engine, Babel and the holiday calendars unloaded too.
+TEXT_STACK = ("jinja2", "babel", "holidays")
 
 PROBE = """
 import contextlib, io, json, sys
@@ -50,10 +53,10 @@ LIGHT_COMMANDS = [
 ]
 
 
-def probe(args: list[str], db: Path) -> dict[str, object]:
+def probe(args: list[str], db: Path, heavy: tuple[str, ...] = HEAVY) -> dict[str, object]:
     env_free = {"DATABASE_URL": f"sqlite:///{db}", "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(HEAVY)],
+        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(heavy)],
         cwd=ROOT,
         env=env_free,
         capture_output=True,
@@ -74,6 +77,24 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_light_commands_do_not_import_the_platform_sdks(database: Path) -> None:
     for args in LIGHT_COMMANDS:  # in order: later commands use what earlier ones created
         found = probe(args, database)
+        assert found["code"] == 0, (args, found)
+        assert found["loaded"] == [], f"mentorbot {' '.join(args)} imported {found['loaded']}"
+
+
+LISTINGS = [
+    ["outbox", "status"],
+    ["programme", "list"],
+    ["people", "list"],
+    ["pairs", "list"],
+    ["doctor"],
+]
+
+
+def test_listings_do_not_import_the_text_stack(tmp_path: Path) -> None:
+    database = tmp_path / "listings.db"
+    assert probe(["db", "upgrade"], database)["code"] == 0
+    for args in LISTINGS:
+        found = probe(args, database, TEXT_STACK)
         assert found["code"] == 0, (args, found)
         assert found["loaded"] == [], f"mentorbot {' '.join(args)} imported {found['loaded']}"
 

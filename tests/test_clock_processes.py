@@ -35,7 +35,6 @@ from storage.models import Meeting, Outbox, OutboxStatus, Person
 from tests.databases import PG_SKIP, pg_url, worker_id
 from testsupport.clock_world import (
     START,
-    STEP_SECONDS,
     expected_keys,
     wait_for_sweeps,
     working_day_moments,
@@ -168,7 +167,7 @@ def wait_drained(world: World, now: datetime, timeout: float = 60.0) -> None:
     while time.monotonic() < deadline:
         if world.drained(now):
             return
-        time.sleep(0.3)
+        time.sleep(0.05)
     raise AssertionError("the outbox did not drain in time")
 
 
@@ -187,7 +186,13 @@ def stop(*procs: subprocess.Popen[bytes]) -> None:
 def test_two_clock_processes_deliver_every_nudge_of_eight_weeks_exactly_once(
     world_factory: list[World], tmp_path: Path
 ) -> None:
-    world = make_world(world_factory, tmp_path, "mentorbot_clock_test", pairs=1000)
+    # 150 pairs (301 people) cover every rule the seed varies (its variations repeat every
+    # 2 to 25 pairs) and give both processes dozens of rows to race for at every step; the
+    # clocks sweep every 0.1 s, so a step waits 0.5 s and two sweeps that began after that.
+    world = make_world(world_factory, tmp_path, "mentorbot_clock_test", pairs=150)
+    world.env.update(
+        {"MENTORBOT_SWEEP_INTERVAL_SECONDS": "0.1", "MENTORBOT_DELIVERY_INTERVAL_SECONDS": "0.05"}
+    )
     procs = [world.start_clock(), world.start_clock()]
     try:
         end = START + timedelta(weeks=8)
@@ -195,8 +200,8 @@ def test_two_clock_processes_deliver_every_nudge_of_eight_weeks_exactly_once(
         # morning (a check-in due on a Friday evening, say) is due before we look
         for now in working_day_moments(START, end + timedelta(days=4)):
             world.set_time(now)
-            time.sleep(STEP_SECONDS)  # at least two sweeps see the new time
-            wait_for_sweeps(world.engine, 2, timeout=30)  # on a busy machine, more than that
+            # five sweep intervals, then two whole sweeps that began after them
+            wait_for_sweeps(world.engine, 2, timeout=30, settle=0.5)
             wait_drained(world, now, timeout=15)  # let the two processes keep pace
             assert all(p.poll() is None for p in procs), "a clock process died"
         wait_drained(world, now)

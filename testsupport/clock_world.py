@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from conversations.sweep.rows import SWEEP_LOCK_ID
 from storage.models import Meeting, Mentorship
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -27,39 +28,45 @@ class HasEngine(Protocol):
     def engine(self) -> Engine: ...
 
 
-def sweeping(engine: Engine) -> bool:
-    """Whether a clock holds the sweep's advisory lock right now."""
+def sweeps_running(engine: Engine) -> set[str]:
+    """The transactions holding this database's sweep lock right now (one sweep each; the
+    server's other databases, other test runs' included, have sweeps of their own)."""
     with engine.connect() as conn:
-        return bool(
-            conn.scalar(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+        return set(
+            conn.scalars(
+                text(
+                    "SELECT virtualtransaction FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND granted AND classid = :high AND objid = :low AND objsubid = 1 "
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
+                ),
+                {"high": SWEEP_LOCK_ID >> 32, "low": SWEEP_LOCK_ID & 0xFFFFFFFF},
             )
         )
 
 
-def wait_for_sweeps(engine: Engine, sweeps: int, timeout: float) -> bool:
-    """Wait until ``sweeps`` sweeps have ended (the lock seen taken, then free): the first may
-    have begun before the time moved, the next began after it. A busy machine slows the sweep;
-    walking time faster than it would make the soak measure the machine, not the bot."""
+def wait_for_sweeps(engine: Engine, sweeps: int, timeout: float, settle: float = 0.0) -> bool:
+    """Wait ``settle`` seconds (a clock reads the time when its sweep job starts, and may take
+    the lock a moment later), then until ``sweeps`` sweeps that began after that have ended.
+    Each sweep is its own transaction: one seen holding the lock and then gone has ended, even
+    when the other clock's sweep took the lock right after it. A busy machine slows the sweep;
+    walking time faster than it would make the test measure the machine, not the bot."""
+    time.sleep(settle)
     deadline = time.monotonic() + timeout
-    quiet = time.monotonic() + 2.0  # never seen held: sweeps are too quick to catch
-    ended, held = 0, sweeping(engine)
-    seen = held
+    quiet = time.monotonic() + 1.0  # never seen held: sweeps are too quick to catch
+    earlier = sweeps_running(engine)  # may have read the time before it moved
+    seen: set[str] = set()
+    ended: set[str] = set()
     while time.monotonic() < deadline:
-        now_held = sweeping(engine)
-        seen = seen or now_held
-        if held and not now_held:
-            ended += 1
-            if ended >= sweeps:
-                return True
+        running = sweeps_running(engine) - earlier
+        ended |= seen - running
+        seen |= running
+        if len(ended) >= sweeps:
+            return True
         if not seen and time.monotonic() > quiet:
             return True
-        held = now_held
         time.sleep(0.005)
     return False
-
-
-STEP_SECONDS = 0.8
 
 
 def working_day_moments(start: datetime, end: datetime) -> Iterator[datetime]:
