@@ -286,6 +286,9 @@ def save_move(turn: Turn, value: str, fields: dict[str, str]) -> None:
         forms.reoffer(turn, move_form(turn, meeting), v)
         return
     forms.close(turn.session, turn.person)
+    if when == meeting.scheduled_at:  # not a move: no message, no new calendar, no reminder
+        turn.say(turn.tx.t("scheduling.not_moved", n=meeting.seq, when=turn.tx.datetime(when)))
+        return
     meeting.scheduled_at = when
     meeting.ics_sequence += 1
     meeting.rescheduled_at = turn.now
