@@ -31,6 +31,7 @@ class Post:
     channel: str
     text: str
     at: float
+    blocks: str = ""  # the Block Kit blocks as posted (JSON), for tests that read the whole text
 
 
 @dataclass
@@ -198,6 +199,7 @@ class SlackPostDouble:
                     channel=channel,
                     text=str(args.get("text", "")),
                     at=now,
+                    blocks=str(args.get("blocks", "")),
                 )
             )
         return web.json_response({"ok": True, "channel": channel, "ts": ts})

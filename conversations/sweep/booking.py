@@ -77,6 +77,7 @@ def book_next_blocks(session: Session, plan: Plan, pairs: dict[int, Pair]) -> in
                 person=person,
                 country=pair.country,
                 nominal=now,
+                expires_at=dates[0],  # news of a block is stale once its first meeting began
                 build=partial(_block, person, pair.id, dates),
             )
     return _insert(session, new_meetings)

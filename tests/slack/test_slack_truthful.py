@@ -27,7 +27,7 @@ as aino@demo.example: hello
 as aino@demo.example: click English
 as aino@demo.example: submit timezone=Europe/Helsinki
 as aino@demo.example: click Propose goals
-as aino@demo.example: submit goal1=Lead the weekly planning; success1=I run it on my own; duration=6; share_goals=yes
+as aino@demo.example: submit goal1=Lead the planning; success1=I run it; duration=6; share_goals=yes
 as mikko@demo.example: hello
 as mikko@demo.example: click English
 as mikko@demo.example: submit timezone=Europe/Helsinki
