@@ -16,7 +16,7 @@ from adapters.console.script import parse, run
 from bot import demo
 from conversations import checkin_rule
 from conversations.clock import SettableClock
-from storage.models import CheckIn, Meeting, Outbox
+from storage.models import CheckIn, Meeting, Outbox, Task
 from tests.slack.harness import Person as SlackPerson
 from tests.slack.harness import SlackDriver, SlackWorld
 
@@ -176,3 +176,48 @@ def slack_buttons(driver: SlackDriver, email: str) -> list[str]:
 
     posts = driver.posts_to(driver.person(email))
     return [str(b["text"]["text"]) for b in buttons_of(posts[-1][1].blocks())] if posts else []
+
+
+def test_closing_cancels_what_is_ahead_counts_the_unrecorded_and_sums_up_for_both(
+    slack: SlackDriver, factory: sessionmaker[Session]
+) -> None:
+    play(slack, START.replace("duration=6", "duration=3"))
+    play(
+        slack,
+        """
+time 2027-01-19 16:00
+as aino@demo.example: check-in
+as aino@demo.example: submit held=yes; usefulness=4; rapport=4; task=Draft an agenda
+as aino@demo.example: reflect
+as aino@demo.example: submit text=I want to lead with more confidence.
+time 2027-03-29 10:00
+as aino@demo.example: final evaluation
+""",
+    )
+    asked = seen(slack, AINO)
+    assert any("nobody has recorded whether these" in t for t in asked)
+    play(
+        slack,
+        """
+as aino@demo.example: submit discussion=yes; goal1=achieved; usefulness=5; continuation=close
+as mikko@demo.example: final evaluation
+as mikko@demo.example: submit discussion=yes; goal1=achieved; usefulness=5; continuation=close
+""",
+    )
+    before = meetings(factory)
+    assert {m.status for m in before if m.scheduled_at > slack.clock.now()} == {"cancelled"}
+    past = [m for m in before if m.scheduled_at <= slack.clock.now()]
+    assert past[0].status == "held" and {m.status for m in past[1:]} == {"missed"}
+    with factory() as s:
+        assert {t.status for t in s.scalars(select(Task))} == {"dropped"}
+    for email in (AINO, MIKKO):
+        summary = next(t for t in seen(slack, email) if "in brief" in t)
+        assert f"Meetings held: 1 of {len(past)} meetings." in summary
+        assert "Intermediate tasks done: 0 of 1 task." in summary
+        assert "Lead the planning — achieved" in summary
+        assert "Your plan: close the mentoring here." in summary
+        assert "I cancelled the" in summary
+    cancel = [b for b in slack.api.uploads.values() if b"METHOD:CANCEL" in b]
+    assert len(cancel) == 2 and b"STATUS:CANCELLED" in cancel[0]
+    play(slack, "time +2d\nas aino@demo.example: reflections")
+    assert "I want to lead with more confidence." in seen(slack, AINO)[-1]
