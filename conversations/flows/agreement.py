@@ -329,7 +329,9 @@ def begin_development(turn: Turn, m: Mentorship) -> None:
     a = m.agreement
     m.phase = Phase.DEVELOPMENT
     m.started_at = turn.now
-    m.planned_end = rules.planned_end(turn.now.date(), a.duration_months)
+    m.planned_end = rules.planned_end(
+        turn.now.date(), a.duration_months, m.programme.holiday_country or rules.DEFAULT_COUNTRY
+    )
     for goal in m.goals:
         goal.status = GoalStatus.AGREED
     for person in (m.actor, m.mentor):

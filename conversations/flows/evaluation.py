@@ -332,7 +332,11 @@ def _final_mentorship(turn: Turn, value: str) -> Mentorship:
         turn.refuse(
             turn.tx.t(
                 "evaluation.final_not_yet",
-                when=turn.tx.date(rules.closing_opens(m.planned_end)),
+                when=turn.tx.date(
+                    rules.closing_opens(
+                        m.planned_end, m.programme.holiday_country or rules.DEFAULT_COUNTRY
+                    )
+                ),
             )
         )
     return m

@@ -55,7 +55,9 @@ def book_next_blocks(session: Session, plan: Plan, pairs: dict[int, Pair]) -> in
             continue
         horizon = rules.horizon_months(pair.duration_months, pair.horizon_months)
         until = min(pair.planned_end, rules.add_months(now.astimezone(tz).date(), horizon))
-        dates = rules.series(first.replace(tzinfo=tz), pair.interval_days, until)
+        dates = rules.series(
+            first.replace(tzinfo=tz), pair.interval_days, until, country=pair.country
+        )
         if not dates:
             continue
         for i, when in enumerate(dates, 1):

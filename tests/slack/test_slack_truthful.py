@@ -6,7 +6,8 @@ series respects holidays, and the end is clear."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -14,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.console.script import parse, run
 from bot import demo
-from conversations import checkin_rule
+from conversations import checkin_rule, rules, worktime
 from conversations.clock import SettableClock
-from storage.models import CheckIn, Meeting, Outbox, Task
+from storage.models import CheckIn, Meeting, Mentorship, Outbox, Task
 from tests.slack.harness import Person as SlackPerson
 from tests.slack.harness import SlackDriver, SlackWorld
 
@@ -190,12 +191,12 @@ as aino@demo.example: check-in
 as aino@demo.example: submit held=yes; usefulness=4; rapport=4; task=Draft an agenda
 as aino@demo.example: reflect
 as aino@demo.example: submit text=I want to lead with more confidence.
-time 2027-03-29 10:00
+time 2027-03-30 10:00
 as aino@demo.example: final evaluation
 """,
     )
     asked = seen(slack, AINO)
-    assert any("nobody has recorded whether these" in t for t in asked)
+    assert any("nobody has recorded whether these" in t for t in asked), asked[-6:]
     play(
         slack,
         """
@@ -221,3 +222,29 @@ as mikko@demo.example: submit discussion=yes; goal1=achieved; usefulness=5; cont
     assert len(cancel) == 2 and b"STATUS:CANCELLED" in cancel[0]
     play(slack, "time +2d\nas aino@demo.example: reflections")
     assert "I want to lead with more confidence." in seen(slack, AINO)[-1]
+
+
+def test_the_series_skips_public_holidays_warns_late_hours_and_never_ends_on_a_day_off(
+    slack: SlackDriver, factory: sessionmaker[Session]
+) -> None:
+    agreed = START.split("as aino@demo.example: click Plan meetings")[0]
+    play(slack, agreed)
+    play(
+        slack,
+        """
+as aino@demo.example: click Plan meetings
+as aino@demo.example: submit date=2027-01-28; time=22:00
+""",
+    )
+    proposal = seen(slack, AINO)
+    assert any("22:00 is outside working hours" in t for t in proposal)
+    assert any("Meeting 8 would fall on Thu 6 May 2027, a public holiday" in t for t in proposal)
+    play(slack, "as aino@demo.example: click Book these meetings")
+    helsinki = ZoneInfo("Europe/Helsinki")
+    days = [m.scheduled_at.astimezone(helsinki).date() for m in meetings(factory)]
+    assert date(2027, 5, 6) not in days and date(2027, 5, 7) in days  # Ascension Day
+    assert all(worktime.is_working_day(d, "FI") for d in days)
+    with factory() as s:
+        m = s.scalars(select(Mentorship)).one()
+        assert m.planned_end == date(2027, 7, 9)  # six months on is Sunday 11 July
+        assert rules.closing_opens(m.planned_end) == date(2027, 6, 28)  # after Midsummer Eve
