@@ -134,6 +134,19 @@ def _halfway_prompts(
     )
 
 
+def meeting_stage(seq: int, total: int) -> str:
+    """Which course the meeting takes (programme-model.md): the first builds trust and
+    clarifies the goals, the middle one looks at the interim evaluation, the last one holds
+    the final discussion and the continuation plan; the others follow the usual course."""
+    if seq == 1 and total != 1:
+        return "first"
+    if total and seq >= total:
+        return "last"
+    if seq == rules.middle_meeting_seq(total):
+        return "middle"
+    return "regular"
+
+
 def _tasks_text(tasks: list[tuple[int, str]]) -> str:
     return "; ".join(user_text(body) for _, body in tasks[:3])
 
@@ -157,7 +170,7 @@ def _reminder(
     )
     if tasks:
         message.text(tx.t("nudges.reminder_task", tasks=_tasks_text(tasks)))
-    message.text(tx.t("nudges.agenda"))
+    message.text(tx.t("nudges.agenda", stage=meeting_stage(mt.seq, total)))
     return message.buttons(
         Button(
             action_id="schedule.move", label=tx._("Move meeting %(n)s", n=mt.seq), value=str(mt.id)

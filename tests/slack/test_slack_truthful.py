@@ -19,7 +19,7 @@ from conversations import checkin_rule, rules, worktime
 from conversations.clock import SettableClock
 from storage.models import CheckIn, Meeting, Mentorship, Outbox, Task
 from tests.slack.harness import Person as SlackPerson
-from tests.slack.harness import SlackDriver, SlackWorld
+from tests.slack.harness import SlackDriver, SlackWorld, section_texts
 
 AINO, MIKKO = "aino@demo.example", "mikko@demo.example"
 
@@ -248,3 +248,30 @@ as aino@demo.example: submit date=2027-01-28; time=22:00
         m = s.scalars(select(Mentorship)).one()
         assert m.planned_end == date(2027, 7, 9)  # six months on is Sunday 11 July
         assert rules.closing_opens(m.planned_end) == date(2027, 6, 28)  # after Midsummer Eve
+
+
+def test_each_reminder_carries_the_agenda_of_its_own_meeting(
+    slack: SlackDriver, factory: sessionmaker[Session]
+) -> None:
+    play(slack, START.replace("duration=6", "duration=3"))
+    assert len(meetings(factory)) == 6  # the middle one is 3, the last one 6
+    play(slack, "time +14d\n" * 5 + "time 2027-03-31 09:00")  # in steps: as a clock would run
+    agendas = _agendas(slack)
+    assert sorted(agendas) == [1, 2, 3, 4, 5, 6]
+    assert "Getting to know each other" in agendas[1] and "The goals" in agendas[1]
+    assert "previous intermediate task" in agendas[3] and "interim evaluation" in agendas[3]
+    assert "final discussion" in agendas[6] and "continuation plan" in agendas[6]
+    assert "theme of the day" in agendas[2] and agendas[2] == agendas[4] == agendas[5]
+    assert len({agendas[1], agendas[2], agendas[3], agendas[6]}) == 4
+
+
+def _agendas(driver: SlackDriver) -> dict[int, str]:
+    """Each reminder's agenda, by meeting number (a reminder is one post of several texts)."""
+    out = {}
+    for _, call in driver.posts_to(driver.person(AINO)):
+        texts = section_texts(call.blocks())
+        head = next((t for t in texts if t.startswith("Reminder: meeting")), None)
+        if head is not None:
+            n = int(head.split("meeting ")[1].split(" ")[0])
+            out[n] = next(t for t in texts if "A suggested course" in t)
+    return out
