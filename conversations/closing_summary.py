@@ -100,19 +100,25 @@ def _summary(
         f"• {user_text(g.title)} — {goal_status_label(tx, g.status)}" for g in top_goals(m)
     )
     message = Message().text(
+        tx.t("evaluation.summary_heading", partner=user_text(partner(m, person).name))
+    )
+    message.text(
         tx.t(
-            "evaluation.summary",
-            partner=user_text(partner(m, person).name),
+            "evaluation.summary_counts",
             held=held,
             meetings=len(counted),
             done=done,
             tasks=len(tasks),
             closed_tasks=closed_tasks,
-            goals=goals,
-            plan=own or "",
-            cancelled=len(cancelled),
         )
     )
+    if goals:
+        message.text(tx.t("evaluation.summary_goals", goals=goals))
+    if own:
+        message.text(tx.t("evaluation.summary_plan", plan=own))
+    if cancelled:
+        message.text(tx.t("evaluation.summary_cancelled", count=len(cancelled)))
+    message.text(tx.t("evaluation.summary_reflections"))
     if cancelled:
         message.add(
             Attachment(
