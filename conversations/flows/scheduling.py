@@ -231,7 +231,7 @@ def schedule(turn: Turn, rest: str) -> None:
         )
         for x in upcoming_meetings(m, turn.now)[:MOVE_BUTTONS]
     ]
-    buttons.append(Button(action_id="schedule.ics", label=tx._("Calendar file"), value=str(m.id)))
+    buttons.append(Button(action_id="schedule.ics", label=tx._("To my calendar"), value=str(m.id)))
     turn.reply(
         Message()
         .text(tx.t("scheduling.list_heading", partner=user_text(partner(m, turn.person).name)))

@@ -107,6 +107,6 @@ def _block(person: Recipient, mentorship_id: int, dates: list[datetime]) -> Mess
             )
         )
         .buttons(
-            Button(action_id="schedule.ics", label=tx._("Calendar file"), value=str(mentorship_id))
+            Button(action_id="schedule.ics", label=tx._("To my calendar"), value=str(mentorship_id))
         )
     )
