@@ -341,6 +341,7 @@ def begin_development(turn: Turn, m: Mentorship) -> None:
                 "agreement.both_accepted",
                 partner=user_text(partner(m, person).name),
                 end=tx.date(m.planned_end),
+                days=a.meeting_interval_days,
             )
         )
         message.buttons(
