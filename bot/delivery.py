@@ -38,7 +38,7 @@ import random
 from collections import deque
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,6 +48,7 @@ from bot.outbox_claims import Claimed, Outcome
 from bot.ratelimit import Limiter, RateLimiter
 from conversations.delivery import Recipient, Sender, SendError
 from conversations.messages import Message
+from conversations.sweep.recheck import DROP, RECHECKED_KINDS, Verdict, recheck
 from storage.models import OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -346,6 +347,13 @@ class _Pass:
             if row.attempts > 1:  # an earlier attempt died or timed out: it may have arrived
                 reason += "; an earlier attempt may have reached the platform"
             return await self._record(Outcome(row, OutboxStatus.CANCELLED, error=reason))
+        if row.kind in RECHECKED_KINDS:  # still true now? (or rendered from the state now)
+            verdict = await asyncio.to_thread(_recheck, w.factory, row.key, self.now)
+            if verdict == DROP:
+                reason = "no longer true when it was due to be sent"
+                return await self._record(Outcome(row, OutboxStatus.CANCELLED, error=reason))
+            if isinstance(verdict, Message):
+                row = replace(row, payload=verdict.model_dump(mode="json"))
         platform = row.recipient.platform or w.default_platform
         channel = channel_of(row.recipient)
         if platform is not None and platform in w.senders:
@@ -403,6 +411,12 @@ class _Pass:
                 elif row.id not in self.on_wire and row.id in self.held:
                     log.warning("outbox %s: lease lost; another worker has it", row.id)
                     del self.held[row.id]
+
+
+def _recheck(factory: sessionmaker[Session], key: str, now: datetime) -> Verdict:
+    """The send-time check of one nudge, in its own short read-only session."""
+    with factory() as session:
+        return recheck(session, key, now)
 
 
 async def deliver_due(

@@ -18,13 +18,17 @@ PRODID = "-//Mentorbot//Mentoring meetings//EN"
 
 
 def meetings_ics(
-    tx: Texts, items: Iterable[tuple[Mentorship, Meeting]], now: datetime, name: str
+    tx: Texts,
+    items: Iterable[tuple[Mentorship, Meeting]],
+    now: datetime,
+    name: str,
+    method: str = "PUBLISH",
 ) -> str:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
+    cal.add("method", method)
     cal.add("x-wr-calname", name)
     for mentorship, meeting in items:
         event = Event()
@@ -55,4 +59,16 @@ def series_ics(tx: Texts, m: Mentorship, now: datetime) -> str:
         ((m, x) for x in m.meetings),
         now,
         tx._("Mentoring with %(a)s and %(b)s", a=m.mentor.name, b=m.actor.name),
+    )
+
+
+def cancel_ics(tx: Texts, m: Mentorship, cancelled: Iterable[Meeting], now: datetime) -> str:
+    """A calendar update that removes ``cancelled`` meetings (``METHOD:CANCEL``, the same UIDs
+    with a higher SEQUENCE and ``STATUS:CANCELLED``) from the calendars that imported them."""
+    return meetings_ics(
+        tx,
+        ((m, x) for x in cancelled),
+        now,
+        tx._("Mentoring with %(a)s and %(b)s", a=m.mentor.name, b=m.actor.name),
+        method="CANCEL",
     )

@@ -13,6 +13,8 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from conversations import worktime
+
 MIN_DURATION_MONTHS = 3
 MAX_DURATION_MONTHS = 12
 DEFAULT_DURATION_MONTHS = 6
@@ -21,6 +23,8 @@ MIN_INTERVAL_DAYS, MAX_INTERVAL_DAYS = 7, 31
 MIN_HORIZON_MONTHS, MAX_HORIZON_MONTHS = 3, 12
 CLOSING_WINDOW = timedelta(days=14)
 LATEST_FIRST_MEETING = timedelta(days=60)
+DEFAULT_COUNTRY = "FI"
+"""The programme's ``holiday_country`` when a caller does not know it (the programme default)."""
 
 
 class Stage(StrEnum):
@@ -55,21 +59,29 @@ def next_weekday(day: date) -> date:
 
 
 def series(
-    first_local: datetime, interval_days: int, until: date, limit: int = 60
+    first_local: datetime,
+    interval_days: int,
+    until: date,
+    limit: int = 60,
+    country: str = DEFAULT_COUNTRY,
 ) -> list[datetime]:
     """Meeting times from ``first_local`` every ``interval_days`` up to ``until`` (inclusive).
 
     Wall-clock time is kept in the first meeting's timezone across daylight-saving changes;
-    a date that falls on a weekend moves to the next Monday. Returned in UTC.
+    a date that falls on a weekend or a public holiday of ``country`` moves to the next
+    working day (never past ``until``, never onto the next meeting). Returned in UTC.
     """
     tz = first_local.tzinfo
     assert isinstance(tz, ZoneInfo)
     out: list[datetime] = []
     day = first_local.date()
     clock = first_local.timetz().replace(tzinfo=None)
+    last: date | None = None
     while day <= until and len(out) < limit:
-        actual = next_weekday(day)
-        out.append(datetime.combine(actual, clock, tzinfo=tz).astimezone(UTC))
+        actual = worktime.first_working_day_on_or_after(day, country)
+        if actual <= until and (last is None or actual > last):
+            out.append(datetime.combine(actual, clock, tzinfo=tz).astimezone(UTC))
+            last = actual
         day += timedelta(days=interval_days)
     return out
 
@@ -88,8 +100,13 @@ def local_datetime(day: date, at: time, timezone: str) -> datetime:
     return datetime.combine(day, at, tzinfo=ZoneInfo(timezone))
 
 
-def planned_end(start: date, duration_months: int) -> date:
-    return add_months(start, duration_months)
+def planned_end(start: date, duration_months: int, country: str = DEFAULT_COUNTRY) -> date:
+    """The agreed length from ``start``; a weekend or public holiday moves to the working day
+    before (the closing flow must not open, nor the relationship end, on a day off)."""
+    end = add_months(start, duration_months)
+    while not worktime.is_working_day(end, country):
+        end -= timedelta(days=1)
+    return end
 
 
 def stage(started: datetime | None, end: date | None, now: datetime, closing: bool) -> Stage:
@@ -113,5 +130,6 @@ def middle_meeting_seq(total_meetings: int) -> int:
     return max(1, math.ceil(total_meetings / 2))
 
 
-def closing_opens(end: date) -> date:
-    return end - CLOSING_WINDOW
+def closing_opens(end: date, country: str = DEFAULT_COUNTRY) -> date:
+    """Two weeks before the end, on a working day (the next one when that day is off)."""
+    return worktime.first_working_day_on_or_after(end - CLOSING_WINDOW, country)

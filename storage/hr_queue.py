@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, and_, delete, func, or_, select, update
+from sqlalchemy import ForeignKey, String, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
@@ -208,27 +208,6 @@ def continuation_choices(session: Session, since: datetime) -> list[tuple[int, i
         .order_by(Evaluation.id)
     )
     return [(int(p), int(m), int(who), str(c)) for p, m, who, c in rows]
-
-
-def disputed_meetings(session: Session, since: datetime) -> list[tuple[int, int, int, datetime]]:
-    """(programme, mentorship, meeting, the later record) of meetings since ``since`` that one
-    partner recorded as held and the other as missed."""
-    one, other = aliased(CheckIn), aliased(CheckIn)
-    rows = session.execute(
-        select(
-            Mentorship.programme_id,
-            Meeting.mentorship_id,
-            Meeting.id,
-            one.created_at,
-            other.created_at,
-        )
-        .join(Mentorship, Mentorship.id == Meeting.mentorship_id)
-        .join(one, one.meeting_id == Meeting.id)
-        .join(other, and_(other.meeting_id == Meeting.id, other.person_id > one.person_id))
-        .where(Meeting.scheduled_at >= since, one.held != other.held)
-        .order_by(Meeting.id)
-    )
-    return [(int(p), int(m), int(x), max(a, b)) for p, m, x, a, b in rows]
 
 
 def last_activity(session: Session) -> list[tuple[int, int, datetime, datetime | None]]:

@@ -139,3 +139,14 @@ def test_ctrl_c_and_ctrl_d_in_a_form_end_the_console_without_a_traceback(
     assert "Mentoring agreement" in chat.lines[-2] or "Mentoring agreement" in "".join(chat.lines)
     with chat.console.factory() as session:
         assert session.scalars(select(Goal)).all() == []
+
+
+@pytest.mark.no_sweeps
+def test_the_consoles_own_words_are_in_the_language_of_the_person_typing(chat: Chat) -> None:
+    onboard(chat, [ACTOR], language="Suomi")
+    _prompts, read = _reader(["/time eilen", "/quit"])
+    run_interactive(chat.console, ACTOR, lambda: [], "Europe/Helsinki", read=read)  # type: ignore[arg-type]
+    output = "\n".join(chat.lines)
+    assert "Käytä muotoa /time +14d" in output
+    assert "Hei hei. Tallennettu säilyy tietokannassa" in output
+    assert "Bye." not in output

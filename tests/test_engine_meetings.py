@@ -143,6 +143,29 @@ def test_a_missed_meeting_is_recorded_as_missed(chat: Chat, factory: sessionmake
         assert checkin.held is False and checkin.usefulness is None
 
 
+def test_a_held_after_a_missed_counts_and_the_dispute_is_listed_until_settled(
+    chat: Chat, factory: sessionmaker[Session]
+) -> None:
+    from conversations import checkin_rule
+
+    _started(chat)
+    _to_meeting(chat, factory, 1)
+    chat.say(MENTOR, "check-in")
+    chat.submit(MENTOR, held="no")
+    chat.say(ACTOR, "check-in")
+    chat.submit(ACTOR, held="yes", usefulness="4", rapport="4")
+    assert _meetings(factory)[0].status == MeetingStatus.HELD  # one "held" counts
+    assert "recorded it as not held" in chat.last(ACTOR)
+    assert "Aino Virtanen recorded meeting 1 as held" in chat.text_seen_by(MENTOR)
+    with factory() as session:
+        assert [d.seq for d in checkin_rule.open_disputes(session)] == [1]
+    chat.click(MENTOR, "Correct my check-in")
+    chat.submit(MENTOR, held="yes", usefulness="3", rapport="4")
+    with factory() as session:
+        assert checkin_rule.open_disputes(session) == []
+    assert _meetings(factory)[0].status == MeetingStatus.HELD
+
+
 def test_check_in_before_the_meeting_is_not_offered(chat: Chat) -> None:
     _started(chat)
     chat.say(ACTOR, "check-in")

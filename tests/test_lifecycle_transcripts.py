@@ -67,7 +67,8 @@ def test_the_demo_relationship_runs_from_agreement_to_continuation_plan(
         assert m.agreement.supervisor_goals_discussed_at is not None
         statuses = [x.status for x in session.scalars(select(Meeting).order_by(Meeting.seq))]
         assert statuses.count(MeetingStatus.HELD) == 10
-        assert statuses.count(MeetingStatus.MISSED) == 1
+        # meeting 4 was missed; meeting 12 nobody recorded, so the close counts it as not held
+        assert statuses.count(MeetingStatus.MISSED) == 2
         assert statuses[-1] == MeetingStatus.CANCELLED  # after the clear end
         assert session.scalar(select(func.count(CheckIn.id))) >= 12
         assert session.scalar(select(func.count(Evaluation.id))) == 4  # 2 interim, 2 final

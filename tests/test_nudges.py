@@ -78,7 +78,8 @@ def test_reminder_is_queued_at_nine_on_the_working_day_before_and_expires_at_the
     finnish = [t for t in texts if t.startswith("Muistutus")]
     assert len(english) == len(finnish) == 1
     assert "meeting 1 of 13" in english[0] and "Tue 12 Jan 2027, 10:00" in english[0]
-    assert "Opening" in english[0]  # the suggested course of the meeting
+    assert "Getting to know each other" in english[0]  # the first meeting's own course
+    assert "Tutustuminen" in finnish[0]
     assert "12.1.2027 klo 10.00" in finnish[0]
 
 

@@ -72,6 +72,10 @@ def test_every_template_macro_renders_in_both_languages(locale: str) -> None:
                 "planned",
                 "capacity",
                 "min_group",
+                "meetings",
+                "tasks",
+                "closed_tasks",
+                "cancelled",
             ):
                 if numeric in args:
                     args[numeric] = 2  # type: ignore[assignment]

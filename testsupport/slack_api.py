@@ -249,7 +249,11 @@ class SlackApiDouble:
             if answer["ok"]:
                 self.posts.append(
                     Post(
-                        request.headers.get(KEY_HEADER, ""), channel, str(args.get("text", "")), now
+                        request.headers.get(KEY_HEADER, ""),
+                        channel,
+                        str(args.get("text", "")),
+                        now,
+                        blocks=str(args.get("blocks", "")),
                     )
                 )
         return web.json_response(answer)

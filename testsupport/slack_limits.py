@@ -18,6 +18,7 @@ class Post:
     channel: str
     text: str
     at: float
+    blocks: str = ""  # the Block Kit blocks as posted (JSON), for tests that read the whole text
 
 
 @dataclass

@@ -66,7 +66,17 @@ def run_interactive(
                 console.out(f"  ({err})")
     except (_Quit, EOFError, KeyboardInterrupt):
         console.out("")
-    console.out("Bye. What was saved stays in the database; an open form was not submitted.")
+    console.out(
+        _texts(console, current)._(
+            "Bye. What was saved stays in the database; an open form was not submitted."
+        )
+    )
+
+
+def _texts(console: ConsoleSession, email: str) -> Texts:
+    """The console's own words in the language of the person typing."""
+    found = directory.by_email(console.factory, email)
+    return Texts(found.locale if found else "en")
 
 
 def begin(console: ConsoleSession, email: str) -> None:
@@ -126,7 +136,11 @@ def _step(
         elif when is not None and when >= console.clock.now():
             console.advance(when - console.clock.now())
         else:
-            console.out("Use /time +14d or /time YYYY-MM-DD HH:MM (not in the past).")
+            console.out(
+                _texts(console, current)._(
+                    "Use /time +14d or /time YYYY-MM-DD HH:MM (not in the past)."
+                )
+            )
     elif line.casefold() in CANCEL:
         console.say(current, "/cancel")
     elif line.isdigit():
@@ -148,8 +162,7 @@ def _same(label: str, line: str) -> bool:
 def fill_form(console: ConsoleSession, email: str, form: Form, read: Reader) -> None:
     """Ask ``form`` field by field and submit it; ask again what the bot sends back."""
     while True:
-        found = directory.by_email(console.factory, email)
-        tx = Texts(found.locale if found else "en")
+        tx = _texts(console, email)
         again = [field for field in form.inputs if field.name in form.errors]
         console.out(
             f"  📝 {strip_user_marks(form.title)} — "

@@ -14,6 +14,7 @@ Decisions, documented here once:
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from typing import Any
@@ -64,6 +65,20 @@ def markdown(text: str) -> str:
     out: list[str] = []
     for is_user, chunk in split_user_spans(text):
         out.append(escape_markdown(chunk) if is_user else _BOLD.sub(r"**\1**", chunk))
+    return "".join(out)
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-+*]|\d+\.)\s")
+
+
+def paragraphs(text: str) -> str:
+    """Teams' card markdown joins lines split by one newline into one paragraph: the engine's
+    line breaks become paragraph breaks, except between the items of a markdown list."""
+    lines = text.split("\n")
+    out = [lines[0]]
+    for before, line in itertools.pairwise(lines):
+        keep = not before or not line or (_LIST_ITEM.match(before) and _LIST_ITEM.match(line))
+        out.append("\n" + line if keep else "\n\n" + line)
     return "".join(out)
 
 
@@ -154,11 +169,21 @@ def render_form(form: Form) -> list[dict[str, Any]]:
 def render_attachment(block: Attachment, tx: Texts) -> list[dict[str, Any]]:
     if block.link:
         return [
-            text_block(f"📅 {escape_markdown(block.filename)}"),
+            text_block(
+                "📅 "
+                + tx._(
+                    "Your calendar feed: subscribe to it once in your calendar, and every "
+                    "later change reaches it by itself."
+                )
+            ),
             {
                 "type": "ActionSet",
                 "actions": [
-                    {"type": "Action.OpenUrl", "title": tx._("Open the link"), "url": block.link}
+                    {
+                        "type": "Action.OpenUrl",
+                        "title": tx._("Open the calendar feed"),
+                        "url": block.link,
+                    }
                 ],
             },
         ]
@@ -188,7 +213,7 @@ def render_attachment(block: Attachment, tx: Texts) -> list[dict[str, Any]]:
 def block_body(block: object, tx: Texts) -> list[dict[str, Any]]:
     """One block of the message model as card body elements (kept together in one card)."""
     if isinstance(block, Text):
-        return [text_block(markdown(block.text))]
+        return [text_block(paragraphs(markdown(block.text)))]
     if isinstance(block, Fields):
         # a fact is data (names, programme names, dates): never markup
         facts = [

@@ -331,7 +331,9 @@ def begin_development(turn: Turn, m: Mentorship) -> None:
     a = m.agreement
     m.phase = Phase.DEVELOPMENT
     m.started_at = turn.now
-    m.planned_end = rules.planned_end(turn.now.date(), a.duration_months)
+    m.planned_end = rules.planned_end(
+        turn.now.date(), a.duration_months, m.programme.holiday_country or rules.DEFAULT_COUNTRY
+    )
     for goal in m.goals:
         goal.status = GoalStatus.AGREED
     for person in (m.actor, m.mentor):
@@ -341,6 +343,7 @@ def begin_development(turn: Turn, m: Mentorship) -> None:
                 "agreement.both_accepted",
                 partner=user_text(partner(m, person).name),
                 end=tx.date(m.planned_end),
+                days=a.meeting_interval_days,
             )
         )
         message.buttons(

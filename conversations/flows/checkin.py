@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from conversations import forms, progress
+from datetime import datetime
+
+from sqlalchemy import select
+
+from conversations import checkin_rule, forms, progress
 from conversations.flows.common import party_mentorship, pick_mentorship
 from conversations.flows.tasks import task_done_button
 from conversations.messages import Button, Form, Input, Message
@@ -14,7 +18,8 @@ from storage.models import (
     LONG_TEXT_MAX,
     CheckIn,
     Meeting,
-    MeetingStatus,
+    Mentorship,
+    Person,
     Phase,
     Task,
     TaskStatus,
@@ -88,11 +93,15 @@ def checkin_command(turn: Turn, rest: str) -> None:
     meeting = progress.checkin_due(turn.session, m, turn.person, turn.now)
     if meeting is None:
         nxt = next_meeting(m, turn.now)
-        turn.say(
+        message = Message().text(
             turn.tx.t(
                 "checkin.nothing_due", next=turn.tx.datetime(nxt.scheduled_at) if nxt else None
             )
         )
+        recent = _correctable(turn, m)
+        if recent is not None:
+            message.buttons(_correct_button(turn, recent))
+        turn.reply(message)
         return
     start(turn, str(meeting.id))
 
@@ -105,7 +114,8 @@ def _meeting(turn: Turn, value: str) -> Meeting:
     party_mentorship(turn, meeting.mentorship_id)
     if meeting.scheduled_at > turn.now:
         turn.refuse(turn.tx.t("checkin.not_yet", when=turn.tx.datetime(meeting.scheduled_at)))
-    if own_checkin(turn.session, turn.person, meeting) is not None:
+    own = own_checkin(turn.session, turn.person, meeting)
+    if own is not None and checkin_rule.correctable_until(turn.session, own) <= turn.now:
         turn.refuse(turn.tx.t("checkin.already_done", n=meeting.seq))
     if meeting.mentorship.phase not in (Phase.DEVELOPMENT, Phase.CLOSING):
         turn.refuse(turn.tx.t("common.stale_button"))
@@ -115,7 +125,23 @@ def _meeting(turn: Turn, value: str) -> Meeting:
 @action("checkin.start", role=ANYONE)
 def start(turn: Turn, value: str) -> None:
     meeting = _meeting(turn, value)
-    forms.offer(turn, checkin_form(turn, meeting), intro=turn.tx.t("checkin.intro", n=meeting.seq))
+    form = checkin_form(turn, meeting)
+    own = own_checkin(turn.session, turn.person, meeting)
+    if own is None:
+        forms.offer(turn, form, intro=turn.tx.t("checkin.intro", n=meeting.seq))
+        return
+    form.values = {"held": "yes" if own.held else "no"}
+    form.values.update(
+        {k: str(v) for k, v in (("usefulness", own.usefulness), ("rapport", own.rapport)) if v}
+    )
+    if own.note:
+        form.values["note"] = own.note
+    until = checkin_rule.correctable_until(turn.session, own)
+    forms.offer(
+        turn,
+        form,
+        intro=turn.tx.t("checkin.correct_intro", n=meeting.seq, until=turn.tx.datetime(until)),
+    )
 
 
 @form("checkin", role=ANYONE)
@@ -132,22 +158,27 @@ def save(turn: Turn, value: str, fields: dict[str, str]) -> None:
         forms.reoffer(turn, checkin_form(turn, meeting), v)
         return
     forms.close(turn.session, turn.person)
-    checkin = CheckIn(
-        meeting_id=meeting.id,
-        person_id=turn.person.id,
-        held=held,
-        usefulness=usefulness if held else None,
-        rapport=rapport if held else None,
-        note=note,
-        created_at=turn.now,
-    )
-    turn.session.add(checkin)
-    if held:
-        meeting.status = MeetingStatus.HELD
-    elif meeting.status == MeetingStatus.PLANNED:
-        meeting.status = MeetingStatus.MISSED
+    checkin = own_checkin(turn.session, turn.person, meeting)
+    was_disputed = checkin_rule.conflict_since(turn.session, meeting.id) is not None
+    if checkin is None:
+        checkin = CheckIn(meeting_id=meeting.id, person_id=turn.person.id, created_at=turn.now)
+        turn.session.add(checkin)
+    checkin.held = held
+    checkin.usefulness = usefulness if held else None
+    checkin.rapport = rapport if held else None
+    checkin.note = note
+    turn.session.flush()
+    checkin_rule.apply(turn.session, meeting)
     other = partner(m, turn.person)
-    if task_text and held:
+    task_exists = (
+        turn.session.scalars(
+            select(Task.id).where(
+                Task.meeting_id == meeting.id, Task.created_by_id == turn.person.id
+            )
+        ).first()
+        is not None
+    )
+    if task_text and held and not task_exists:
         nxt = next_meeting(m, turn.now)
         turn.session.add(
             Task(
@@ -172,7 +203,20 @@ def save(turn: Turn, value: str, fields: dict[str, str]) -> None:
             dedupe_key=f"task.added:{meeting.id}:{turn.person.id}",
         )
     turn.session.flush()
-    message = Message().text(turn.tx.t("checkin.saved", held=held, n=meeting.seq))
+    disputed = checkin_rule.conflict_since(turn.session, meeting.id) is not None
+    until = checkin_rule.correctable_until(turn.session, checkin)
+    message = Message().text(
+        turn.tx.t(
+            "checkin.saved",
+            held=held,
+            n=meeting.seq,
+            status=str(meeting.status),
+            partner=user_text(other.name) if disputed else None,
+            until=turn.tx.datetime(until),
+        )
+    )
+    if disputed or was_disputed:
+        _tell_partner(turn, meeting, other, held, disputed, until)
     if note:
         message.buttons(
             Button(
@@ -190,6 +234,61 @@ def save(turn: Turn, value: str, fields: dict[str, str]) -> None:
             .text("\n".join(f"○ {user_text(t.text)}" for t in earlier))
             .buttons(*[task_done_button(turn, t) for t in earlier[:5]])
         )
+
+
+def _tell_partner(
+    turn: Turn, meeting: Meeting, other: Person, held: bool, disputed: bool, until: datetime
+) -> None:
+    """The partner hears of a disagreement (and is asked to check their own answer), or that
+    a correction settled it."""
+    otx = texts_for(other)
+    own = own_checkin(turn.session, other, meeting)
+    message = Message().text(
+        otx.t(
+            "checkin.conflict" if disputed else "checkin.settled",
+            who=user_text(turn.person.name),
+            n=meeting.seq,
+            held=held,
+            status=str(meeting.status),
+            until=otx.datetime(max(until, own.created_at + checkin_rule.CORRECTION_WINDOW))
+            if own is not None
+            else otx.datetime(until),
+        )
+    )
+    if disputed:
+        message.buttons(
+            Button(
+                action_id="checkin.start",
+                value=str(meeting.id),
+                label=otx._("Correct my check-in"),
+            )
+        )
+    turn.send(
+        other,
+        message,
+        kind="checkin",
+        dedupe_key=f"checkin.{'conflict' if disputed else 'settled'}:{meeting.id}:{other.id}:"
+        f"{int(turn.now.timestamp())}",
+    )
+
+
+def _correctable(turn: Turn, m: Mentorship) -> Meeting | None:
+    """The latest meeting the person checked in on and may still correct."""
+    for meeting in sorted(m.meetings, key=lambda x: x.seq, reverse=True):
+        own = own_checkin(turn.session, turn.person, meeting)
+        if own is not None:
+            if checkin_rule.correctable_until(turn.session, own) > turn.now:
+                return meeting
+            return None
+    return None
+
+
+def _correct_button(turn: Turn, meeting: Meeting) -> Button:
+    return Button(
+        action_id="checkin.start",
+        value=str(meeting.id),
+        label=turn.tx._("Correct my check-in on meeting %(n)s", n=meeting.seq),
+    )
 
 
 @action("checkin.share_note", role=ANYONE)

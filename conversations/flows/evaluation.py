@@ -3,7 +3,7 @@ continuation plan, relationship closed."""
 
 from __future__ import annotations
 
-from conversations import forms, progress, rules
+from conversations import closing_summary, forms, progress, rules
 from conversations.flows.common import goals_text, party_mentorship, pick_mentorship, require_phase
 from conversations.flows.supervisor import queue_closed_notice
 from conversations.messages import Button, Form, Input, Message, Option
@@ -21,7 +21,6 @@ from storage.models import (
     EvaluationKind,
     Goal,
     GoalStatus,
-    MeetingStatus,
     Mentorship,
     Phase,
 )
@@ -339,7 +338,11 @@ def _final_mentorship(turn: Turn, value: str) -> Mentorship:
         turn.refuse(
             turn.tx.t(
                 "evaluation.final_not_yet",
-                when=turn.tx.date(rules.closing_opens(m.planned_end)),
+                when=turn.tx.date(
+                    rules.closing_opens(
+                        m.planned_end, m.programme.holiday_country or rules.DEFAULT_COUNTRY
+                    )
+                ),
             )
         )
     return m
@@ -350,6 +353,22 @@ def start_final(turn: Turn, value: str) -> None:
     m = _final_mentorship(turn, value)
     if m.phase == Phase.DEVELOPMENT:
         m.phase = Phase.CLOSING
+    unrecorded = closing_summary.unrecorded_past_meetings(turn, m)
+    if unrecorded:  # asked once here; at the close, what nobody recorded counts as not held
+        turn.reply(
+            Message()
+            .text(turn.tx.t("evaluation.unrecorded", count=len(unrecorded)))
+            .buttons(
+                *[
+                    Button(
+                        action_id="checkin.start",
+                        value=str(x.id),
+                        label=turn.tx._("Check in on meeting %(n)s", n=x.seq),
+                    )
+                    for x in unrecorded[:5]
+                ]
+            )
+        )
     forms.offer(turn, final_form(turn, m), intro=turn.tx.t("evaluation.final_intro"))
 
 
@@ -415,10 +434,6 @@ def close_relationship(turn: Turn, m: Mentorship) -> None:
     m.phase = Phase.CLOSED
     m.closed_at = turn.now
     close_alerts_of(turn.session, m.id, turn.now)
-    for meeting in m.meetings:
-        if meeting.status == MeetingStatus.PLANNED and meeting.scheduled_at > turn.now:
-            meeting.status = MeetingStatus.CANCELLED
-            meeting.ics_sequence += 1
     for person in (m.actor, m.mentor):
         tx = texts_for(person)
         own = own_evaluation(turn.session, person, m, EvaluationKind.FINAL)
@@ -436,4 +451,5 @@ def close_relationship(turn: Turn, m: Mentorship) -> None:
             turn.reply(message)
         else:
             turn.send(person, message, kind="closing", dedupe_key=f"closed:{m.id}:{person.id}")
+    closing_summary.wind_up(turn, m)
     queue_closed_notice(turn, m)

@@ -13,7 +13,12 @@ from conversations.roles import ANYONE
 from conversations.texts import user_text
 from conversations.turn import Turn, texts_for
 from storage.models import LONG_TEXT_MAX, Mentorship, Phase, Reflection
-from storage.queries import partner, reflection_for_author, reflections_visible_to
+from storage.queries import (
+    active_mentorships,
+    partner,
+    reflection_for_author,
+    reflections_visible_to,
+)
 
 PROMPTS: dict[tuple[rules.Stage, str], tuple[str, ...]] = {
     (rules.Stage.EARLY, "actor"): (
@@ -154,6 +159,8 @@ def share(turn: Turn, value: str) -> None:
 
 @command("reflections", role=ANYONE)
 def list_reflections(turn: Turn, rest: str) -> None:
+    if not active_mentorships(turn.session, turn.person) and _ended_reflections(turn):
+        return
     m = pick_mentorship(turn, "reflections", rest)
     if m is None:
         return
@@ -176,3 +183,24 @@ def list_reflections(turn: Turn, rest: str) -> None:
             f"*{turn.tx.date(r.created_at)} · {user_text(who)} · {shared}*\n{user_text(r.text)}"
         )
     turn.reply(Message().text("\n\n".join(lines)))
+
+
+def _ended_reflections(turn: Turn) -> bool:
+    """After the end, a person still reads their own reflections for as long as the retention
+    period keeps them (their partner's shared ones ended with the relationship)."""
+    own = list(
+        turn.session.scalars(
+            select(Reflection)
+            .join(Mentorship, Mentorship.id == Reflection.mentorship_id)
+            .where(
+                Reflection.person_id == turn.person.id,
+                Mentorship.phase.in_((Phase.CLOSED.value, Phase.CANCELLED.value)),
+            )
+            .order_by(Reflection.created_at)
+        )
+    )
+    if not own:
+        return False
+    lines = [f"*{turn.tx.date(r.created_at)}*\n{user_text(r.text)}" for r in own]
+    turn.reply(Message().text(turn.tx.t("reflection.after_end")).text("\n\n".join(lines)))
+    return True

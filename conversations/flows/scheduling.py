@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from conversations import forms, progress, rules
@@ -22,10 +22,12 @@ from conversations.registry import action, command, form
 from conversations.roles import ANYONE
 from conversations.texts import Texts, user_text
 from conversations.turn import Turn, texts_for
+from conversations.worktime import WORK_END, WORK_START, is_working_day
 from storage.models import Meeting, MeetingStatus, Mentorship, Person, Phase
 from storage.queries import partner, upcoming_meetings
 
 MOVE_BUTTONS = 4
+MEETING_MINUTES = 60  # a meeting's default length (``Meeting.duration_minutes``)
 
 
 def series_form(turn: Turn, m: Mentorship) -> Form:
@@ -67,7 +69,12 @@ def proposed_series(m: Mentorship, first_local: datetime) -> list[datetime]:
         rules.horizon_months(m.agreement.duration_months, m.programme.booking_horizon_months),
     )
     until = min(m.planned_end, horizon)
-    return rules.series(first_local, m.agreement.meeting_interval_days, until)
+    return rules.series(
+        first_local,
+        m.agreement.meeting_interval_days,
+        until,
+        country=m.programme.holiday_country or rules.DEFAULT_COUNTRY,
+    )
 
 
 @form("schedule.series", role=ANYONE)
@@ -91,10 +98,11 @@ def propose(turn: Turn, value: str, fields: dict[str, str]) -> None:
     dates = proposed_series(m, rules.local_datetime(day, at, turn.person.timezone))
     tx = turn.tx
     lines = "\n".join(f"{i}. {tx.datetime(d)}" for i, d in enumerate(dates, 1))
+    message = Message().text(tx.t("scheduling.proposal", count=len(dates), lines=lines))
+    for note in _calendar_notes(turn, m, day, at, dates):
+        message.text(note)
     turn.reply(
-        Message()
-        .text(tx.t("scheduling.proposal", count=len(dates), lines=lines))
-        .buttons(
+        message.buttons(
             Button(
                 action_id="schedule.book",
                 label=tx._("Book these meetings"),
@@ -106,6 +114,35 @@ def propose(turn: Turn, value: str, fields: dict[str, str]) -> None:
             Button(action_id="schedule.plan", label=tx._("Choose another start"), value=str(m.id)),
         )
     )
+
+
+def _calendar_notes(
+    turn: Turn, m: Mentorship, first: date, at: time, dates: list[datetime]
+) -> list[str]:
+    """What the person should know before booking: meetings moved off a public holiday, and
+    a time outside working hours (allowed, but said out loud)."""
+    tx = turn.tx
+    notes = []
+    country = m.programme.holiday_country or rules.DEFAULT_COUNTRY
+    interval = m.agreement.meeting_interval_days
+    for i, when in enumerate(dates):
+        nominal = first + timedelta(days=interval * i)
+        actual = when.astimezone(tx.tz).date()
+        if actual != nominal and nominal.weekday() < 5 and not is_working_day(nominal, country):
+            notes.append(
+                tx.t("scheduling.holiday_moved", n=i + 1, day=tx.date(nominal), to=tx.date(actual))
+            )
+    end = (datetime.combine(first, at) + timedelta(minutes=MEETING_MINUTES)).time()
+    if at < WORK_START or end > WORK_END or end < at:
+        notes.append(
+            tx.t(
+                "scheduling.outside_hours",
+                time=at.strftime("%H:%M"),
+                start=WORK_START.strftime("%H:%M"),
+                end=WORK_END.strftime("%H:%M"),
+            )
+        )
+    return notes
 
 
 MAX_FIRST_MEETING_AHEAD = timedelta(days=366)
@@ -193,7 +230,7 @@ def schedule(turn: Turn, rest: str) -> None:
         )
         for x in upcoming_meetings(m, turn.now)[:MOVE_BUTTONS]
     ]
-    buttons.append(Button(action_id="schedule.ics", label=tx._("Calendar file"), value=str(m.id)))
+    buttons.append(Button(action_id="schedule.ics", label=tx._("To my calendar"), value=str(m.id)))
     turn.reply(
         Message()
         .text(tx.t("scheduling.list_heading", partner=user_text(partner(m, turn.person).name)))
@@ -285,6 +322,9 @@ def save_move(turn: Turn, value: str, fields: dict[str, str]) -> None:
         forms.reoffer(turn, move_form(turn, meeting), v)
         return
     forms.close(turn.session, turn.person)
+    if when == meeting.scheduled_at:  # not a move: no message, no new calendar, no reminder
+        turn.say(turn.tx.t("scheduling.not_moved", n=meeting.seq, when=turn.tx.datetime(when)))
+        return
     meeting.scheduled_at = when
     meeting.ics_sequence += 1
     meeting.rescheduled_at = turn.now

@@ -24,7 +24,7 @@ when the moment has passed.
   intermediate task and the suggested agenda — 09:00 on the working day before the meeting —
   sent until the meeting starts (``expires_at`` = meeting start), never after it.
 - ``checkin`` ``checkin:<meeting>:<person>``, both, unless already checked in — meeting end +
-  2 h — still sent when late, up to ``GRACE`` after the moment; never expires.
+  2 h — still sent when late, up to ``GRACE`` after the moment; expires then.
 - ``task_reminder`` ``task:<meeting>:<actor>``, the actor, only with an open intermediate task —
   halfway to the next meeting (none after the pair's last meeting) — up to ``GRACE`` late;
   expires at the next meeting.
@@ -55,6 +55,12 @@ The supervisor kick-off (``kickoff:<mentorship>``) is queued when the agreement 
 early warnings (``alerts``), sends HR's invitations and workshop reminders
 (``conversations.outreach``) and applies the content retention
 (``conversations.hr_admin.purge_closed_content``).
+
+Send time: every nudge above is checked again when the delivery worker is about to send it
+(``conversations.sweep.recheck``): one whose question was answered meanwhile (checked in,
+evaluated, meetings booked), whose meeting moved or was cancelled, whose task was done, or whose
+relationship ended is cancelled instead of sent; the supervisor's summary is rendered again
+from the state at that moment. ``block`` expires at the first meeting of the new block.
 
 Catch-up after downtime: the sweep only creates nudges whose nominal moment is at most
 ``GRACE`` (4 days) ago (reminders: only before the meeting; closing: only before the end), so

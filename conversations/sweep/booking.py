@@ -55,7 +55,9 @@ def book_next_blocks(session: Session, plan: Plan, pairs: dict[int, Pair]) -> in
             continue
         horizon = rules.horizon_months(pair.duration_months, pair.horizon_months)
         until = min(pair.planned_end, rules.add_months(now.astimezone(tz).date(), horizon))
-        dates = rules.series(first.replace(tzinfo=tz), pair.interval_days, until)
+        dates = rules.series(
+            first.replace(tzinfo=tz), pair.interval_days, until, country=pair.country
+        )
         if not dates:
             continue
         for i, when in enumerate(dates, 1):
@@ -77,6 +79,7 @@ def book_next_blocks(session: Session, plan: Plan, pairs: dict[int, Pair]) -> in
                 person=person,
                 country=pair.country,
                 nominal=now,
+                expires_at=dates[0],  # news of a block is stale once its first meeting began
                 build=partial(_block, person, pair.id, dates),
             )
     return _insert(session, new_meetings)
@@ -104,6 +107,6 @@ def _block(person: Recipient, mentorship_id: int, dates: list[datetime]) -> Mess
             )
         )
         .buttons(
-            Button(action_id="schedule.ics", label=tx._("Calendar file"), value=str(mentorship_id))
+            Button(action_id="schedule.ics", label=tx._("To my calendar"), value=str(mentorship_id))
         )
     )

@@ -26,7 +26,7 @@ def closing_nudges(plan: Plan, data: SweepData) -> None:
         for person in pair.parties():
             if (pair.id, person.id, EvaluationKind.FINAL.value) in data.evaluated:
                 continue
-            opens = rules.closing_opens(pair.planned_end)
+            opens = rules.closing_opens(pair.planned_end, pair.country)
             nominal = start_of_working_day(opens, person.tz)
             end = datetime.combine(pair.planned_end, time(23, 59), tzinfo=person.tz)
             if nominal <= now < end:

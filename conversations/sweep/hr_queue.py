@@ -5,8 +5,8 @@ What opens an item (``storage.hr_queue``):
 
 - a final evaluation asking for a new round or a new mentor, or two partners whose
   continuation plans differ (both are told HR will help them settle it);
-- a meeting one partner recorded as held and the other as missed, still so ``DISPUTE_SETTLE``
-  after the later record (they were asked to confirm and did not settle it);
+- a meeting whose check-ins still disagree when the partners' correction week has run out
+  (``conversations.checkin_rule``: they were asked to check and did not settle it);
 - a pair in development or closing with no held meeting and no check-in for ``SILENT_AFTER``;
 - an invitation accepted ``UNPAIRED_AFTER`` ago with no pair made since;
 - a mentor's request for a workshop or a buddy (opened in chat, told to HR here).
@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from conversations import checkin_rule
 from conversations.messages import Button, Message
 from conversations.sweep.plan import Plan, Recipient
 from conversations.texts import Texts, user_text
@@ -35,8 +36,6 @@ from storage.hr_queue import HrQueueItem, QueueKind
 from storage.models import Continuation, Meeting, Mentorship, Person, Programme
 
 SILENT_AFTER = timedelta(days=28)
-DISPUTE_SETTLE = timedelta(days=7)
-DISPUTE_LOOKBACK = timedelta(days=90)
 CONTINUATION_LOOKBACK = timedelta(days=60)
 UNPAIRED_AFTER = timedelta(days=3)  # HR is told at once by the opt-in notice; this is the net
 REQUESTS = (Continuation.NEW_GOALS.value, Continuation.NEW_MENTOR.value)
@@ -131,21 +130,19 @@ def _continuations(session: Session, now: datetime, opening: dict[str, dict[str,
 
 
 def _disputes(session: Session, now: datetime, opening: dict[str, dict[str, Any]]) -> set[str]:
-    """Every disputed meeting is current (its open item stays); one left a week is opened."""
+    """Every disputed meeting is current (its open item stays); an unresolved one is opened."""
     current = set()
-    for programme_id, mid, meeting_id, later in store.disputed_meetings(
-        session, now - DISPUTE_LOOKBACK
-    ):
-        key = f"dispute:{meeting_id}"
+    for dispute in checkin_rule.open_disputes(session):
+        key = f"dispute:{dispute.meeting_id}"
         current.add(key)
-        if later <= now - DISPUTE_SETTLE:
+        if dispute.correctable_until <= now:
             opening[key] = _row(
                 now,
                 key,
                 QueueKind.MEETING_DISPUTE,
-                programme_id=programme_id,
-                mentorship_id=mid,
-                meeting_id=meeting_id,
+                programme_id=dispute.programme_id,
+                mentorship_id=dispute.mentorship_id,
+                meeting_id=dispute.meeting_id,
             )
     return current
 

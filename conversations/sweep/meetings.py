@@ -27,14 +27,13 @@ def following_meetings(meetings: list[SweepMeeting]) -> dict[int, datetime]:
     return following
 
 
-def _unseen_next(
-    mt: SweepMeeting, last_at: datetime | None, interval: timedelta
-) -> datetime | None:
-    """A next meeting beyond the window: about one interval on. None after the pair's last
+def _unseen_next(mt: SweepMeeting, pair: Pair) -> datetime | None:
+    """The next meeting when it lies beyond the window: the pair's first planned meeting after
+    now (every meeting between ``mt`` and now is in the window). None after the pair's last
     meeting: then there is no next meeting to be halfway to, nor to name."""
-    if last_at is None or mt.at >= last_at:
+    if pair.next_at is None or pair.next_at <= mt.at:
         return None
-    return mt.at + interval
+    return pair.next_at
 
 
 def meeting_nudges(plan: Plan, data: SweepData) -> None:
@@ -46,7 +45,6 @@ def meeting_nudges(plan: Plan, data: SweepData) -> None:
         pair = data.pairs.get(mt.mentorship_id)
         if pair is None:
             continue
-        interval = timedelta(days=pair.interval_days)
         end = mt.at + timedelta(minutes=mt.minutes)
         tasks = data.open_tasks.get(pair.id, [])
         total = totals.get(pair.id) or totals.setdefault(pair.id, pair.total_meetings())
@@ -81,7 +79,7 @@ def meeting_nudges(plan: Plan, data: SweepData) -> None:
                     expires_at=nominal + GRACE,  # "up to 4 days late" holds when it is sent too
                     build=partial(_checkin, person, partner, mt),
                 )
-            next_at = following.get(mt.id) or _unseen_next(mt, pair.last_at, interval)
+            next_at = following.get(mt.id) or _unseen_next(mt, pair)
             if next_at is not None:
                 _halfway_prompts(plan, pair, person, mt, next_at, tasks)
             if (
@@ -136,6 +134,19 @@ def _halfway_prompts(
     )
 
 
+def meeting_stage(seq: int, total: int) -> str:
+    """Which course the meeting takes (programme-model.md): the first builds trust and
+    clarifies the goals, the middle one looks at the interim evaluation, the last one holds
+    the final discussion and the continuation plan; the others follow the usual course."""
+    if seq == 1 and total != 1:
+        return "first"
+    if total and seq >= total:
+        return "last"
+    if seq == rules.middle_meeting_seq(total):
+        return "middle"
+    return "regular"
+
+
 def _tasks_text(tasks: list[tuple[int, str]]) -> str:
     return "; ".join(user_text(body) for _, body in tasks[:3])
 
@@ -159,7 +170,7 @@ def _reminder(
     )
     if tasks:
         message.text(tx.t("nudges.reminder_task", tasks=_tasks_text(tasks)))
-    message.text(tx.t("nudges.agenda"))
+    message.text(tx.t("nudges.agenda", stage=meeting_stage(mt.seq, total)))
     return message.buttons(
         Button(
             action_id="schedule.move", label=tx._("Move meeting %(n)s", n=mt.seq), value=str(mt.id)

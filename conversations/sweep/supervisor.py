@@ -9,7 +9,6 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from conversations import rules
 from conversations.messages import Button, Message
 from conversations.sweep.plan import GRACE, Pair, Plan, Recipient
 from conversations.sweep.reads import SweepData
@@ -57,12 +56,12 @@ def supervisor_monthly(session: Session, plan: Plan, data: SweepData) -> None:
             person=sup,
             country=country,
             nominal=nominal,
-            expires_at=nominal + rules.CLOSING_WINDOW,
-            build=partial(_monthly, sup, reports, month, goals),
+            expires_at=nominal + GRACE,  # "up to 4 days late, otherwise skipped"
+            build=partial(render_monthly, sup, reports, month, goals),
         )
 
 
-def _monthly(
+def render_monthly(
     sup: Recipient, reports: list[Pair], month: str, goals: dict[int, list[str]]
 ) -> Message:
     """Progress only (privacy rule 2): phase, meetings, next meeting, whether the agreement and
