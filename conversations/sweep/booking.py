@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from conversations import rules
 from conversations.messages import Button, Message
-from conversations.sweep.plan import BOOK_AHEAD, Pair, Plan, Recipient
+from conversations.sweep.plan import BOOK_AHEAD, PAGE_ROWS, Pair, Plan, Recipient
 from storage.dialect import bulk_insert
 from storage.models import Meeting, MeetingStatus
 
@@ -22,6 +22,7 @@ def book_next_blocks(session: Session, plan: Plan, pairs: dict[int, Pair]) -> in
     away (up to the horizon, never past the planned end); returns how many were booked."""
     now = plan.now
     new_meetings: list[dict[str, Any]] = []
+    booked = 0
     for pair in pairs.values():
         if not pair.booked or pair.last_at is None or pair.planned_end is None:
             continue
@@ -58,7 +59,14 @@ def book_next_blocks(session: Session, plan: Plan, pairs: dict[int, Pair]) -> in
                 nominal=now,
                 build=partial(_block, person, pair.id, dates),
             )
-    return len(bulk_insert(session, Meeting, new_meetings, conflict=["mentorship_id", "seq"]))
+        if len(new_meetings) >= PAGE_ROWS:  # bounded memory: one insert per page
+            booked += _insert(session, new_meetings)
+            new_meetings = []
+    return booked + _insert(session, new_meetings)
+
+
+def _insert(session: Session, meetings: list[dict[str, Any]]) -> int:
+    return len(bulk_insert(session, Meeting, meetings, conflict=["mentorship_id", "seq"]))
 
 
 def _block(person: Recipient, mentorship_id: int, dates: list[datetime]) -> Message:
