@@ -360,14 +360,16 @@ class _Pass:
         platform = row.recipient.platform or w.default_platform
         channel = channel_of(row.recipient)
         if platform is not None and platform in w.senders:
+            # the channel's and the platform's moment is waited for before taking a send
+            # slot: a send waiting for its channel (which another worker may have used
+            # meanwhile) never holds a slot that a send to another channel could use
             await w.limiter.sleep(w.limiter.channel_delay(platform, channel))
+            if w.stopping or not await self._lease_ok(row):
+                return None
+            await w.limiter.acquire(platform, channel)
         async with self.gate:
             if w.stopping or not await self._lease_ok(row):
                 return None
-            if platform is not None and platform in w.senders:
-                await w.limiter.acquire(platform, channel)
-                if w.stopping or not await self._lease_ok(row):
-                    return None
             self.on_wire.add(row.id)
             outcome = await w.send(row, self.now)
             return await self._record(outcome)

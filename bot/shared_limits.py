@@ -65,10 +65,16 @@ class SharedRateLimiter:
         return max(0.0, self._known.get((platform, channel), 0.0) - time.monotonic())
 
     def reserve(self, platform: str, channel: str) -> float:
-        """Reserve the next moment (one statement); return the seconds to wait for it."""
+        """Reserve the channel's next moment (and the platform's, when the channel is free);
+        return the seconds to wait for it."""
+        return self._reserve(platform, channel)[0]
+
+    def _reserve(self, platform: str, channel: str) -> tuple[float, bool]:
+        """One statement: (seconds to wait, whether the moment is reserved; if not, the wait
+        is for the channel's next moment, after which the caller asks again)."""
         limit = self.limits.get(platform)
         if limit is None:
-            return 0.0
+            return 0.0, True
         channel_pacing, overall_pacing = pacings(limit, self._headroom)
         keys = (channel_key(platform, channel), overall_key(platform))
         params = {
@@ -89,14 +95,13 @@ class SharedRateLimiter:
             self._created.difference_update(keys)  # pruned meanwhile: create again
         else:  # pragma: no cover - only if the rows vanish three times in a row
             raise RuntimeError("send budget rows could not be reserved")
-        at, now = float(row[0]), float(row[1])
+        at, now, ready = float(row[0]), float(row[1]), bool(row[2])
         wait = max(0.0, at - now)
         if len(self._known) >= self._max_channels:
             self._known.clear()
-        self._known[(platform, channel)] = (
-            time.monotonic() + wait + channel_pacing.interval - channel_pacing.tolerance
-        )
-        return wait
+        free_in = wait + (channel_pacing.interval - channel_pacing.tolerance if ready else 0.0)
+        self._known[(platform, channel)] = time.monotonic() + free_in
+        return wait, ready
 
     def _create(self, keys: tuple[str, ...]) -> None:
         with transaction(self.factory) as session:
@@ -106,7 +111,13 @@ class SharedRateLimiter:
         self._created.update(keys)
 
     async def acquire(self, platform: str, channel: str) -> None:
-        await self.sleep(await asyncio.to_thread(self.reserve, platform, channel))
+        """Reserve a moment and wait for it; when another worker holds the channel, wait for
+        the channel's moment (reserving nothing meanwhile) and ask again."""
+        while True:
+            wait, ready = await asyncio.to_thread(self._reserve, platform, channel)
+            await self.sleep(wait)
+            if ready:
+                return
 
     async def pause(
         self, platform: str, channel: str, seconds: float, overall: bool = False

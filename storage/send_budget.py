@@ -18,22 +18,34 @@ RESERVE = text(
     WITH cur AS (
         SELECT key, tat FROM send_budget WHERE key IN (:c, :o) ORDER BY key FOR UPDATE
     ), moment AS (
-        SELECT greatest(
-                   extract(epoch FROM clock_timestamp()),
-                   max(CASE WHEN key = :c THEN tat - :ctol ELSE tat - :otol END)
-               ) AS at,
+        SELECT extract(epoch FROM clock_timestamp()) AS now,
+               max(CASE WHEN key = :c THEN tat - :ctol END) AS ch,
+               max(CASE WHEN key = :o THEN tat - :otol END) AS ov,
                count(*) AS n
         FROM cur
+    ), plan AS (
+        SELECT now, n, ch <= now AS ready,
+               CASE WHEN ch <= now THEN greatest(now, ov) ELSE ch END AS at
+        FROM moment
     )
     UPDATE send_budget AS b
-    SET tat = greatest(b.tat, moment.at) + CASE WHEN b.key = :c THEN :ci ELSE :oi END
-    FROM moment
-    WHERE b.key IN (:c, :o) AND moment.n = 2
-    RETURNING moment.at, extract(epoch FROM clock_timestamp())
+    SET tat = CASE WHEN NOT plan.ready THEN b.tat
+                   ELSE greatest(b.tat, plan.at) + CASE WHEN b.key = :c THEN :ci ELSE :oi END
+              END
+    FROM plan
+    WHERE plan.n = 2 AND (b.key = :c OR (b.key = :o AND plan.ready))
+    RETURNING plan.at, plan.now, plan.ready
     """
 )
 """One statement: lock the channel's and the platform's budget (in key order, so two
-workers never deadlock), take the moment both allow on the database's clock, move both on.
+workers never deadlock) and, on the database's clock:
+
+- when the channel is free, take the moment both allow and move both on (``ready``);
+- when it is not (another worker used it), reserve nothing and return the channel's next
+  moment: the worker waits for it and asks again. Reserving the platform's budget for that
+  later moment would hold every other channel's sends back until then (the platform's
+  budget is one moment, it cannot keep a hole), and the send slots with it.
+
 The locks are held only while the statement runs."""
 PAUSE = text(
     """
@@ -47,7 +59,7 @@ PAUSE = text(
 
 
 def reserve_moment(conn: Connection, params: Mapping[str, Any]) -> Any:
-    """Run ``RESERVE``; None when a budget row is missing (pruned meanwhile)."""
+    """(moment, now, ready) from ``RESERVE``; None when a budget row is missing (pruned)."""
     return conn.execute(RESERVE, dict(params)).first()
 
 

@@ -23,9 +23,13 @@ from bot.delivery import DeliveryConfig, DeliveryWorker
 from bot.ratelimit import Limiter, PlatformLimit, RateLimiter
 from bot.shared_limits import SharedRateLimiter
 from bot.slack_client import KeyedWebClient
-from storage.db import make_engine, make_session_factory
-from storage.models import Outbox, OutboxStatus
+from conversations.messages import Message
+from conversations.outbox import insert_ignoring_duplicates, outbox_row
+from storage.db import make_engine, make_session_factory, transaction
+from storage.models import Outbox, OutboxStatus, Person
 from tests.test_delivery import NOW, queue, statuses
+
+pytestmark = pytest.mark.postgres  # several workers need PostgreSQL: run them there too
 
 
 @pytest.fixture
@@ -181,3 +185,40 @@ async def test_the_limiter_paces_a_channel_and_the_platform_on_an_injected_clock
     assert limiter.channel_delay("slack", "B") == pytest.approx(30.0)
     assert limiter.channel_delay("slack", "C") == pytest.approx(0.2)  # its second since 1.2
     assert limiter.channel_delay("slack", "D") == 0.0
+
+
+async def test_a_send_waiting_for_its_channel_leaves_the_send_slot_to_other_channels(
+    database_url: str, db_engine: Engine, factory: sessionmaker[Session], double: SlackPostDouble
+) -> None:
+    """Another worker used channel A just now (its next moment is a second away): this
+    worker, with a single send slot, sends to B and C while A waits for its moment — neither
+    its send slot nor the workspace's budget is held by A's wait."""
+    needs_postgres(db_engine)
+    seed_pairs(db_engine, 2, NOW)
+    with factory() as s:
+        first, *others = s.scalars(select(Person.id).order_by(Person.id).limit(3))
+    limits = PlatformLimit(per_channel=1.0, overall=20.0)
+    other_worker = SharedRateLimiter(factory, {"slack": limits})
+    assert other_worker.reserve("slack", f"D{first}") == 0.0  # A's next moment: ~1.1 s away
+    with transaction(factory) as s:
+        rows = [
+            outbox_row(
+                person_id=pid,
+                kind="test",
+                message=Message().text(f"for {pid}"),
+                dedupe_key=f"test:{pid}",
+                due_at=NOW,
+                now=NOW,
+            )
+            for pid in (first, *others)  # A's row is claimed and dispatched first
+        ]
+        insert_ignoring_duplicates(s, rows)
+    built = [shared_worker(database_url, double, limits, concurrency=1)]
+    try:
+        report = await built[0][0].deliver_due(NOW)
+    finally:
+        await close(built)
+    assert report.sent == 3
+    order = [p.channel for p in sorted(double.posts, key=lambda p: p.at)]
+    assert order[-1] == f"D{first}" and set(order[:2]) == {f"D{pid}" for pid in others}
+    assert double.violations(per_channel=1.0, overall=20.0) == (0, 0)
