@@ -83,9 +83,12 @@ def _dialect_sql(path: Path) -> list[str]:
                     found += [
                         f"text() with {m.group(0)!r}" for m in DIALECT_SQL.finditer(arg.value)
                     ]
-        if isinstance(node, ast.Attribute) and getattr(node.value, "id", None) == "func":
-            if DIALECT_FUNCS.match(node.attr):
-                found.append(f"func.{node.attr}")
+        if (
+            isinstance(node, ast.Attribute)
+            and getattr(node.value, "id", None) == "func"
+            and DIALECT_FUNCS.match(node.attr)
+        ):
+            found.append(f"func.{node.attr}")
         if (
             isinstance(node, ast.Attribute)
             and node.attr == "name"
