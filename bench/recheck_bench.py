@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bench.seed import seed_pairs
 from bot.clock import run_sweep
 from bot.delivery import _recheck
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import Outbox
+from testsupport.seed import seed_pairs
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 

@@ -138,6 +138,22 @@ class Tally:
     event_errors: int = 0
 
 
+class SoakDouble(SlackPostDouble):
+    """The post double, noting each refusal for the limits: when, which channel, and how long
+    after that channel's last accepted post (what the report needs to name a cause)."""
+
+    refusals: list[tuple[float, str, float | None]]
+
+    def _allowed(self, channel: str, now: float) -> bool:
+        allowed = super()._allowed(channel, now)
+        if not allowed:
+            last = next((p.at for p in reversed(self.posts) if p.channel == channel), None)
+            self.__dict__.setdefault("refusals", []).append(
+                (now, channel, None if last is None else now - last)
+            )
+        return allowed
+
+
 class ApiThread:
     """The full Slack Web API double (for ``serve``) on its own event loop thread."""
 
@@ -276,9 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     url = fresh_database(args.database_url, args.name)
     engine = make_engine(url)
     seed_pairs(engine, args.pairs, START)
-    double = SlackPostDouble(
+    double = SoakDouble(
         DoubleConfig(per_channel_rate=PER_CHANNEL, workspace_rate=args.workspace_rate)
     ).start()
+    events: list[tuple[float, str]] = []  # (time.monotonic(), what): kills, to place refusals
     api = ApiThread()
     clock_file = Path(f"/tmp/mentorbot-soak-{os.getpid()}.now")
 
@@ -348,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
             if i in kill_at and ready:
                 victim = rng.choice(ready)
                 sig = rng.choice([signal.SIGKILL, signal.SIGTERM])
+                events.append((time.monotonic(), f"{sig.name} {victim.role}"))
                 code = victim.signal(sig)
                 if sig == signal.SIGKILL:
                     tally.kills += 1
@@ -416,6 +434,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {p.role} {n % 2 + 1}: peak RSS {p.peak_mb:.0f} MB, restarted {p.restarts}x")
     for failure in tally.term_failures:
         print(f"  ! {failure}")
+    for at, channel, gap in double.__dict__.get("refusals", []):
+        near = [f"{what} {at - t:+.1f} s" for t, what in events if abs(at - t) < 30]
+        since = "first post" if gap is None else f"{gap * 1000:.0f} ms after the channel's last"
+        print(f"  ! 429 for channel {channel}: {since}; {', '.join(near) or 'no stop near'}")
     print(f"  took {time.monotonic() - started:.0f} s")
     print("reproduce: .venv/bin/python -m bench.soak " + " ".join(sys.argv[1:]))
     ok = (

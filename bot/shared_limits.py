@@ -19,46 +19,12 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
-from sqlalchemy import delete, func, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ratelimit import DEFAULT_HEADROOM, PlatformLimit, pacings
 from storage.db import transaction
-from storage.models import SendBudget
+from storage.send_budget import create_budgets, forget_idle, pause_budget, reserve_moment
 
-EPOCH_NOW = func.extract("epoch", func.clock_timestamp())
-RESERVE = text(
-    """
-    WITH cur AS (
-        SELECT key, tat FROM send_budget WHERE key IN (:c, :o) ORDER BY key FOR UPDATE
-    ), moment AS (
-        SELECT greatest(
-                   extract(epoch FROM clock_timestamp()),
-                   max(CASE WHEN key = :c THEN tat - :ctol ELSE tat - :otol END)
-               ) AS at,
-               count(*) AS n
-        FROM cur
-    )
-    UPDATE send_budget AS b
-    SET tat = greatest(b.tat, moment.at) + CASE WHEN b.key = :c THEN :ci ELSE :oi END
-    FROM moment
-    WHERE b.key IN (:c, :o) AND moment.n = 2
-    RETURNING moment.at, extract(epoch FROM clock_timestamp())
-    """
-)
-"""One statement: lock the channel's and the platform's budget (in key order, so two
-workers never deadlock), take the moment both allow on the database's clock, move both on.
-The locks are held only while the statement runs."""
-PAUSE = text(
-    """
-    INSERT INTO send_budget AS b (key, tat)
-    VALUES (:k, extract(epoch FROM clock_timestamp()) + :s)
-    ON CONFLICT (key) DO UPDATE
-    SET tat = greatest(b.tat, extract(epoch FROM clock_timestamp()) + :s)
-    """
-)
-"""A 429's Retry-After: hold the budget at least that long (one statement)."""
 FORGET_AFTER = 3600.0  # seconds: a budget idle this long is deleted (it would reserve "now")
 
 
@@ -99,10 +65,16 @@ class SharedRateLimiter:
         return max(0.0, self._known.get((platform, channel), 0.0) - time.monotonic())
 
     def reserve(self, platform: str, channel: str) -> float:
-        """Reserve the next moment (one statement); return the seconds to wait for it."""
+        """Reserve the channel's next moment (and the platform's, when the channel is free);
+        return the seconds to wait for it."""
+        return self._reserve(platform, channel)[0]
+
+    def _reserve(self, platform: str, channel: str) -> tuple[float, bool]:
+        """One statement: (seconds to wait, whether the moment is reserved; if not, the wait
+        is for the channel's next moment, after which the caller asks again)."""
         limit = self.limits.get(platform)
         if limit is None:
-            return 0.0
+            return 0.0, True
         channel_pacing, overall_pacing = pacings(limit, self._headroom)
         keys = (channel_key(platform, channel), overall_key(platform))
         params = {
@@ -117,34 +89,43 @@ class SharedRateLimiter:
             if not self._created.issuperset(keys):
                 self._create(keys)
             with self._autocommit.connect() as conn:  # the locks end with the statement
-                row = conn.execute(RESERVE, params).first()
+                row = reserve_moment(conn, params)
             if row is not None:
                 break
             self._created.difference_update(keys)  # pruned meanwhile: create again
         else:  # pragma: no cover - only if the rows vanish three times in a row
             raise RuntimeError("send budget rows could not be reserved")
-        at, now = float(row[0]), float(row[1])
+        at, now, ready = float(row[0]), float(row[1]), bool(row[2])
         wait = max(0.0, at - now)
         if len(self._known) >= self._max_channels:
             self._known.clear()
-        self._known[(platform, channel)] = (
-            time.monotonic() + wait + channel_pacing.interval - channel_pacing.tolerance
-        )
-        return wait
+        free_in = wait + (channel_pacing.interval - channel_pacing.tolerance if ready else 0.0)
+        self._known[(platform, channel)] = time.monotonic() + free_in
+        return wait, ready
 
     def _create(self, keys: tuple[str, ...]) -> None:
         with transaction(self.factory) as session:
-            session.execute(
-                insert(SendBudget)
-                .values([{"key": k, "tat": 0.0} for k in keys])
-                .on_conflict_do_nothing(index_elements=["key"])
-            )
+            create_budgets(session, keys)
         if len(self._created) >= self._max_channels:
             self._created.clear()
         self._created.update(keys)
 
+    async def take(self, platform: str, channel: str) -> float:
+        """Reserve and wait when the channel is free (0.0); else the seconds until it is."""
+        wait, ready = await asyncio.to_thread(self._reserve, platform, channel)
+        if not ready:
+            return max(wait, 1e-3)
+        await self.sleep(wait)
+        return 0.0
+
     async def acquire(self, platform: str, channel: str) -> None:
-        await self.sleep(await asyncio.to_thread(self.reserve, platform, channel))
+        """Reserve a moment and wait for it; when another worker holds the channel, wait for
+        the channel's moment (reserving nothing meanwhile) and ask again."""
+        while True:
+            wait, ready = await asyncio.to_thread(self._reserve, platform, channel)
+            await self.sleep(wait)
+            if ready:
+                return
 
     async def pause(
         self, platform: str, channel: str, seconds: float, overall: bool = False
@@ -155,7 +136,7 @@ class SharedRateLimiter:
         keys = [channel_key(platform, channel)] + ([overall_key(platform)] if overall else [])
         with self._autocommit.connect() as conn:
             for key in keys:
-                conn.execute(PAUSE, {"k": key, "s": seconds})
+                pause_budget(conn, key, seconds)
         self._known[(platform, channel)] = time.monotonic() + seconds
 
     def prune(self) -> int:
@@ -164,9 +145,4 @@ class SharedRateLimiter:
             return 0
         self._last_prune = time.monotonic()
         with transaction(self.factory) as session:
-            result = session.execute(
-                delete(SendBudget).where(
-                    SendBudget.tat < EPOCH_NOW - FORGET_AFTER, ~SendBudget.key.endswith(":*")
-                )
-            )
-        return int(getattr(result, "rowcount", 0) or 0)
+            return forget_idle(session, FORGET_AFTER)

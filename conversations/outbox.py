@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from conversations.messages import Message, Outbound
 from storage.db import transaction
+from storage.dialect import insert_ignore
 from storage.models import Outbox, OutboxStatus
 
 REPLY_KIND = "reply"
@@ -52,17 +52,7 @@ def insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> 
     """Insert outbox rows in one statement; rows whose dedupe key exists are skipped."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(Outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(Outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        stmt = insert(Outbox)
-    # RETURNING counts what was really inserted (rowcount is unreliable for executemany);
-    # SQLAlchemy batches the rows into few multi-VALUES statements ("insertmanyvalues").
-    result = session.connection().execute(stmt.returning(Outbox.id), rows)
-    return len(result.all())
+    return len(insert_ignore(session, Outbox, rows, conflict=["dedupe_key"]))
 
 
 def cancel_pending(session: Session, key_prefix: str, reason: str) -> int:

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.dialect import insert_ignore
 from storage.models import (
     ACTIVE_PHASES,
     CheckIn,
@@ -95,12 +95,7 @@ def link_identity(
         "address": address,
         "last_seen_at": now,
     }
-    keys = ["platform", "platform_user_id"]
-    if session.get_bind().dialect.name == "postgresql":
-        stmt: Any = postgresql.insert(PlatformIdentity).values(values)
-    else:
-        stmt = sqlite.insert(PlatformIdentity).values(values)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=keys))
+    insert_ignore(session, PlatformIdentity, [values], conflict=["platform", "platform_user_id"])
 
 
 def programme_by_name(session: Session, name: str) -> Programme | None:

@@ -164,28 +164,38 @@ SHARED_GOAL_TITLES = (
 )
 
 
+STREAM = {"yield_per": 5000}
+"""The large reads arrive in batches (a server-side cursor on PostgreSQL) rather than as one
+list of every row next to the objects built from them: one statement each still, and the
+sweep's peak memory holds its objects, not their rows twice."""
+
+
 def pair_aggregates(session: Session, phases: Sequence[str], now: datetime) -> dict[int, Any]:
-    """Per mentorship in ``phases``: meetings booked, the last and next, the highest sequence
-    number and how many were held (meetings not cancelled)."""
+    """Per mentorship in ``phases``: (booked, last_at, max_seq, held, next_at) of the meetings
+    not cancelled (meetings booked, the last and next, the highest sequence number, how many
+    were held)."""
+    params = {"phases": phases, "now": now}
     return {
-        row.mid: row for row in session.execute(PAIR_AGGREGATES, {"phases": phases, "now": now})
+        row[0]: tuple(row[1:])
+        for row in session.execute(PAIR_AGGREGATES, params, execution_options=STREAM)
     }
 
 
 def pairs(session: Session, phases: Sequence[str]) -> Iterable[Any]:
     """Mentorships in ``phases`` with agreement, programme frame, then (id, name, locale,
     timezone) of the mentor, the actor and the actor's supervisor (None when erased)."""
-    return session.execute(PAIRS, {"phases": list(phases)})
+    return session.execute(PAIRS, {"phases": list(phases)}, execution_options=STREAM)
 
 
-def meetings(session: Session, start: datetime, end: datetime) -> Sequence[Any]:
+def meetings(session: Session, start: datetime, end: datetime) -> Iterable[Any]:
     """Counted meetings (planned, held, missed) of meeting pairs scheduled in the window."""
-    return session.execute(MEETINGS, {"start": start, "end": end}).all()
+    return session.execute(MEETINGS, {"start": start, "end": end}, execution_options=STREAM)
 
 
 def checkins(session: Session, start: datetime, end: datetime) -> set[tuple[int, int]]:
     """(meeting, person) of every check-in for a meeting scheduled in the window."""
-    return {(m, p) for m, p in session.execute(CHECKINS, {"start": start, "end": end})}
+    params = {"start": start, "end": end}
+    return {(m, p) for m, p in session.execute(CHECKINS, params, execution_options=STREAM)}
 
 
 def open_tasks(
@@ -206,7 +216,7 @@ def evaluations(session: Session) -> set[tuple[int, int, str]]:
 def recent_keys(session: Session, since: datetime, closing_since: datetime) -> set[str]:
     """Outbox dedupe keys created since ``since`` (closing nudges: since ``closing_since``)."""
     params = {"since": since, "closing_since": closing_since}
-    return set(session.scalars(RECENT_KEYS, params))
+    return set(session.scalars(RECENT_KEYS, params, execution_options=STREAM))
 
 
 def hr_people(session: Session) -> list[Any]:

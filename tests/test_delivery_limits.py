@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -17,15 +18,24 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.slack.sender import SlackSender
-from bot.delivery import DeliveryConfig, DeliveryWorker
+from bot import demo
+from bot.delivery import DeliveryConfig, DeliveryReport, DeliveryWorker
 from bot.ratelimit import Limiter, PlatformLimit, RateLimiter
 from bot.shared_limits import SharedRateLimiter
 from bot.slack_client import KeyedWebClient
-from storage.db import make_engine, make_session_factory
-from storage.models import Outbox, OutboxStatus
+from conversations.clock import SettableClock
+from conversations.messages import Message
+from conversations.outbox import insert_ignoring_duplicates, outbox_row
+from storage.db import make_engine, make_session_factory, transaction
+from storage.models import Outbox, OutboxStatus, Person
+from tests.teams.driver import TeamsDriver
 from tests.test_delivery import NOW, queue, statuses
 from testsupport.seed import seed_pairs
 from testsupport.slack_api import DoubleConfig, ThreadedSlackApi
+from testsupport.slack_limits import count_violations
+from testsupport.teams_connector import Posted
+
+pytestmark = pytest.mark.postgres  # several workers need PostgreSQL: run them there too
 
 
 @pytest.fixture
@@ -181,3 +191,92 @@ async def test_the_limiter_paces_a_channel_and_the_platform_on_an_injected_clock
     assert limiter.channel_delay("slack", "B") == pytest.approx(30.0)
     assert limiter.channel_delay("slack", "C") == pytest.approx(0.2)  # its second since 1.2
     assert limiter.channel_delay("slack", "D") == 0.0
+
+
+async def test_a_send_waiting_for_its_channel_leaves_the_send_slot_to_other_channels(
+    database_url: str, db_engine: Engine, factory: sessionmaker[Session], double: ThreadedSlackApi
+) -> None:
+    """Another worker used channel A just now (its next moment is a second away): this
+    worker, with a single send slot, sends to B and C while A waits for its moment — neither
+    its send slot nor the workspace's budget is held by A's wait."""
+    needs_postgres(db_engine)
+    seed_pairs(db_engine, 2, NOW)
+    with factory() as s:
+        first, *others = s.scalars(select(Person.id).order_by(Person.id).limit(3))
+    limits = PlatformLimit(per_channel=1.0, overall=20.0)
+    other_worker = SharedRateLimiter(factory, {"slack": limits})
+    assert other_worker.reserve("slack", f"D{first}") == 0.0  # A's next moment: ~1.1 s away
+    with transaction(factory) as s:
+        rows = [
+            outbox_row(
+                person_id=pid,
+                kind="test",
+                message=Message().text(f"for {pid}"),
+                dedupe_key=f"test:{pid}",
+                due_at=NOW,
+                now=NOW,
+            )
+            for pid in (first, *others)  # A's row is claimed and dispatched first
+        ]
+        insert_ignoring_duplicates(s, rows)
+    built = [shared_worker(database_url, double, limits, concurrency=1)]
+    try:
+        report = await built[0][0].deliver_due(NOW)
+    finally:
+        await close(built)
+    assert report.sent == 3
+    order = [p.channel for p in sorted(double.posts, key=lambda p: p.at)]
+    assert order[-1] == f"D{first}" and set(order[:2]) == {f"D{pid}" for pid in others}
+    assert double.violations(per_channel=1.0, overall=20.0) == (0, 0)
+
+
+class TimedPosts(list[Posted]):
+    """The Teams double's record of posts, with the moment each arrived (monotonic)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: list[tuple[float, str]] = []
+
+    def append(self, posted: Posted) -> None:
+        self.at.append((time.monotonic(), posted.conversation_id))
+        super().append(posted)
+
+
+def test_teams_workers_together_keep_the_conversation_and_app_limits(
+    database_url: str, db_engine: Engine, factory: sessionmaker[Session], clock: SettableClock
+) -> None:
+    """Teams: two workers, each with its own engine and shared budget, six messages in each
+    person's conversation (four people: the app's limit binds, not the conversations'): no
+    conversation and no second over the limits, all sent once, at ≥ 0.8× the app's limit."""
+    needs_postgres(db_engine)
+    demo.seed(factory, clock.now(), "en")
+    driver = TeamsDriver(factory, clock)
+    try:
+        driver.install_everyone()
+        posts = driver.double.posted = TimedPosts()
+        keys = queue(factory, per_person=6, people=100)  # the demo's four people
+        limits = PlatformLimit(per_channel=1.0, overall=3.0)
+        built = []
+        for _ in range(2):
+            engine = make_engine(database_url)
+            own = make_session_factory(engine)
+            limiter = SharedRateLimiter(own, {"teams": limits})
+            worker = DeliveryWorker(
+                own, {"teams": driver.sender}, limiter, DeliveryConfig(batch_size=20)
+            )
+            worker.default_platform = "teams"
+            built.append((worker, engine))
+
+        async def together() -> list[DeliveryReport]:
+            return list(await asyncio.gather(*(w.deliver_due(NOW) for w, _ in built)))
+
+        reports = driver.loop.run(together(), timeout=180)
+        for _, engine in built:
+            engine.dispose()
+    finally:
+        driver.close()
+    assert sum(r.sent for r in reports) == len(posts) >= len(keys) == 24
+    assert sum(1 for r in reports if r.sent) == 2  # the work really was shared
+    assert count_violations(posts.at, per_channel=1.0, overall=3.0) == (0, 0)
+    times = sorted(t for t, _ in posts.at)
+    assert (len(times) - 1) / (times[-1] - times[0]) >= 0.8 * 3.0

@@ -30,7 +30,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, literal_column, select, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from conversations.messages import Button, Message
@@ -40,6 +39,7 @@ from conversations.sweep.reads import recipient
 from conversations.texts import Texts, user_text
 from conversations.worktime import next_working_moment
 from storage import sweep_reads
+from storage.dialect import insert_ignore
 from storage.models import (
     ACTIVE_PHASES,
     Agreement,
@@ -158,10 +158,6 @@ _SUBJECTS = (
     .join(Programme, Programme.id == Mentorship.programme_id)
     .where(Mentorship.id.in_(bindparam("ids", expanding=True)))
 )
-_INSERT = {
-    "postgresql": postgresql.insert(Alert).on_conflict_do_nothing(index_elements=["key"]),
-    "sqlite": sqlite.insert(Alert).on_conflict_do_nothing(index_elements=["key"]),
-}
 _OPEN_SIGNALS = select(Alert.signal).where(Alert.handled_at.is_(None))
 _OPEN_ALERTS = select(Alert).where(Alert.handled_at.is_(None)).order_by(Alert.id)
 
@@ -227,12 +223,12 @@ def raise_alerts(
         }
         for s in new
     ]
-    stmt = _INSERT[session.get_bind().dialect.name].returning(
-        Alert.id, Alert.signal, Alert.mentorship_id
+    inserted = insert_ignore(
+        session, Alert, rows, conflict=["key"], returning=("id", "signal", "mentorship_id")
     )
     severe = [
         (alert_id, signal, mid)
-        for alert_id, signal, mid in session.connection().execute(stmt, rows)
+        for alert_id, signal, mid in inserted
         if signal in SEVERE and mid is not None
     ]
     if not severe:

@@ -8,34 +8,13 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from conversations import rules
 from conversations.messages import Button, Message
-from conversations.sweep.plan import BOOK_AHEAD, Pair, Plan, Recipient
-from conversations.sweep.rows import to_json
+from conversations.sweep.plan import BOOK_AHEAD, PAGE_ROWS, Pair, Plan, Recipient
+from storage.dialect import bulk_insert
 from storage.models import Meeting, MeetingStatus
-
-# RETURNING counts what was really inserted (rowcount is unreliable for executemany)
-_SQLITE_INSERT = (
-    sqlite.insert(Meeting)
-    .on_conflict_do_nothing(index_elements=["mentorship_id", "seq"])
-    .returning(Meeting.id)
-)
-_PG_INSERT = text(
-    """
-    INSERT INTO meeting (mentorship_id, seq, uid, scheduled_at, duration_minutes, status,
-                         ics_sequence)
-    SELECT mentorship_id, seq, uid, scheduled_at, duration_minutes, status, ics_sequence
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
-        mentorship_id integer, seq integer, uid text, scheduled_at timestamptz,
-        duration_minutes integer, status text, ics_sequence integer)
-    ON CONFLICT (mentorship_id, seq) DO NOTHING
-    RETURNING id
-    """
-)
 
 
 def book_next_blocks(session: Session, plan: Plan, pairs: dict[int, Pair]) -> int:
@@ -43,6 +22,7 @@ def book_next_blocks(session: Session, plan: Plan, pairs: dict[int, Pair]) -> in
     away (up to the horizon, never past the planned end); returns how many were booked."""
     now = plan.now
     new_meetings: list[dict[str, Any]] = []
+    booked = 0
     for pair in pairs.values():
         if not pair.booked or pair.last_at is None or pair.planned_end is None:
             continue
@@ -82,16 +62,14 @@ def book_next_blocks(session: Session, plan: Plan, pairs: dict[int, Pair]) -> in
                 expires_at=dates[0],  # news of a block is stale once its first meeting began
                 build=partial(_block, person, pair.id, dates),
             )
-    return _insert(session, new_meetings)
+        if len(new_meetings) >= PAGE_ROWS:  # bounded memory: one insert per page
+            booked += _insert(session, new_meetings)
+            new_meetings = []
+    return booked + _insert(session, new_meetings)
 
 
 def _insert(session: Session, meetings: list[dict[str, Any]]) -> int:
-    """One statement: on PostgreSQL the rows travel as one JSON parameter."""
-    if not meetings:
-        return 0
-    if session.get_bind().dialect.name == "postgresql":
-        return len(session.execute(_PG_INSERT, {"rows": to_json(meetings)}).all())
-    return len(session.connection().execute(_SQLITE_INSERT, meetings).all())
+    return len(bulk_insert(session, Meeting, meetings, conflict=["mentorship_id", "seq"]))
 
 
 def _block(person: Recipient, mentorship_id: int, dates: list[datetime]) -> Message:

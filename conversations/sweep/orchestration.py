@@ -27,13 +27,18 @@ def sweep(
     of meetings, delete the content of relationships closed ``retention_days`` ago and of
     delivered outbox rows.
 
-    A fixed number of statements whatever the number of pairs; in the caller's transaction.
+    A fixed number of statements whatever the number of pairs (up to ``plan.PAGE_ROWS`` new
+    rows; then one insert more per page); in the caller's transaction.
     ``wait_for_lock``: wait for a sweep in another process (console, tests) rather than skip.
     """
     if not try_sweep_lock(session, wait_for_lock):
         return SweepReport(locked=True)
     data = reads.read(session, now)
-    plan = Plan(now=now, existing=reads.existing_keys(session, now))
+    plan = Plan(
+        now=now,
+        existing=reads.existing_keys(session, now),
+        sink=lambda rows: insert_rows(session, rows),  # a page at a time: bounded memory
+    )
     hr_people = [reads.recipient(row) for row in sweep_reads.hr_people(session)]
 
     meeting_nudges(plan, data)  # reminders, check-ins, task and reflection prompts, interim
@@ -46,12 +51,12 @@ def sweep(
     plan.extend(outreach.sweep_rows(session, now))  # invitations, workshop reminders
     plan.extend(matching.sweep_rows(session, now))  # matching proposals unanswered for 7 days
 
-    inserted = insert_rows(session, plan.rows)
+    plan.flush()
     purge_closed_content(session, now, retention_days)
     prune_outbox_content(session, now)  # sent messages keep no content (privacy rule 5)
     return SweepReport(
-        inserted=inserted,
-        candidates=len(plan.rows),
+        inserted=plan.inserted,
+        candidates=plan.candidates,
         meetings_booked=booked,
         by_kind=dict(plan.by_kind),
     )

@@ -143,14 +143,43 @@ class SweepReport:
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
+PAGE_ROWS = 20_000
+"""Rows a plan holds before it writes them (``Plan.sink``): a sweep's memory stays bounded
+(an outbox row with its rendered message is a few kilobytes in Python), and up to this many
+new rows a sweep still writes them in one statement."""
+
+
 @dataclass
 class Plan:
-    """The outbox rows one sweep will insert, and the keys that exist already."""
+    """The outbox rows one sweep will insert, and the keys that exist already.
+
+    With a ``sink`` (the sweep's insert) the plan writes its rows a page of ``page`` rows at
+    a time as they are added, and ``flush()`` writes the rest; ``inserted`` and ``candidates``
+    count what was written and offered. Without one, ``rows`` holds every row.
+    """
 
     now: datetime
     existing: set[str]
     rows: list[dict[str, Any]] = field(default_factory=list)
     by_kind: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    sink: Callable[[list[dict[str, Any]]], int] | None = None
+    page: int = PAGE_ROWS
+    inserted: int = 0
+    candidates: int = 0
+
+    def flush(self) -> int:
+        """Write the rows held (with a sink); returns how many were new."""
+        if self.sink is None or not self.rows:
+            return 0
+        rows, self.rows = self.rows, []
+        new = self.sink(rows)
+        self.inserted += new
+        self.candidates += len(rows)
+        return new
+
+    def _page_full(self) -> None:
+        if self.sink is not None and len(self.rows) >= self.page:
+            self.flush()
 
     def add(
         self,
@@ -188,9 +217,11 @@ class Plan:
             )
         )
         self.by_kind[kind] += 1
+        self._page_full()
 
     def extend(self, rows: list[dict[str, Any]]) -> None:
         """Rows built elsewhere (alerts, invitations, workshop reminders), counted by kind."""
         for row in rows:
             self.by_kind[row["kind"]] += 1
         self.rows.extend(rows)
+        self._page_full()

@@ -114,11 +114,11 @@ def load_pairs(session: Session, now: datetime, phases: Sequence[str]) -> dict[i
             discussed=discussed_at is not None,
             accepted_at=_later(actor_accepted_at, mentor_accepted_at),
             share_goals=bool(share_goals),
-            booked=int(a.booked) if a else 0,
-            last_at=a.last_at if a else None,
-            max_seq=int(a.max_seq or 0) if a else 0,
-            held=int(a.held or 0) if a else 0,
-            next_at=a.next_at if a else None,
+            booked=int(a[0]) if a else 0,
+            last_at=a[1] if a else None,
+            max_seq=int(a[2] or 0) if a else 0,
+            held=int(a[3] or 0) if a else 0,
+            next_at=a[4] if a else None,
         )
     return pairs
 
