@@ -135,9 +135,27 @@ class SeriesProposal:
     zone: ZoneInfo
 
 
+@dataclasses.dataclass(frozen=True)
+class ProposalAnswer:
+    """A proposed person's private answer to a matching proposal: ``yes`` or ``no``."""
+
+    proposal_id: int
+    answer: str
+
+
+@dataclasses.dataclass(frozen=True)
+class MentorChoice:
+    """Self-matching: the actor asks this mentor of their top three in the programme."""
+
+    programme_id: int
+    mentor_id: int
+
+
 COMMAND_FOR = Codec(CommandFor)
 AGREEMENT_REVISION = Codec(AgreementRevision)
 BUDDY_INTRODUCTION = Codec(BuddyIntroduction)
 REFLECTION_PROMPT = Codec(ReflectionPrompt)
+PROPOSAL_ANSWER = Codec(ProposalAnswer)
+MENTOR_CHOICE = Codec(MentorChoice)
 # "|": an ISO moment has colons of its own
 SERIES_PROPOSAL = Codec(SeriesProposal, sep="|")

@@ -7,6 +7,7 @@ A proposed partner sees only the introduction's reasons, never the other's profi
 from __future__ import annotations
 
 from conversations import forms
+from conversations.button_values import MENTOR_CHOICE, PROPOSAL_ANSWER
 from conversations.matching.choices import choices_message, tell_actors_of_new_mentor
 from conversations.matching.load import pool
 from conversations.matching.profile import DAY_KEYS, read_profile
@@ -214,8 +215,9 @@ def save_profile_form(turn: Turn, value: str, fields: dict[str, str]) -> None:
 @action("matching.answer", role=ANYONE)
 def answer_proposal(turn: Turn, value: str) -> None:
     """A proposed person's private yes or no."""
-    pid, _, said = value.partition(":")
-    proposal = turn.session.get(MatchProposal, int(pid)) if pid.isdigit() else None
+    chosen = PROPOSAL_ANSWER.read(turn, value)
+    said = chosen.answer
+    proposal = turn.session.get(MatchProposal, chosen.proposal_id)
     if (
         proposal is None
         or turn.person.id not in (proposal.actor_id, proposal.mentor_id)
@@ -234,8 +236,8 @@ def answer_proposal(turn: Turn, value: str) -> None:
 @action("matching.ask", role=ANYONE)
 def ask_mentor(turn: Turn, value: str) -> None:
     """Self-matching: the actor asks one of their top mentors."""
-    programme_id, _, mentor_id = value.partition(":")
-    settings = _round(turn, programme_id)
+    asked = MENTOR_CHOICE.read(turn, value)
+    settings = _round(turn, str(asked.programme_id))
     found = pool(turn.session, settings.programme, turn.now)
     me = next((a for a in found.actors if a.person_id == turn.person.id), None)
     if me is None or settings.mode != MatchMode.SELF:
@@ -244,7 +246,7 @@ def ask_mentor(turn: Turn, value: str) -> None:
     from conversations.matching.solver import top_choices
 
     best = top_choices(me, found.mentors, found.blocked, found.weights)
-    chosen = next((p for p in best if str(p.mentor.person_id) == mentor_id), None)
+    chosen = next((p for p in best if p.mentor.person_id == asked.mentor_id), None)
     if chosen is None:
         turn.refuse(turn.tx.t("matching.choice_gone"))
     assert chosen is not None

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from conversations.button_values import MENTOR_CHOICE, MentorChoice
 from conversations.matching.load import pool
 from conversations.matching.proposals import Send
 from conversations.matching.reasons import pair_reasons, unmatched_reason
@@ -49,7 +50,7 @@ def choices_message(
         Button(
             action_id="matching.ask",
             label=tx._("Ask %(name)s", name=pair.mentor.name),
-            value=f"{programme.id}:{pair.mentor.person_id}",
+            value=MENTOR_CHOICE.encode(MentorChoice(programme.id, pair.mentor.person_id)),
         )
         for pair in best
     ]

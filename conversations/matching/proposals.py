@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from conversations.button_values import PROPOSAL_ANSWER, ProposalAnswer
 from conversations.matching.load import participants, pool
 from conversations.matching.model import Pair
 from conversations.matching.reasons import pair_reasons
@@ -97,13 +98,13 @@ def send_proposal(
                 Button(
                     action_id="matching.answer",
                     label=tx._("Yes, let's start"),
-                    value=f"{proposal.id}:{YES}",
+                    value=PROPOSAL_ANSWER.encode(ProposalAnswer(proposal.id, YES)),
                     style="primary",
                 ),
                 Button(
                     action_id="matching.answer",
                     label=tx._("No, thank you"),
-                    value=f"{proposal.id}:{NO}",
+                    value=PROPOSAL_ANSWER.encode(ProposalAnswer(proposal.id, NO)),
                 ),
             )
         )
