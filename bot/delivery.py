@@ -356,23 +356,20 @@ class _Pass:
                 row = replace(row, payload=verdict.model_dump(mode="json"))
         platform = row.recipient.platform or w.default_platform
         channel = channel_of(row.recipient)
-        limited = platform if platform is not None and platform in w.senders else None
-        while True:
-            if limited is not None:  # wait for the channel without a send slot
-                await w.limiter.sleep(w.limiter.channel_delay(limited, channel))
-            async with self.gate:
-                if w.stopping or not await self._lease_ok(row):
-                    return None
-                # in the slot only the platform's turn is waited for (every channel shares
-                # it), so the send leaves at its reserved moment; a channel another worker
-                # took meanwhile gives the slot back and is waited for outside it
-                if limited is not None and await w.limiter.take(limited, channel) > 0:
-                    continue
-                if w.stopping or not await self._lease_ok(row):
-                    return None
-                self.on_wire.add(row.id)
-                outcome = await w.send(row, self.now)
-                return await self._record(outcome)
+        if platform is not None and platform in w.senders:
+            # the channel's and the platform's moment is waited for before taking a send
+            # slot: a send waiting for its channel (which another worker may have used
+            # meanwhile) never holds a slot that a send to another channel could use
+            await w.limiter.sleep(w.limiter.channel_delay(platform, channel))
+            if w.stopping or not await self._lease_ok(row):
+                return None
+            await w.limiter.acquire(platform, channel)
+        async with self.gate:
+            if w.stopping or not await self._lease_ok(row):
+                return None
+            self.on_wire.add(row.id)
+            outcome = await w.send(row, self.now)
+            return await self._record(outcome)
 
     async def _record(self, outcome: Outcome) -> Outcome:
         """Recorded right after the platform answered; outcomes that arrive while a commit

@@ -78,12 +78,6 @@ class Limiter(Protocol):
         """Reserve a moment in the channel's and the platform's budget and wait for it."""
         ...
 
-    async def take(self, platform: str, channel: str) -> float:
-        """When the channel is free: reserve the moment, wait for it, return 0. When another
-        worker holds the channel: reserve nothing, return the seconds until it is free (so
-        the caller waits for it without holding a send slot)."""
-        ...
-
     async def pause(
         self, platform: str, channel: str, seconds: float, overall: bool = False
     ) -> None:
@@ -144,11 +138,6 @@ class RateLimiter:
 
     async def acquire(self, platform: str, channel: str) -> None:
         await self.sleep(self.reserve(platform, channel))
-
-    async def take(self, platform: str, channel: str) -> float:
-        """One process knows its channels: after ``channel_delay`` the channel is free."""
-        await self.acquire(platform, channel)
-        return 0.0
 
     async def pause(
         self, platform: str, channel: str, seconds: float, overall: bool = False

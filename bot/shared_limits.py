@@ -110,14 +110,6 @@ class SharedRateLimiter:
             self._created.clear()
         self._created.update(keys)
 
-    async def take(self, platform: str, channel: str) -> float:
-        """Reserve and wait when the channel is free (0.0); else the seconds until it is."""
-        wait, ready = await asyncio.to_thread(self._reserve, platform, channel)
-        if not ready:
-            return max(wait, 1e-3)
-        await self.sleep(wait)
-        return 0.0
-
     async def acquire(self, platform: str, channel: str) -> None:
         """Reserve a moment and wait for it; when another worker holds the channel, wait for
         the channel's moment (reserving nothing meanwhile) and ask again."""
