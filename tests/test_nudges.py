@@ -108,7 +108,7 @@ def test_the_number_of_statements_per_sweep_does_not_grow_with_the_number_of_pai
     assert counts[0] == counts[1], counts
     # the reads of conversations.sweep, its alerts and HR's follow-up queue, the inserts, the
     # retention purge and the outbox pruning (PostgreSQL: one more, the lock)
-    assert counts[1] <= 26
+    assert counts[1] <= 26 + (db_engine.dialect.name == "postgresql"), counts
 
 
 def test_severe_alerts_cost_no_statement_each_and_a_later_sweep_inserts_none_again(
