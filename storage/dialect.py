@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Table
 
-from storage.models import Base
+from storage.model_base import Base
 from storage.types import UTCDateTime
 
 _LOCK = text("SELECT pg_advisory_xact_lock(:id)")

@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ForeignKey, String, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
+from storage.dialect import insert_ignore
 from storage.hr_models import Invitation
 from storage.models import (
     Base,
@@ -89,30 +89,19 @@ def open_item(
         "meeting_id": meeting_id,
         "opened_at": now,
     }
-    if session.get_bind().dialect.name == "postgresql":
-        stmt: Any = postgresql.insert(HrQueueItem).values(values)
-    else:
-        stmt = sqlite.insert(HrQueueItem).values(values)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["key"]).returning(HrQueueItem.id)
-    return session.execute(stmt).scalar() is not None
+    return bool(insert_ignore(session, HrQueueItem, [values], conflict=("key",)))
 
 
 def open_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Open every item of ``rows`` (dicts of the columns) whose key does not exist yet: one
     statement per thousand rows, whatever the number of items."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     for start in range(0, len(rows), 1000):
-        stmt: Any = insert(HrQueueItem).values(rows[start : start + 1000])
-        session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+        insert_ignore(session, HrQueueItem, rows[start : start + 1000], conflict=("key",))
 
 
 def open_brief(session: Session) -> list[tuple[int, str, str, int | None]]:
     """(id, kind, key, meeting) of every open item: what the sweep settles from."""
-    rows = session.execute(
-        select(HrQueueItem.id, HrQueueItem.kind, HrQueueItem.key, HrQueueItem.meeting_id).where(
-            HrQueueItem.closed_at.is_(None)
-        )
-    )
+    rows = session.execute(_OPEN_BRIEF)
     return [(int(i), str(k), str(key), m) for i, k, key, m in rows]
 
 
@@ -129,33 +118,7 @@ def close_many(session: Session, ids: list[int], now: datetime, by: str, note: s
 def unnotified_facts(session: Session) -> list[Any]:
     """Open items HR has not been told about, with the names, languages and timezones of the
     people they concern, the programme and the meeting (one query)."""
-    person, mentor, actor = aliased(Person), aliased(Person), aliased(Person)
-    columns = (Person.id, Person.name, Person.locale, Person.timezone, Person.erased_at)
-    return list(
-        session.execute(
-            select(
-                HrQueueItem.id,
-                HrQueueItem.kind,
-                HrQueueItem.detail,
-                HrQueueItem.mentorship_id,
-                HrQueueItem.opened_at,
-                Programme.name,
-                Programme.holiday_country,
-                Meeting.scheduled_at,
-                *(getattr(person, c.key) for c in columns),
-                *(getattr(mentor, c.key) for c in columns),
-                *(getattr(actor, c.key) for c in columns),
-            )
-            .outerjoin(Programme, Programme.id == HrQueueItem.programme_id)
-            .outerjoin(Meeting, Meeting.id == HrQueueItem.meeting_id)
-            .outerjoin(person, person.id == HrQueueItem.person_id)
-            .outerjoin(Mentorship, Mentorship.id == HrQueueItem.mentorship_id)
-            .outerjoin(mentor, mentor.id == Mentorship.mentor_id)
-            .outerjoin(actor, actor.id == Mentorship.actor_id)
-            .where(HrQueueItem.closed_at.is_(None), HrQueueItem.notified_at.is_(None))
-            .order_by(HrQueueItem.id)
-        )
-    )
+    return list(session.execute(_UNNOTIFIED))
 
 
 def mark_notified(session: Session, ids: list[int], now: datetime) -> None:
@@ -192,51 +155,14 @@ def close_item(item: HrQueueItem, now: datetime, by: str, note: str) -> None:
 
 def continuation_choices(session: Session, since: datetime) -> list[tuple[int, int, int, str]]:
     """(programme, mentorship, person, choice) of final evaluations given since ``since``."""
-    rows = session.execute(
-        select(
-            Mentorship.programme_id,
-            Evaluation.mentorship_id,
-            Evaluation.person_id,
-            Evaluation.continuation,
-        )
-        .join(Mentorship, Mentorship.id == Evaluation.mentorship_id)
-        .where(
-            Evaluation.kind == EvaluationKind.FINAL.value,
-            Evaluation.continuation.is_not(None),
-            Evaluation.created_at >= since,
-        )
-        .order_by(Evaluation.id)
-    )
+    rows = session.execute(_CONTINUATIONS, {"since": since})
     return [(int(p), int(m), int(who), str(c)) for p, m, who, c in rows]
 
 
 def last_activity(session: Session) -> list[tuple[int, int, datetime, datetime | None]]:
     """(programme, mentorship, started or created, last held meeting or check-in) of every pair
     in development or closing."""
-    held = (
-        select(Meeting.mentorship_id, func.max(Meeting.scheduled_at).label("at"))
-        .where(Meeting.status == MeetingStatus.HELD.value)
-        .group_by(Meeting.mentorship_id)
-        .subquery()
-    )
-    checked = (
-        select(Meeting.mentorship_id, func.max(CheckIn.created_at).label("at"))
-        .join(CheckIn, CheckIn.meeting_id == Meeting.id)
-        .group_by(Meeting.mentorship_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            Mentorship.programme_id,
-            Mentorship.id,
-            func.coalesce(Mentorship.started_at, Mentorship.created_at),
-            held.c.at,
-            checked.c.at,
-        )
-        .outerjoin(held, held.c.mentorship_id == Mentorship.id)
-        .outerjoin(checked, checked.c.mentorship_id == Mentorship.id)
-        .where(Mentorship.phase.in_([Phase.DEVELOPMENT.value, Phase.CLOSING.value]))
-    )
+    rows = session.execute(_LAST_ACTIVITY)
     out = []
     for programme_id, mid, started, held_at, checked_at in rows:
         latest = max((t for t in (held_at, checked_at) if t is not None), default=None)
@@ -247,23 +173,94 @@ def last_activity(session: Session) -> list[tuple[int, int, datetime, datetime |
 def accepted_unpaired(session: Session, answered_before: datetime) -> list[tuple[int, int]]:
     """(invitation, person) of invitations accepted before ``answered_before`` with no pair
     made since the answer."""
-    paired_since = (
-        select(Mentorship.id)
-        .where(
-            or_(
-                Mentorship.actor_id == Invitation.person_id,
-                Mentorship.mentor_id == Invitation.person_id,
-            ),
-            Mentorship.created_at >= Invitation.answered_at,
-        )
-        .exists()
-    )
-    rows = session.execute(
-        select(Invitation.id, Invitation.person_id).where(
-            Invitation.answer == "yes", Invitation.answered_at < answered_before, ~paired_since
-        )
-    )
+    rows = session.execute(_ACCEPTED_UNPAIRED, {"before": answered_before})
     return [(int(i), int(p)) for i, p in rows]
+
+
+# The sweep's reads, built once: each sweep only binds its moments (``bindparam``).
+_OPEN_BRIEF = select(
+    HrQueueItem.id, HrQueueItem.kind, HrQueueItem.key, HrQueueItem.meeting_id
+).where(HrQueueItem.closed_at.is_(None))
+
+_person, _mentor, _actor = aliased(Person), aliased(Person), aliased(Person)
+_PERSON_COLUMNS = ("id", "name", "locale", "timezone", "erased_at")
+_UNNOTIFIED = (
+    select(
+        HrQueueItem.id,
+        HrQueueItem.kind,
+        HrQueueItem.detail,
+        HrQueueItem.mentorship_id,
+        HrQueueItem.opened_at,
+        Programme.name,
+        Programme.holiday_country,
+        Meeting.scheduled_at,
+        *(getattr(who, c) for who in (_person, _mentor, _actor) for c in _PERSON_COLUMNS),
+    )
+    .outerjoin(Programme, Programme.id == HrQueueItem.programme_id)
+    .outerjoin(Meeting, Meeting.id == HrQueueItem.meeting_id)
+    .outerjoin(_person, _person.id == HrQueueItem.person_id)
+    .outerjoin(Mentorship, Mentorship.id == HrQueueItem.mentorship_id)
+    .outerjoin(_mentor, _mentor.id == Mentorship.mentor_id)
+    .outerjoin(_actor, _actor.id == Mentorship.actor_id)
+    .where(HrQueueItem.closed_at.is_(None), HrQueueItem.notified_at.is_(None))
+    .order_by(HrQueueItem.id)
+)
+
+_CONTINUATIONS = (
+    select(
+        Mentorship.programme_id,
+        Evaluation.mentorship_id,
+        Evaluation.person_id,
+        Evaluation.continuation,
+    )
+    .join(Mentorship, Mentorship.id == Evaluation.mentorship_id)
+    .where(
+        Evaluation.kind == EvaluationKind.FINAL.value,
+        Evaluation.continuation.is_not(None),
+        Evaluation.created_at >= bindparam("since"),
+    )
+    .order_by(Evaluation.id)
+)
+
+_held = (
+    select(Meeting.mentorship_id, func.max(Meeting.scheduled_at).label("at"))
+    .where(Meeting.status == MeetingStatus.HELD.value)
+    .group_by(Meeting.mentorship_id)
+    .subquery()
+)
+_checked = (
+    select(Meeting.mentorship_id, func.max(CheckIn.created_at).label("at"))
+    .join(CheckIn, CheckIn.meeting_id == Meeting.id)
+    .group_by(Meeting.mentorship_id)
+    .subquery()
+)
+_LAST_ACTIVITY = (
+    select(
+        Mentorship.programme_id,
+        Mentorship.id,
+        func.coalesce(Mentorship.started_at, Mentorship.created_at),
+        _held.c.at,
+        _checked.c.at,
+    )
+    .outerjoin(_held, _held.c.mentorship_id == Mentorship.id)
+    .outerjoin(_checked, _checked.c.mentorship_id == Mentorship.id)
+    .where(Mentorship.phase.in_([Phase.DEVELOPMENT.value, Phase.CLOSING.value]))
+)
+
+_paired_since = (
+    select(Mentorship.id)
+    .where(
+        or_(
+            Mentorship.actor_id == Invitation.person_id,
+            Mentorship.mentor_id == Invitation.person_id,
+        ),
+        Mentorship.created_at >= Invitation.answered_at,
+    )
+    .exists()
+)
+_ACCEPTED_UNPAIRED = select(Invitation.id, Invitation.person_id).where(
+    Invitation.answer == "yes", Invitation.answered_at < bindparam("before"), ~_paired_since
+)
 
 
 def _aware(value: Any) -> Any:
