@@ -23,7 +23,7 @@ from conversations.matching.solver import top_choices
 from conversations.messages import Button, Form, Input, Message, Option
 from conversations.registry import action, command, form
 from conversations.roles import HR
-from conversations.texts import user_text
+from conversations.texts import Texts, user_text
 from conversations.turn import Turn, texts_for
 from storage.matching import (
     MatchingRound,
@@ -86,6 +86,30 @@ def open_form(turn: Turn) -> Form:
             **({"programme": programmes[0].value} if len(programmes) == 1 else {}),
         },
         submit_label=tx._("Open matching"),
+    )
+
+
+def suggestion(tx: Texts, pair: Pair, proposal_id: int, *, another_mentor: bool) -> Message:
+    """One suggested pair with its score and reasons, and what HR can do with it."""
+    value = str(proposal_id)
+    buttons = [
+        Button(action_id="matching.propose", label=tx._("Propose"), value=value, style="primary"),
+        Button(action_id="matching.skip", label=tx._("Skip"), value=value),
+    ]
+    if another_mentor:
+        buttons.append(Button(action_id="matching.swap", label=tx._("Another mentor"), value=value))
+    return (
+        Message()
+        .text(
+            tx.t(
+                "matching.suggestion_line",
+                actor=user_text(pair.actor.name),
+                mentor=user_text(pair.mentor.name),
+                score=f"{pair.score:.1f}",
+                reasons=pair_reasons(tx, pair),
+            )
+        )
+        .buttons(*buttons)
     )
 
 
@@ -208,30 +232,7 @@ def suggestions(turn: Turn, rest: str) -> None:
     )
     for pair in result.pairs[:MAX_SHOWN]:
         proposal = new_proposal(turn.session, turn.now, programme, pair, ProposalStatus.SUGGESTED)
-        turn.reply(
-            Message()
-            .text(
-                tx.t(
-                    "matching.suggestion_line",
-                    actor=user_text(pair.actor.name),
-                    mentor=user_text(pair.mentor.name),
-                    score=f"{pair.score:.1f}",
-                    reasons=pair_reasons(tx, pair),
-                )
-            )
-            .buttons(
-                Button(
-                    action_id="matching.propose",
-                    label=tx._("Propose"),
-                    value=str(proposal.id),
-                    style="primary",
-                ),
-                Button(action_id="matching.skip", label=tx._("Skip"), value=str(proposal.id)),
-                Button(
-                    action_id="matching.swap", label=tx._("Another mentor"), value=str(proposal.id)
-                ),
-            )
-        )
+        turn.reply(suggestion(tx, pair, proposal.id, another_mentor=True))
     for pair in result.pairs[MAX_SHOWN:]:
         new_proposal(turn.session, turn.now, programme, pair, ProposalStatus.SUGGESTED)
     if result.unmatched:
@@ -398,24 +399,4 @@ def save_swap(turn: Turn, value: str, fields: dict[str, str]) -> None:
     turn.session.flush()
     turn.session.refresh(proposal)
     tx = turn.tx
-    turn.reply(
-        Message()
-        .text(
-            tx.t(
-                "matching.suggestion_line",
-                actor=user_text(pair.actor.name),
-                mentor=user_text(pair.mentor.name),
-                score=f"{pair.score:.1f}",
-                reasons=pair_reasons(tx, pair),
-            )
-        )
-        .buttons(
-            Button(
-                action_id="matching.propose",
-                label=tx._("Propose"),
-                value=str(proposal.id),
-                style="primary",
-            ),
-            Button(action_id="matching.skip", label=tx._("Skip"), value=str(proposal.id)),
-        )
-    )
+    turn.reply(suggestion(tx, pair, proposal.id, another_mentor=False))
