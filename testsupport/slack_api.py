@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from testsupport.http import serve_on_loopback
 from testsupport.loop import LoopThread
 from testsupport.slack_limits import KEY_HEADER, Bucket, DoubleConfig, Post, count_violations
 
@@ -121,14 +122,7 @@ class SlackApiDouble:
         app.router.add_get("/api/{method}", self._api)  # users.info and others use GET
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket-mode", self._socket)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._runner, self.base_url = await serve_on_loopback(app, access_log=False)
 
     async def stop(self) -> None:
         if self._runner is not None:

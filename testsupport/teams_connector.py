@@ -24,6 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
+from testsupport.http import serve_on_loopback
+
 SERVICE_PATH = "/emea/"
 MESSAGE_SIZE_LIMIT = 100 * 1024
 """Teams refuses a bot message over about 100 KB, counted in UTF-16: 413 MessageSizeTooBig."""
@@ -116,12 +118,7 @@ class ConnectorDouble:
         app.router.add_get(SERVICE_PATH + "v3/conversations/{cid}/members/{uid}", self.member)
         app.router.add_post("/botframework.com/oauth2/v2.0/token", self.token)
         app.router.add_get("/keys", self.keys)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = self.runner.addresses[0][1]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.runner, self.base_url = await serve_on_loopback(app)
 
     async def stop(self) -> None:
         if self.runner is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,6 +29,7 @@ from storage.models import AuditLog, Person
 from storage.queries import person_by_email
 from tests.hr.seed_results import SECRET_COMMENT, SECRET_NOTE, SECRET_REFLECTION, seed_programme
 from tests.slack.harness import SlackWorld, section_texts, slash_command
+from testsupport.http import serve_on_loopback
 
 HELENA = "helena@demo.example"
 LINK = re.compile(r"/report/[0-9]+/[0-9]+/[0-9]+/[A-Za-z0-9_-]{43}")
@@ -205,13 +206,10 @@ def test_the_access_log_never_carries_a_report_links_signature(
     app = create_app(Settings(MENTORBOT_REPORT_SECRET="log-test-secret"), factory, clock)  # type: ignore[call-arg]
 
     async def fetch_logged() -> int:
-        runner = web.AppRunner(app)  # access log on, as ``serve`` runs it
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
+        runner, base_url = await serve_on_loopback(app)  # access log on, as ``serve`` runs it
         try:
             async with ClientSession() as client:
-                url = f"http://127.0.0.1:{runner.addresses[0][1]}{path}"
+                url = f"{base_url}{path}"
                 async with client.get(url) as response:
                     return response.status
         finally:

@@ -30,6 +30,7 @@ from storage.models import Outbox, Person, Reflection
 from tests.slack.driver import Person as SlackPerson
 from tests.slack.driver import SlackDriver
 from tests.slack.harness import SlackWorld, state_values, view_submission
+from testsupport.http import serve_on_loopback
 
 AINO = "aino@demo.example"
 SECRET_TEXT = "mkL-reflection-z8"
@@ -74,17 +75,13 @@ def people() -> dict[str, SlackPerson]:
 def fetch_feed(world: SlackWorld, token: str) -> int:
     """GET the feed through an app served with aiohttp's access log on, as ``serve`` does."""
 
-    async def start() -> tuple[web.AppRunner, int]:
+    async def start() -> tuple[web.AppRunner, str]:
         app = create_app(Settings(), world.factory, world.clock)  # type: ignore[call-arg]
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        return runner, runner.addresses[0][1]
+        return await serve_on_loopback(app)
 
-    runner, port = world.call(start())
+    runner, base_url = world.call(start())
     try:
-        url = f"http://127.0.0.1:{port}/calendar/{token}.ics"
+        url = f"{base_url}/calendar/{token}.ics"
         with urllib.request.urlopen(url, timeout=30) as response:
             return int(response.status)
     finally:

@@ -28,6 +28,7 @@ from tests.teams.test_teams_auth import (  # the configured Teams app of the aut
     teams,  # noqa: F401 — fixture
 )
 from tests.teams.tokens import token
+from testsupport.http import serve_on_loopback
 
 
 @dataclass
@@ -46,11 +47,7 @@ class OtherHost:
 
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", record)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.base_url = f"http://127.0.0.1:{self.runner.addresses[0][1]}"
+        self.runner, self.base_url = await serve_on_loopback(app)
 
     async def stop(self) -> None:
         if self.runner is not None:

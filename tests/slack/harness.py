@@ -36,6 +36,7 @@ from bot.settings import Settings
 from bot.web import create_app
 from conversations.clock import SettableClock
 from testsupport import slack_requests
+from testsupport.http import serve_on_loopback
 from testsupport.slack_api import SlackApiDouble
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -122,14 +123,7 @@ class SlackWorld:
         )
         app = create_app(settings, self.factory, self.clock)
         self.adapter = app[SLACK_KEY]
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self._runner, self.url = await serve_on_loopback(app, access_log=False)
 
     async def _stop(self) -> None:
         if self.adapter is not None:

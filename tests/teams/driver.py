@@ -37,6 +37,7 @@ from bot.web import create_app
 from conversations.clock import SettableClock
 from conversations.engine import Engine
 from storage.models import Person
+from testsupport.http import serve_on_loopback
 from testsupport.loop import LoopThread
 from testsupport.teams_connector import ConnectorDouble, Member, Posted
 
@@ -181,11 +182,8 @@ class TeamsDriver:
             self.sender = TeamsSender.from_config(config, tokens)
             self.app = web.Application()
             mount(self.app, self.settings, Engine(self.factory, self.clock), self.factory, tokens)
-        self.runner = web.AppRunner(self.app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}/api/messages"
+        self.runner, base_url = await serve_on_loopback(self.app)
+        self.url = f"{base_url}/api/messages"
         self.http = aiohttp.ClientSession()
 
     def close(self) -> None:
