@@ -6,11 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import AdminError
-from bot.listing import Cell, Listing
 from conversations.hr_admin import ProgrammeFrame, add_programme, audit
 from conversations.pairing import create_mentorship, pairing_problems
 from conversations.texts import LOCALES
@@ -36,8 +34,6 @@ __all__ = [
     "add_person",
     "create_programme",
     "explain",
-    "list_programmes",
-    "programmes_listing",
 ]
 
 
@@ -121,36 +117,6 @@ def _parsed(model: type[M], values: dict[str, object]) -> M:
         return parse(model, values)
     except Invalid as err:
         raise AdminError("; ".join(explain(p, values) for p in err.problems)) from None
-
-
-def programmes_listing(session: Session) -> Listing:
-    rows: list[list[Cell]] = [
-        [
-            p.name,
-            p.duration_months,
-            p.meeting_interval_days,
-            p.booking_horizon_months,
-            p.max_actors_per_mentor,
-            pairs,
-        ]
-        for p, pairs in list_programmes(session)
-    ]
-    columns = ("name", "months", "meeting_interval_days", "horizon_months", "max_actors", "pairs")
-    return Listing(columns, rows, empty="(no programmes yet: mentorbot programme create NAME)")
-
-
-def list_programmes(session: Session) -> list[tuple[Programme, int]]:
-    out = []
-    for programme in session.scalars(select(Programme).order_by(Programme.name)):
-        pairs = len(
-            list(
-                session.scalars(
-                    select(Mentorship.id).where(Mentorship.programme_id == programme.id)
-                )
-            )
-        )
-        out.append((programme, pairs))
-    return out
 
 
 def add_person(

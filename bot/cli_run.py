@@ -60,10 +60,10 @@ def teams_package(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def programme(args: argparse.Namespace, factory: sessionmaker[Session], now: datetime) -> int:
-    from bot import admin
-
     with transaction(factory) as session:
         if args.programme_command == "create":
+            from bot import admin
+
             p = admin.create_programme(
                 session,
                 now,
@@ -81,7 +81,9 @@ def programme(args: argparse.Namespace, factory: sessionmaker[Session], now: dat
                 f"{p.meeting_interval_days} days)"
             )
             return 0
-        listing = admin.programmes_listing(session)
+        from bot.directory_admin import programmes_listing
+
+        listing = programmes_listing(session)
     print(listing.render(args.format))
     return 0
 

@@ -1,4 +1,4 @@
-"""People and pairs for operators: list, show, update, end — on the rules chat applies.
+"""Programmes, people and pairs for operators: list, show, update, end — on the rules chat applies.
 
 Ending a pair is the engine's ``end_mentorship`` (what HR's *End the pair* button does); the
 HR role goes through ``set_hr``; languages, timezones and supervisors are checked as the
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.errors import AdminError
@@ -30,6 +30,32 @@ from storage.queries import person_by_email, programme_by_name
 CLEAR = "none"
 # The engine's rules (conversations.hr_admin, rules, texts) are imported where a change
 # needs them, so listing people or pairs loads only the storage layer.
+
+
+def programmes_listing(session: Session) -> Listing:
+    """Every programme with its frame and how many pairs it has (one query)."""
+    pairs = (
+        select(Mentorship.programme_id, func.count().label("pairs"))
+        .group_by(Mentorship.programme_id)
+        .subquery()
+    )
+    rows: list[list[Cell]] = [
+        [
+            p.name,
+            p.duration_months,
+            p.meeting_interval_days,
+            p.booking_horizon_months,
+            p.max_actors_per_mentor,
+            count or 0,
+        ]
+        for p, count in session.execute(
+            select(Programme, pairs.c.pairs)
+            .outerjoin(pairs, pairs.c.programme_id == Programme.id)
+            .order_by(Programme.name)
+        )
+    ]
+    columns = ("name", "months", "meeting_interval_days", "horizon_months", "max_actors", "pairs")
+    return Listing(columns, rows, empty="(no programmes yet: mentorbot programme create NAME)")
 
 
 def known_person(session: Session, email: str) -> Person:

@@ -101,7 +101,9 @@ class Invalid(ValueError):
         return [p.reason for p in self.problems]
 
 
-_EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
+# Built on first use, like the models below: building imports email_validator, which costs
+# a command that validates nothing (a listing) a noticeable part of its start.
+_EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr, config=ConfigDict(defer_build=True))
 
 
 def is_email(value: str) -> bool:
@@ -120,7 +122,7 @@ def _lower_email(value: str | None) -> str | None:
 class PersonIn(BaseModel):
     """A person as HR adds them: the CLI's ``person add`` and a people.csv row."""
 
-    model_config = ConfigDict(str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(str_strip_whitespace=True, frozen=True, defer_build=True)
 
     email: EmailStr
     name: str = Field(min_length=1, max_length=NAME_MAX)
@@ -173,7 +175,7 @@ class PersonIn(BaseModel):
 class ProgrammeIn(BaseModel):
     """A programme's frame as HR creates it, in chat or on the CLI."""
 
-    model_config = ConfigDict(str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(str_strip_whitespace=True, frozen=True, defer_build=True)
 
     name: str = Field(min_length=1, max_length=NAME_MAX)
     goals: str = Field(default="", max_length=GOALS_MAX)
@@ -219,7 +221,7 @@ class ProgrammeIn(BaseModel):
 class PairIn(BaseModel):
     """A pair as named at a door: the programme and two people's emails (pairs.csv, CLI)."""
 
-    model_config = ConfigDict(str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(str_strip_whitespace=True, frozen=True, defer_build=True)
 
     programme: str = Field(min_length=1, max_length=NAME_MAX)
     mentor_email: EmailStr
