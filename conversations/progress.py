@@ -19,18 +19,19 @@ from sqlalchemy.orm import Session
 
 from conversations import rules
 from conversations.texts import Texts
-from storage.hr_queue import HrQueueItem, QueueKind
 from storage.models import (
     ACTIVE_PHASES,
     Agreement,
     Alert,
     Evaluation,
     EvaluationKind,
+    HrQueueItem,
     Meeting,
     MeetingStatus,
     Mentorship,
     Person,
     Phase,
+    QueueKind,
     Task,
     TaskStatus,
 )

@@ -1,5 +1,7 @@
-"""HR's tables: early-warning alerts, announcements, mentor workshops and their places, and
-the invitations to join mentoring (see design.md, "Data"). Imported by ``storage.models``."""
+"""HR's tables: early-warning alerts, announcements, mentor workshops and their places, the
+invitations to join mentoring and HR's follow-up queue (see design.md, "Data"). Imported by
+``storage.models``; the queue's queries live in ``storage.hr_queue``, so loading the tables
+builds none of them."""
 
 from __future__ import annotations
 
@@ -92,3 +94,35 @@ class Invitation(Base):
     invited_at: Mapped[datetime]
     answer: Mapped[str | None] = mapped_column(String(10))
     answered_at: Mapped[datetime | None]
+
+
+class QueueKind(enum.StrEnum):
+    CONTINUATION = "continuation"  # detail: new_goals, new_mentor or differ
+    MEETING_DISPUTE = "meeting_dispute"
+    SILENT = "silent"
+    SUPPORT = "support"  # detail: workshop or buddy
+    UNPAIRED = "unpaired"
+
+
+class HrQueueItem(Base):
+    """One follow-up for HR. ``key`` makes opening idempotent (a second sweep opens nothing)."""
+
+    __tablename__ = "hr_queue_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str | None] = mapped_column(String(30))
+    programme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    mentorship_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mentorship.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
+    opened_at: Mapped[datetime]
+    notified_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    closed_by: Mapped[str | None] = mapped_column(String(254))
+    close_note: Mapped[str | None] = mapped_column(String(300))

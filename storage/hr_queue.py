@@ -10,18 +10,16 @@ reason, or when its condition no longer holds (the pair met again, the dispute s
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, bindparam, delete, func, or_, select, update
-from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
+from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from storage.dialect import insert_ignore
-from storage.hr_models import Invitation
+from storage.hr_models import HrQueueItem, Invitation
 from storage.models import (
-    Base,
     CheckIn,
     Evaluation,
     EvaluationKind,
@@ -32,38 +30,6 @@ from storage.models import (
     Phase,
     Programme,
 )
-
-
-class QueueKind(enum.StrEnum):
-    CONTINUATION = "continuation"  # detail: new_goals, new_mentor or differ
-    MEETING_DISPUTE = "meeting_dispute"
-    SILENT = "silent"
-    SUPPORT = "support"  # detail: workshop or buddy
-    UNPAIRED = "unpaired"
-
-
-class HrQueueItem(Base):
-    """One follow-up for HR. ``key`` makes opening idempotent (a second sweep opens nothing)."""
-
-    __tablename__ = "hr_queue_item"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(30))
-    detail: Mapped[str | None] = mapped_column(String(30))
-    programme_id: Mapped[int | None] = mapped_column(
-        ForeignKey("programme.id", ondelete="CASCADE"), index=True
-    )
-    mentorship_id: Mapped[int | None] = mapped_column(
-        ForeignKey("mentorship.id", ondelete="CASCADE"), index=True
-    )
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
-    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
-    opened_at: Mapped[datetime]
-    notified_at: Mapped[datetime | None]
-    closed_at: Mapped[datetime | None] = mapped_column(index=True)
-    closed_by: Mapped[str | None] = mapped_column(String(254))
-    close_note: Mapped[str | None] = mapped_column(String(300))
 
 
 def open_item(

@@ -410,15 +410,16 @@ class CalendarFeed(Base):
 
 # HR's tables live in their own module; imported here so that every table is in
 # ``Base.metadata`` and ``from storage.models import Alert`` keeps working.
-# The queue and matching tables live in their own modules on the same Base; importing them registers
-# them wherever the model is loaded (migrations, create_all, the schema comparison).
-from storage import hr_queue as _hr_queue  # noqa: E402, F401
+# The matching tables live in their own module on the same Base; importing it registers them
+# wherever the model is loaded (migrations, create_all, the schema comparison).
 from storage import matching as _matching  # noqa: E402, F401
 from storage.hr_models import (  # noqa: E402
     Alert,
     AlertSeverity,
     Announcement,
+    HrQueueItem,
     Invitation,
+    QueueKind,
     Workshop,
     WorkshopSignup,
 )
@@ -446,6 +447,7 @@ __all__ = [
     "EvaluationKind",
     "Goal",
     "GoalStatus",
+    "HrQueueItem",
     "Invitation",
     "Meeting",
     "MeetingStatus",
@@ -457,6 +459,7 @@ __all__ = [
     "PlatformIdentity",
     "ProcessedEvent",
     "Programme",
+    "QueueKind",
     "Reflection",
     "SendBudget",
     "Task",

@@ -24,8 +24,7 @@ from conversations.registry import action, command
 from conversations.roles import HR, HR_OR_SUPERVISOR, roles_of
 from conversations.texts import Texts, user_text
 from conversations.turn import Turn, texts_for
-from storage.hr_queue import HrQueueItem
-from storage.models import ACTIVE_PHASES, Alert, AuditLog, Mentorship, Phase, Programme
+from storage.models import ACTIVE_PHASES, Alert, AuditLog, HrQueueItem, Mentorship, Phase, Programme
 
 PAGE = 10  # one message per page: 10 lines and a row of buttons, within Slack's and Teams' limits
 ATTENTION_WORDS = ("needing attention", "attention", "huomiota vaativat", "huomiota", "huomio")

@@ -20,8 +20,15 @@ from conversations.sweep.hr_queue import facts_of, item_message
 from conversations.texts import user_text
 from conversations.turn import Turn
 from storage import hr_queue as store
-from storage.hr_queue import HrQueueItem, QueueKind
-from storage.models import Meeting, MeetingStatus, Mentorship, Person, Programme
+from storage.models import (
+    HrQueueItem,
+    Meeting,
+    MeetingStatus,
+    Mentorship,
+    Person,
+    Programme,
+    QueueKind,
+)
 
 PAGE = 10
 REASON_MAX = 300

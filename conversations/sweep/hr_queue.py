@@ -32,8 +32,15 @@ from conversations.messages import Button, Message
 from conversations.sweep.plan import Plan, Recipient
 from conversations.texts import Texts, user_text
 from storage import hr_queue as store
-from storage.hr_queue import HrQueueItem, QueueKind
-from storage.models import Continuation, Meeting, Mentorship, Person, Programme
+from storage.models import (
+    Continuation,
+    HrQueueItem,
+    Meeting,
+    Mentorship,
+    Person,
+    Programme,
+    QueueKind,
+)
 
 SILENT_AFTER = timedelta(days=28)
 CONTINUATION_LOOKBACK = timedelta(days=60)

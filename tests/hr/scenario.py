@@ -14,12 +14,12 @@ from adapters.console.script import parse, run
 from bot import demo
 from bot.app import console_session
 from storage.db import make_engine, make_session_factory
-from storage.hr_queue import HrQueueItem
 from storage.models import (
     Alert,
     Announcement,
     AuditLog,
     Channel,
+    HrQueueItem,
     Invitation,
     Mentorship,
     Outbox,

@@ -15,8 +15,15 @@ from adapters.teams.cards import MAX_CARD_SIZE, render_cards, teams_size
 from bot import admin
 from conversations.texts import Texts
 from storage.db import transaction
-from storage.hr_queue import HrQueueItem, QueueKind
-from storage.models import AuditLog, Meeting, MeetingStatus, Mentorship, Phase
+from storage.models import (
+    AuditLog,
+    HrQueueItem,
+    Meeting,
+    MeetingStatus,
+    Mentorship,
+    Phase,
+    QueueKind,
+)
 from tests.chat import (
     ACTOR,
     HR,
