@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from bot.errors import AdminError
 from bot.listing import Cell, Listing
@@ -269,6 +269,8 @@ def pairs_listing(
         .join(mentor, Mentorship.mentor_id == mentor.id)
         .join(actor, Mentorship.actor_id == actor.id)
         .order_by(Programme.name, Mentorship.id)
+        # the meeting figures read every pair's meetings and agreement: two queries in all
+        .options(selectinload(Mentorship.meetings), selectinload(Mentorship.agreement))
     )
     if programme is not None:
         found = programme_by_name(session, programme)
