@@ -5,6 +5,8 @@ a programme, 40 people and 20 pairs. Printed: the median, min and max wall time,
 median CPU time (user + system) of the process, the median as a multiple of ``--help``'s
 (the interpreter's own start, which load inflates alike), with the load average. On a busy
 machine the wall time includes waiting for a CPU; the CPU time is what the start itself costs.
+Last, the floor: an interpreter importing only SQLAlchemy's ORM, its SQLite dialect and
+pydantic, which any command that opens the database needs.
 
     .venv/bin/python bench/cli_start.py --runs 7
 
@@ -37,6 +39,10 @@ COMMANDS = [
     ["doctor"],
 ]
 TARGET_SECONDS = 0.6
+# What every command that opens the database must load whatever Mentorbot does: the
+# interpreter with SQLAlchemy's ORM, its SQLite dialect and pydantic. Timed beside the
+# commands, so a reader sees how much of a start is Mentorbot's own.
+FLOOR = "import sqlalchemy.orm, sqlalchemy.dialects.sqlite, pydantic"
 
 
 def mentorbot() -> list[str]:
@@ -123,6 +129,16 @@ def main() -> int:
                 f"{cpu:>7.2f}s {median / help_median:>5.1f}×",
                 flush=True,
             )
+        floor = [
+            r for r in (run([sys.executable, "-c", FLOOR], env, cwd) for _ in range(args.runs)) if r
+        ]
+        floor_wall = statistics.median(wall for wall, _ in floor)
+        print(
+            f"{'floor: python -c ' + repr(FLOOR)[:16] + '…':<34} {floor_wall:>7.2f}s "
+            f"{min(w for w, _ in floor):>7.2f}s {max(w for w, _ in floor):>7.2f}s "
+            f"{statistics.median(c for _, c in floor):>7.2f}s {floor_wall / help_median:>5.1f}×"
+        )
+        print(f'  (the floor is `python -c "{FLOOR}"`: what any database command loads)')
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
         f"slowest median wall time {worst:.2f} s (target ≤ {TARGET_SECONDS} s); "
