@@ -7,11 +7,11 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import demo
-from storage.db import transaction
-from storage.models import Person
 from conversations.clock import SettableClock
 from conversations.engine import Engine as ChatEngine
 from conversations.messages import Inbound, InboundKind
+from storage.db import transaction
+from storage.models import Person
 
 AINO = "aino@demo.example"
 
