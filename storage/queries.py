@@ -39,8 +39,14 @@ _IDENTITY = (  # with the person in the same statement: every turn reads both
         PlatformIdentity.platform_user_id == bindparam("user"),
     )
 )
-_ACTIVE_MENTORSHIPS = (
+_ACTIVE_MENTORSHIPS = (  # with what every view of a pair shows, in the same statement
     select(Mentorship)
+    .options(
+        joinedload(Mentorship.programme),
+        joinedload(Mentorship.mentor),
+        joinedload(Mentorship.actor),
+        joinedload(Mentorship.agreement),
+    )
     .where(
         or_(
             Mentorship.mentor_id == bindparam("person"), Mentorship.actor_id == bindparam("person")

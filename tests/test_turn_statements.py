@@ -1,5 +1,6 @@
 """What one turn reads: the person's roles once, the identity with its person in one
-statement, and no outbox write when nothing waits for the person."""
+statement, the pair with its programme, people and agreement in one, and no outbox write when
+nothing waits for the person."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def _statements(
     return seen
 
 
-def test_a_status_or_help_turn_reads_roles_once_and_the_person_with_the_identity(
+def test_a_status_or_help_turn_reads_roles_once_and_what_belongs_together_at_once(
     db_engine: Engine, factory: sessionmaker[Session]
 ) -> None:
     demo.seed(factory, demo.DEMO_START, "en")
@@ -64,3 +65,6 @@ def test_a_status_or_help_turn_reads_roles_once_and_the_person_with_the_identity
         assert len(identities) == 1, (text, seen)
         assert "JOIN person" in identities[0], identities  # the person comes with it
         assert not [s for s in seen if s.startswith("UPDATE outbox")], seen  # nothing waits
+        # the pair comes with its programme, both people and the agreement
+        assert not [s for s in seen if s.startswith(("SELECT programme.", "SELECT agreement."))]
+        assert not [s for s in seen if s.startswith("SELECT person.")], seen
