@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.console.session import PLATFORM as CONSOLE
 from adapters.console.session import ConsoleSession
 from bot.cli import open_database
-from bot.clock import run_sweep
 from bot.delivery import deliver_due
+from bot.settings import get_settings
 from conversations.clock import SettableClock
 from conversations.outbox import NOT_YET_SENT
+from conversations.sweep.orchestration import sweep
+from storage.db import transaction
 from storage.models import Outbox, OutboxStatus
 
 __all__ = ["console_session", "open_database", "sweep_moments"]
@@ -51,8 +53,16 @@ _ANYTHING_TO_DELIVER = (
 )
 
 
-def anything_to_deliver(factory: sessionmaker[Session], now: datetime) -> bool:
-    with factory() as session:
+def sweep_and_check(factory: sessionmaker[Session], now: datetime) -> bool:
+    """One sweep (as ``bot.clock.run_sweep``), then whether a delivery pass at ``now`` would
+    do anything, read in the sweep's transaction: one transaction per tick, not two."""
+    with transaction(factory) as session:
+        sweep(
+            session,
+            now,
+            retention_days=get_settings().content_retention_days,
+            wait_for_lock=True,
+        )
         return session.scalar(_ANYTHING_TO_DELIVER, {"now": now}) is not None
 
 
@@ -74,8 +84,7 @@ def console_session(
     weakref.finalize(console, loop.close)
 
     def tick(now: datetime) -> None:
-        run_sweep(factory, now)
-        if not anything_to_deliver(factory, now):
+        if not sweep_and_check(factory, now):
             return
         loop.run_until_complete(
             deliver_due(factory, {CONSOLE: console.sender}, now, default_platform=CONSOLE)

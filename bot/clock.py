@@ -17,10 +17,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aiohttp import web
-from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery import DeliveryConfig, DeliveryReport, DeliveryWorker
@@ -32,6 +30,10 @@ from conversations.delivery import Sender
 from conversations.sweep.orchestration import sweep
 from conversations.sweep.plan import SweepReport
 from storage.db import transaction
+
+if TYPE_CHECKING:  # the console and the demo sweep through this module without a scheduler
+    from aiohttp import web
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +212,9 @@ async def run_clock(
 
     if log.getEffectiveLevel() > logging.DEBUG:  # "skipped: maximum number of running
         logging.getLogger("apscheduler").setLevel(logging.ERROR)  # instances" is by design
+    from apscheduler.jobstores.memory import MemoryJobStore
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
     scheduler = AsyncIOScheduler(
         jobstores={"default": MemoryJobStore()},
         job_defaults={

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from conversations import commands, flows, forms
 from conversations.clock import Clock
 from conversations.messages import Inbound, InboundKind, Message, Outbound
-from conversations.outbox import queue_replies, release_waiting, replies_in_queue
+from conversations.outbox import queue_replies, release_and_check_queue
 from conversations.registry import Kind, Registry
 from conversations.texts import Texts
 from conversations.turn import Refusal, Turn, texts_for
@@ -86,9 +86,7 @@ class Engine:
                         handlers=self.handlers,
                     )
                     # what waited for the person, and replies still queued, go first
-                    behind = release_waiting(session, person.id) > 0 or replies_in_queue(
-                        session, person.id
-                    )
+                    behind = release_and_check_queue(session, person.id)
                     self._dispatch(turn)
                     if behind:
                         queue_replies(session, person.id, turn.replies, now)

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from storage.dialect import insert_ignore
 from storage.models import (
@@ -31,12 +31,22 @@ from storage.models import (
 
 # The statements of every turn, built once (the compiled cache then only binds values)
 _PERSON_BY_EMAIL = select(Person).where(func.lower(Person.email) == bindparam("email"))
-_IDENTITY = select(PlatformIdentity).where(
-    PlatformIdentity.platform == bindparam("platform"),
-    PlatformIdentity.platform_user_id == bindparam("user"),
+_IDENTITY = (  # with the person in the same statement: every turn reads both
+    select(PlatformIdentity)
+    .options(joinedload(PlatformIdentity.person))
+    .where(
+        PlatformIdentity.platform == bindparam("platform"),
+        PlatformIdentity.platform_user_id == bindparam("user"),
+    )
 )
-_ACTIVE_MENTORSHIPS = (
+_ACTIVE_MENTORSHIPS = (  # with what every view of a pair shows, in the same statement
     select(Mentorship)
+    .options(
+        joinedload(Mentorship.programme),
+        joinedload(Mentorship.mentor),
+        joinedload(Mentorship.actor),
+        joinedload(Mentorship.agreement),
+    )
     .where(
         or_(
             Mentorship.mentor_id == bindparam("person"), Mentorship.actor_id == bindparam("person")

@@ -101,11 +101,21 @@ def test_listings_do_not_import_the_text_stack_or_the_email_validator(tmp_path: 
         assert found["loaded"] == [], f"mentorbot {' '.join(args)} imported {found['loaded']}"
 
 
-def test_the_probe_sees_the_stack_a_sending_command_loads(database: Path) -> None:
-    """The same probe on a command that sends (the console delivers through the outbox
-    worker) proves it would notice such an import."""
+def test_the_console_and_the_demo_sweep_and_deliver_without_the_web_stack(
+    database: Path,
+) -> None:
+    """The console and the demo sweep and deliver in-process: neither the platform SDKs nor
+    aiohttp and APScheduler (the ``serve`` and ``clock`` processes') are loaded. The same probe
+    sees the text stack they do load, so it would notice such an import."""
     script = database.parent / "empty.txt"
     script.write_text("# nothing to play\n", "utf-8")
-    found = probe(["console", "--script", str(script)], database)
-    assert found["code"] == 0, found
-    assert "aiohttp" in found["loaded"] and "apscheduler" in found["loaded"], found
+    demo_db = database.parent / "demo.db"
+    for args in (
+        ["console", "--script", str(script)],
+        ["demo", "--seed-only", "--fresh", "--db", str(demo_db)],
+    ):
+        found = probe(args, database, HEAVY + TEXT_STACK)
+        assert found["code"] == 0, (args, found)
+        assert "jinja2" in found["loaded"], (args, found)  # the probe sees what is imported
+        heavy = [m for m in found["loaded"] if m in HEAVY]  # type: ignore[attr-defined]
+        assert heavy == [], f"mentorbot {' '.join(args)} imported {heavy}"

@@ -42,12 +42,27 @@ class EngineTurns:
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Run the engine once; a user not linked yet brings their email and name."""
-        if inbound.email is None and not await self._linked(inbound.user):
+        if inbound.email is None:
+            outbounds = await self._turn_if_linked(inbound)
+            if outbounds is not None:
+                return outbounds
             # one first contact at a time per user in this process, so that a DM and a
             # command sent together ask users.info once; linking itself is safe across
             # processes (the engine inserts the identity with insert-or-ignore)
             return await self._first_contacts.in_order(inbound.user, lambda: self._link(inbound))
         return await self.turn(inbound)
+
+    async def _turn_if_linked(self, inbound: Inbound) -> list[Outbound] | None:
+        """The turn of a linked user, with the check in the same worker thread (one hop
+        per event, not two); None, and nothing done, for a user not linked yet."""
+
+        def run() -> list[Outbound] | None:
+            if not directory.linked(self.factory, PLATFORM, inbound.user):
+                return None
+            return self.engine.handle(inbound)
+
+        async with self._turns:
+            return await asyncio.to_thread(run)
 
     async def _link(self, inbound: Inbound) -> list[Outbound]:
         if not await self._linked(inbound.user):  # unless the user's other event just did

@@ -8,7 +8,7 @@ from conversations.flows.common import goals_text, phase_label, pick_mentorship,
 from conversations.flows.supervisor import supervisor_status
 from conversations.messages import Button, Message
 from conversations.registry import action, command
-from conversations.roles import ANYONE, roles_of
+from conversations.roles import ANYONE, Roles, roles_of
 from conversations.texts import first_name, user_text
 from conversations.turn import Turn
 from storage.models import Mentorship, Phase
@@ -28,7 +28,7 @@ def help_(turn: Turn, _rest: str) -> None:
             )
         )
     )
-    next_steps(turn)
+    next_steps(turn, roles)
 
 
 @command("unknown", role=ANYONE)
@@ -112,7 +112,7 @@ def status(turn: Turn, _rest: str) -> None:
         shown = True
     if not shown:
         turn.say(turn.tx.t("common.no_mentorship"))
-    next_steps(turn)
+    next_steps(turn, roles)
 
 
 def pair_status(turn: Turn, m: Mentorship) -> Message:
@@ -172,13 +172,14 @@ def goals(turn: Turn, rest: str) -> None:
     turn.reply(message)
 
 
-def next_steps(turn: Turn) -> None:
-    """Buttons for whatever is waiting for this person right now."""
+def next_steps(turn: Turn, roles: Roles | None = None) -> None:
+    """Buttons for whatever is waiting for this person right now; ``roles``: the person's
+    roles when the caller has just read them in this turn (and changed none since)."""
     from conversations.flows.agreement import agreement_steps
     from conversations.flows.supervisor import supervisor_steps
 
     buttons: list[Button] = []
-    roles = roles_of(turn.session, turn.person)
+    roles = roles or roles_of(turn.session, turn.person)
     for m in roles.actor_in + roles.mentor_of:
         buttons.extend(agreement_steps(turn, m))
         if m.phase in (Phase.DEVELOPMENT, Phase.CLOSING) and not m.meetings:
