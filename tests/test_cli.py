@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.databases import migrated_sqlite
 from tests.once import once_per_run
 
 MENTORBOT = [sys.executable, "-m", "bot.cli"]
@@ -371,10 +372,9 @@ def _reading_a_pipe(pid: int) -> bool:
 
 
 def test_ctrl_c_ends_with_one_line_and_exit_130(tmp_path: Path) -> None:
-    db = tmp_path / "m.db"
-    mentorbot("db", "upgrade", db=db)
+    url = migrated_sqlite(tmp_path / "m.db")  # as `mentorbot db upgrade` leaves it
     process = subprocess.Popen(
-        [*MENTORBOT, "--database-url", f"sqlite:///{db}", "import", "people", "/dev/stdin"],
+        [*MENTORBOT, "--database-url", url, "import", "people", "/dev/stdin"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60
