@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.databases import migrated_sqlite
+from tests.once import once_per_run
 
 MENTORBOT = [sys.executable, "-m", "bot.cli"]
 
@@ -80,23 +82,33 @@ def test_admin_commands_create_a_programme_people_and_a_pair(tmp_path: Path) -> 
     assert [(p["name"], p["pairs"]) for p in json.loads(listing.stdout)] == [("Pilot", 1)]
 
 
-@pytest.fixture(scope="module")
-def paired(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database the CLI made: programme Pilot, Aino and Mikko, Mikko mentoring Aino. Made
-    once; each test that may change it works on a copy."""
-    db = tmp_path_factory.mktemp("paired") / "m.db"
-    steps = [
-        ("programme", "create", "Pilot"),
-        ("people", "add", "aino@example.com", "--name", "Aino"),
-        ("people", "add", "mikko@example.com", "--name", "Mikko"),
-        ("pairs", "add", "--programme", "Pilot", "--mentor", "mikko@example.com",
-         "--actor", "aino@example.com"),
-    ]  # fmt: skip
-    for step in steps:
+PILOT = (
+    ("programme", "create", "Pilot"),
+    ("people", "add", "sanna@example.com", "--name", "Sanna K"),
+    ("people", "add", "aino@example.com", "--name", "Aino V"),
+    ("people", "add", "mikko@example.com", "--name", "Mikko L"),
+    ("pairs", "add", "--programme", "Pilot", "--mentor", "mikko@example.com",
+     "--actor", "aino@example.com"),
+)  # fmt: skip
+
+
+def _make_pilot(folder: Path) -> bytes:
+    db = folder / "m.db"
+    for step in PILOT:
         result = mentorbot(*step, db=db)
         assert result.returncode == 0, result.stderr
     with closing(sqlite3.connect(db)) as conn:  # all in the main file: a copy is all of it
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return db.read_bytes()
+
+
+def pilot(tmp_path: Path) -> Path:
+    """A copy of a database the CLI made: programme Pilot; Sanna, Aino and Mikko; Mikko
+    mentoring Aino (which queued a welcome to each). The CLI makes it once per test run
+    (test_admin_commands_create_a_programme_people_and_a_pair proves those steps); each test
+    that needs it works on its own copy."""
+    db = tmp_path / "m.db"
+    db.write_bytes(once_per_run("cli-pilot", _make_pilot))
     return db
 
 
@@ -147,10 +159,9 @@ def paired(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ],
 )
 def test_admin_commands_explain_what_is_wrong(
-    paired: Path, tmp_path: Path, args: tuple[str, ...], message: str
+    tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
-    db = tmp_path / "m.db"
-    shutil.copyfile(paired, db)
+    db = pilot(tmp_path)
     result = mentorbot(*args, db=db)
     assert result.returncode == 2
     assert message in result.stderr
@@ -199,34 +210,13 @@ def as_json(db: Path, *args: str) -> Any:
     return json.loads(result.stdout)
 
 
-def _pilot(db: Path) -> None:
-    for step in (
-        ("programme", "create", "Pilot"),
-        ("people", "add", "sanna@example.com", "--name", "Sanna K"),
-        ("people", "add", "aino@example.com", "--name", "Aino V"),
-        ("people", "add", "mikko@example.com", "--name", "Mikko L"),
-        (
-            "pairs",
-            "add",
-            "--programme",
-            "Pilot",
-            "--mentor",
-            "mikko@example.com",
-            "--actor",
-            "aino@example.com",
-        ),
-    ):
-        assert mentorbot(*step, db=db).returncode == 0
-
-
 def _audited(db: Path) -> list[str]:
     with sqlite3.connect(db) as conn:
         return [row[0] for row in conn.execute("SELECT action FROM audit_log ORDER BY id")]
 
 
 def test_people_update_and_show_apply_the_rules_of_chat_and_are_audited(tmp_path: Path) -> None:
-    db = tmp_path / "m.db"
-    _pilot(db)
+    db = pilot(tmp_path)
     update = mentorbot(
         "people", "update", "aino@example.com", "--name", "Aino Virtanen", "--locale", "fi",
         "--timezone", "Europe/Stockholm", "--supervisor", "sanna@example.com",
@@ -259,8 +249,7 @@ def test_people_update_and_show_apply_the_rules_of_chat_and_are_audited(tmp_path
 
 
 def test_pairs_list_filters_and_pairs_end_ends_a_pair_as_hr_does_in_chat(tmp_path: Path) -> None:
-    db = tmp_path / "m.db"
-    _pilot(db)
+    db = pilot(tmp_path)
     listed = mentorbot("pairs", "list", "--programme", "Pilot", "--format", "csv", db=db)
     rows = list(csv.DictReader(io.StringIO(listed.stdout)))
     assert [(r["pair"], r["mentor"], r["actor"], r["phase"]) for r in rows] == [
@@ -291,8 +280,7 @@ def test_pairs_list_filters_and_pairs_end_ends_a_pair_as_hr_does_in_chat(tmp_pat
 
 
 def test_listings_have_a_header_in_every_format(tmp_path: Path) -> None:
-    db = tmp_path / "m.db"
-    _pilot(db)
+    db = pilot(tmp_path)
     table = mentorbot("people", "list", db=db).stdout.splitlines()
     assert table[0].split()[:3] == ["email", "name", "locale"] and len(table) == 4
     rows = list(
@@ -384,10 +372,9 @@ def _reading_a_pipe(pid: int) -> bool:
 
 
 def test_ctrl_c_ends_with_one_line_and_exit_130(tmp_path: Path) -> None:
-    db = tmp_path / "m.db"
-    mentorbot("db", "upgrade", db=db)
+    url = migrated_sqlite(tmp_path / "m.db")  # as `mentorbot db upgrade` leaves it
     process = subprocess.Popen(
-        [*MENTORBOT, "--database-url", f"sqlite:///{db}", "import", "people", "/dev/stdin"],
+        [*MENTORBOT, "--database-url", url, "import", "people", "/dev/stdin"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60
@@ -400,8 +387,7 @@ def test_ctrl_c_ends_with_one_line_and_exit_130(tmp_path: Path) -> None:
 
 
 def test_outbox_status_shows_the_stored_error_of_stuck_rows(tmp_path: Path) -> None:
-    db = tmp_path / "m.db"
-    _pilot(db)  # queues a welcome to each of the pair
+    db = pilot(tmp_path)  # queued a welcome to each of the pair
     with sqlite3.connect(db) as conn:
         first, second = [r[0] for r in conn.execute("SELECT id FROM outbox ORDER BY id")]
         conn.execute(

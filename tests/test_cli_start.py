@@ -1,7 +1,9 @@
 """Commands that neither serve nor send do not load the platform SDKs or the web stack.
 
-Each command runs in a fresh interpreter through ``bot.cli.main``; what it imported is read
-from ``sys.modules`` afterwards. (How long a start takes is measured by
+The commands run one after another in a fresh interpreter through ``bot.cli.main``, and
+``sys.modules`` is read after each. ``sys.modules`` only grows, so while no command before it
+has loaded a package, what is loaded after a command is what that command imported: one
+interpreter start serves a whole list. (How long a start takes is measured by
 ``bench/cli_start.py``, not asserted here: timings on a shared machine are not a test.)
 """
 
@@ -25,14 +27,15 @@ LISTING_FREE = (*TEXT_STACK, "email_validator")
 PROBE = """
 import contextlib, io, json, sys
 from bot.cli import main
-with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-    try:
-        code = main(json.loads(sys.argv[1]))
-    except SystemExit as done:
-        code = done.code
 heavy = json.loads(sys.argv[2])
-loaded = sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in heavy})
-print(json.dumps({"code": code, "loaded": loaded}))
+for args in json.loads(sys.argv[1]):
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            code = main(args)
+        except SystemExit as done:
+            code = done.code
+    loaded = sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in heavy})
+    print(json.dumps({"code": code, "loaded": loaded}))
 """
 
 LIGHT_COMMANDS = [
@@ -55,10 +58,14 @@ LIGHT_COMMANDS = [
 ]
 
 
-def probe(args: list[str], db: Path, heavy: tuple[str, ...] = HEAVY) -> dict[str, object]:
+def probe_all(
+    commands: list[list[str]], db: Path, heavy: tuple[str, ...] = HEAVY
+) -> list[dict[str, object]]:
+    """Run ``commands`` in order in one fresh interpreter; for each, its exit code and the
+    packages of ``heavy`` loaded once it has run."""
     env_free = {"DATABASE_URL": f"sqlite:///{db}", "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(heavy)],
+        [sys.executable, "-c", PROBE, json.dumps(commands), json.dumps(heavy)],
         cwd=ROOT,
         env=env_free,
         capture_output=True,
@@ -67,8 +74,22 @@ def probe(args: list[str], db: Path, heavy: tuple[str, ...] = HEAVY) -> dict[str
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    found: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    found: list[dict[str, object]] = [
+        json.loads(line) for line in result.stdout.strip().splitlines()[-len(commands) :]
+    ]
+    assert len(found) == len(commands), result.stdout
     return found
+
+
+def probe(args: list[str], db: Path, heavy: tuple[str, ...] = HEAVY) -> dict[str, object]:
+    return probe_all([args], db, heavy)[0]
+
+
+def assert_none_loaded(commands: list[list[str]], found: list[dict[str, object]]) -> None:
+    for args, after in zip(commands, found, strict=True):
+        assert after["code"] == 0, (args, after)
+        # the first command after which a package is loaded is the one that imported it
+        assert after["loaded"] == [], f"mentorbot {' '.join(args)} imported {after['loaded']}"
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +98,8 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_light_commands_do_not_import_the_platform_sdks(database: Path) -> None:
-    for args in LIGHT_COMMANDS:  # in order: later commands use what earlier ones created
-        found = probe(args, database)
-        assert found["code"] == 0, (args, found)
-        assert found["loaded"] == [], f"mentorbot {' '.join(args)} imported {found['loaded']}"
+    # in order: later commands use what earlier ones created
+    assert_none_loaded(LIGHT_COMMANDS, probe_all(LIGHT_COMMANDS, database))
 
 
 LISTINGS = [
@@ -95,10 +114,7 @@ LISTINGS = [
 def test_listings_do_not_import_the_text_stack_or_the_email_validator(tmp_path: Path) -> None:
     database = tmp_path / "listings.db"
     assert probe(["db", "upgrade"], database)["code"] == 0
-    for args in LISTINGS:
-        found = probe(args, database, LISTING_FREE)
-        assert found["code"] == 0, (args, found)
-        assert found["loaded"] == [], f"mentorbot {' '.join(args)} imported {found['loaded']}"
+    assert_none_loaded(LISTINGS, probe_all(LISTINGS, database, LISTING_FREE))
 
 
 def test_the_console_and_the_demo_sweep_and_deliver_without_the_web_stack(

@@ -188,7 +188,9 @@ def test_two_clock_processes_deliver_every_nudge_of_eight_weeks_exactly_once(
 ) -> None:
     # 150 pairs (301 people) cover every rule the seed varies (its variations repeat every
     # 2 to 25 pairs) and give both processes dozens of rows to race for at every step; the
-    # clocks sweep every 0.1 s, so a step waits 0.5 s and two sweeps that began after that.
+    # clocks sweep every 0.1 s. A clock runs one sweep at a time and reads the time when it
+    # starts one, so at most one sweep per process began before a step moved the time: a step
+    # waits for two more sweeps than there are processes, so two of them began after it.
     world = make_world(world_factory, tmp_path, "mentorbot_clock_test", pairs=150)
     world.env.update(
         {"MENTORBOT_SWEEP_INTERVAL_SECONDS": "0.1", "MENTORBOT_DELIVERY_INTERVAL_SECONDS": "0.05"}
@@ -200,8 +202,7 @@ def test_two_clock_processes_deliver_every_nudge_of_eight_weeks_exactly_once(
         # morning (a check-in due on a Friday evening, say) is due before we look
         for now in working_day_moments(START, end + timedelta(days=4)):
             world.set_time(now)
-            # five sweep intervals, then two whole sweeps that began after them
-            wait_for_sweeps(world.engine, 2, timeout=30, settle=0.5)
+            wait_for_sweeps(world.engine, 2 + len(procs), timeout=30)
             wait_drained(world, now, timeout=15)  # let the two processes keep pace
             assert all(p.poll() is None for p in procs), "a clock process died"
         wait_drained(world, now)

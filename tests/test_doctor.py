@@ -17,6 +17,7 @@ import pytest
 from bot.doctor import check_teams, report
 from bot.settings import Settings
 from storage.db import upgrade
+from tests.databases import migrated_sqlite
 from tests.teams.tokens import DoubleTokenProvider
 from testsupport.loop import LoopThread
 from testsupport.slack_api import SlackApiDouble
@@ -42,9 +43,7 @@ def doctor(db_url: str, **settings: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def migrated(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'doctor.db'}"
-    upgrade(url)
-    return url
+    return migrated_sqlite(tmp_path / "doctor.db")  # a copy of the template alembic migrated
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from conversations.texts import Texts
 from storage.models import Agreement, DialogueState, Goal, Meeting
 from tests.chat import ACTOR, MENTOR, Chat, agree, onboard
 
+pytestmark = pytest.mark.no_sweeps  # what is typed is understood: no timing, no nudges
+
 
 @pytest.mark.parametrize(
     ("typed", "name"),

@@ -9,10 +9,12 @@ person by email, open the DM and remember both, so no process has to look again.
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from sqlalchemy import select
 
 from storage.db import make_engine, make_session_factory
 from storage.models import Outbox, OutboxStatus, PlatformIdentity
+from tests.once import once_per_run
 from testsupport.loop import LoopThread
 from testsupport.slack_api import SlackApiDouble
 
@@ -46,15 +49,25 @@ def slack() -> Iterator[SlackApiDouble]:
     loop.close()
 
 
-def paired_database(tmp_path: Path) -> str:
-    """A programme and a pair made by the operator's CLI; nobody has written to the bot."""
-    url = f"sqlite:///{tmp_path / 'reach.db'}"
+def _made_by_the_cli(folder: Path) -> bytes:
+    db = folder / "reach.db"
+    url = f"sqlite:///{db}"
     cli(url, "db", "upgrade")
     cli(url, "programme", "create", "Mentoring 2027")
     cli(url, "people", "add", MENTOR, "--name", "Mikko Laine")
     cli(url, "people", "add", ACTOR, "--name", "Aino Virtanen")
     cli(url, "pairs", "add", "--programme", "Mentoring 2027", "--mentor", MENTOR, "--actor", ACTOR)
-    return url
+    with closing(sqlite3.connect(db)) as conn:  # all in the main file: a copy is all of it
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return db.read_bytes()
+
+
+def paired_database(tmp_path: Path) -> str:
+    """A programme and a pair made by the operator's CLI; nobody has written to the bot.
+    The CLI makes it once per test run; each test gets its own copy."""
+    db = tmp_path / "reach.db"
+    db.write_bytes(once_per_run("slack-reach-paired", _made_by_the_cli))
+    return f"sqlite:///{db}"
 
 
 def statuses(url: str) -> list[str]:
