@@ -22,7 +22,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, text
+from sqlalchemy import Boolean, Connection, DateTime, Integer, String, Text, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Table
@@ -30,9 +30,15 @@ from sqlalchemy.sql.schema import Table
 from storage.model_base import Base
 from storage.types import UTCDateTime
 
-_LOCK = text("SELECT pg_advisory_xact_lock(:id)")
-_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:id)")
-_TRY_LOCK_PAIR = text("SELECT pg_try_advisory_xact_lock(:a, :b)")
+# Advisory locks belong to a whole database; the schema's hash is folded into the key, so
+# deployments (or test processes) in separate schemas of one database never wait for each other.
+_KEY = "CAST(:id AS bigint) # hashtextextended(current_schema(), 0)"
+_LOCK = text(f"SELECT pg_advisory_xact_lock({_KEY})")
+_TRY_LOCK = text(f"SELECT pg_try_advisory_xact_lock({_KEY})")
+_TRY_LOCK_PAIR = text(
+    "SELECT pg_try_advisory_xact_lock(CAST(:a AS integer) # hashtext(current_schema()), :b)"
+)
+_LOCK_KEY = text(f"SELECT {_KEY}")
 
 
 def is_postgresql(session: Session) -> bool:
@@ -131,6 +137,12 @@ def advisory_xact_lock(
         session.execute(_LOCK, {"id": lock_id})
         return True
     return bool(session.scalar(_TRY_LOCK, {"id": lock_id}))
+
+
+def advisory_lock_key(conn: Connection, lock_id: int) -> int:
+    """The key ``advisory_xact_lock`` takes for ``lock_id`` in this connection's schema (what
+    ``pg_locks`` shows as ``classid << 32 | objid``, for tools that watch the lock)."""
+    return int(conn.scalar(_LOCK_KEY, {"id": lock_id}) or 0)
 
 
 def to_json(rows: Sequence[dict[str, Any]]) -> str:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import admin
 from conversations.messages import Message
 from conversations.outbox import insert_ignoring_duplicates, outbox_row
-from storage.db import transaction
+from conversations.sweep.rows import SWEEP_LOCK_ID
+from storage.db import make_engine, transaction
+from storage.dialect import advisory_xact_lock
 from storage.models import Base, Mentorship, Outbox, Person, Phase
+from tests.databases import pg_url
 
 pytestmark = pytest.mark.postgres
 
@@ -122,3 +126,34 @@ def test_admin_refuses_unknown_people_self_mentoring_and_a_second_active_pair(
         admin.add_person(session, NOW, "c@example.com", "C", supervisor_email="x@example.com")
     with pytest.raises(admin.AdminError, match="3–12"), transaction(factory) as session:
         admin.create_programme(session, NOW, "R", "", admin.ProgrammeFrame(duration_months=24))
+
+
+def test_the_sweep_lock_is_one_per_schema_so_deployments_in_one_database_do_not_wait(
+    database_url: str,
+) -> None:
+    """Two schemas of one PostgreSQL database each have their own sweep lock; inside one
+    schema a second holder is refused."""
+    base = pg_url()
+    if base is None or not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's advisory locks")
+    schema = f"mentorbot_lock_{os.getpid()}"
+    admin_engine = create_engine(make_engine(base).url)
+    with admin_engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base else "?"
+    other_schema = make_engine(f"{base}{separator}options=-csearch_path%3D{schema}")
+    ours, ours_too = make_engine(database_url), make_engine(database_url)
+    try:
+        with Session(ours) as first, first.begin():
+            assert advisory_xact_lock(first, SWEEP_LOCK_ID)
+            with Session(other_schema) as elsewhere, elsewhere.begin():
+                assert advisory_xact_lock(elsewhere, SWEEP_LOCK_ID)
+            with Session(ours_too) as second, second.begin():
+                assert not advisory_xact_lock(second, SWEEP_LOCK_ID)
+    finally:
+        for engine in (ours, ours_too, other_schema):
+            engine.dispose()
+        with admin_engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin_engine.dispose()

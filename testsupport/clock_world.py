@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from conversations.sweep.rows import SWEEP_LOCK_ID
+from storage.dialect import advisory_lock_key
 from storage.models import Meeting, Mentorship
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -29,9 +30,10 @@ class HasEngine(Protocol):
 
 
 def sweeps_running(engine: Engine) -> set[str]:
-    """The transactions holding this database's sweep lock right now (one sweep each; the
-    server's other databases, other test runs' included, have sweeps of their own)."""
+    """The transactions holding this schema's sweep lock right now (one sweep each; the
+    server's other databases and schemas, other test runs' included, have sweeps of their own)."""
     with engine.connect() as conn:
+        key = advisory_lock_key(conn, SWEEP_LOCK_ID)
         return set(
             conn.scalars(
                 text(
@@ -40,7 +42,7 @@ def sweeps_running(engine: Engine) -> set[str]:
                     "AND database = (SELECT oid FROM pg_database "
                     "WHERE datname = current_database())"
                 ),
-                {"high": SWEEP_LOCK_ID >> 32, "low": SWEEP_LOCK_ID & 0xFFFFFFFF},
+                {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF},
             )
         )
 
