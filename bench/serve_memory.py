@@ -29,7 +29,6 @@ from bench.slack_ingress import (
     TEAM,
     TOKEN,
     closed_loop,
-    drained,
     free_port,
     seed,
     signed_event,
@@ -49,13 +48,47 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return fields["VmRSS"], fields["VmHWM"]
 
 
+def posted(api: SlackApiDouble) -> int:
+    """Replies the double has seen so far."""
+    return sum(1 for call in api.calls if call.method == "chat.postMessage")
+
+
+async def drained(api: SlackApiDouble, expected: int, stalled: float) -> float | None:
+    """Seconds until ``expected`` replies were posted to the double; None only when no new
+    reply came for ``stalled`` seconds (a slow machine is waited for, a stuck server not)."""
+    started = last_change = time.perf_counter()
+    seen = posted(api)
+    while seen < expected:
+        await asyncio.sleep(0.5)
+        now, count = time.perf_counter(), posted(api)
+        if count != seen:
+            seen, last_change = count, now
+        elif now - last_change > stalled:
+            return None
+    return time.perf_counter() - started
+
+
+async def progress(api: SlackApiDouble, pid: int, label: str, every: float) -> None:
+    """A line every ``every`` seconds while a burst runs: replies so far and the RSS, so a
+    long burst shows its figures as it goes."""
+    started = time.perf_counter()
+    while True:
+        await asyncio.sleep(every)
+        rss, peak = memory_mb(pid)
+        print(
+            f"    {label}: {time.perf_counter() - started:.0f} s, {posted(api):,} replies "
+            f"posted in all, RSS {rss:.0f} MB (peak so far {peak:.0f} MB)",
+            flush=True,
+        )
+
+
 async def burst(url: str, users: list[str], n: int, concurrency: int) -> int:
     """``n`` events from ``concurrency`` connections as fast as the server takes them; a
     request may wait for its ack as long as the backlog needs (Slack would retry after 3 s:
-    the same event id, de-duplicated)."""
+    the same event id, de-duplicated). No overall time limit: a burst takes what it takes."""
     errors = 0
     left = iter(range(n))
-    timeout = aiohttp.ClientTimeout(total=600)
+    timeout = aiohttp.ClientTimeout(total=None, sock_read=600)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
@@ -97,20 +130,31 @@ async def main(args: argparse.Namespace) -> int:
             await closed_loop("warm-up", url + "/slack/events", users, 100, 10)
             await drained(api, 100, args.drain_timeout)
             idle, _ = memory_mb(serve.pid)
-            print(f"serve memory: {args.people} people, bursts from {args.concurrency} connections")
-            print(f"  idle after warm-up: RSS {idle:.0f} MB")
+            print(
+                f"serve memory: {args.people} people, bursts from {args.concurrency} connections",
+                flush=True,
+            )
+            print(f"  idle after warm-up: RSS {idle:.0f} MB", flush=True)
             for n in args.bursts:
-                posted = len(api.of("chat.postMessage"))
+                before = posted(api)
                 started = time.perf_counter()
-                errors = await burst(url + "/slack/events", users, n, args.concurrency)
-                took = await drained(api, posted + n, args.drain_timeout)
+                watch = asyncio.create_task(
+                    progress(api, serve.pid, f"burst of {n:,}", args.report_every)
+                )
+                try:
+                    errors = await burst(url + "/slack/events", users, n, args.concurrency)
+                    took = await drained(api, before + n, args.drain_timeout)
+                finally:
+                    watch.cancel()
                 elapsed = time.perf_counter() - started
                 rss, peak = memory_mb(serve.pid)
                 after.append(rss)
                 print(
                     f"  after {n:,} events: RSS {rss:.0f} MB (peak so far {peak:.0f} MB); "
                     f"{n - errors:,} acked, {errors} errors; every reply posted: "
-                    f"{took is not None}; {n / elapsed:.0f} events/s end to end"
+                    f"{took is not None}; {n / elapsed:.0f} events/s end to end "
+                    f"({elapsed:.0f} s)",
+                    flush=True,
                 )
         finally:
             stop(serve)
@@ -127,7 +171,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--bursts", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--concurrency", type=int, default=400)
     parser.add_argument("--people", type=int, default=200)
-    parser.add_argument("--drain-timeout", type=float, default=900.0)
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=300.0,
+        help="give up waiting for the replies only after this many seconds without a new one",
+    )
+    parser.add_argument(
+        "--report-every", type=float, default=60.0, help="seconds between progress lines"
+    )
     return parser.parse_args(argv)
 
 
