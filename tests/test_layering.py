@@ -78,11 +78,12 @@ def _dialect_sql(path: Path) -> list[str]:
     found = [f"imports {m}" for m in _imports(path) if m.startswith("sqlalchemy.dialects")]
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "text":
-            for arg in node.args:
-                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    found += [
-                        f"text() with {m.group(0)!r}" for m in DIALECT_SQL.finditer(arg.value)
-                    ]
+            for arg in node.args:  # a plain string, or the literal parts of an f-string
+                for part in ast.walk(arg):
+                    if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                        found += [
+                            f"text() with {m.group(0)!r}" for m in DIALECT_SQL.finditer(part.value)
+                        ]
         if (
             isinstance(node, ast.Attribute)
             and getattr(node.value, "id", None) == "func"
