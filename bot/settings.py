@@ -1,8 +1,8 @@
 """Settings from environment variables (and a ``.env`` file if present).
 
 A plain pydantic model filled from the environment by ``from_environment``: every command
-reads its settings first, and a settings library with loaders for cloud secret stores cost
-each ``mentorbot`` start about a sixth of its time.
+reads its settings first, and importing a settings library with loaders for cloud secret
+stores cost each ``mentorbot`` start about 0.15 s of CPU.
 """
 
 from __future__ import annotations
