@@ -12,7 +12,9 @@
 3. **Send**: the rows of one channel are sent in order, one at a time; a row first waits for
    its channel to be free *without* a send slot, then takes one of ``concurrency`` slots,
    reserves its moment in the channel's and the platform's budget (``bot.ratelimit``, shared
-   by every worker through PostgreSQL in ``bot.shared_limits``), and is sent.
+   by every worker through PostgreSQL in ``bot.shared_limits``), waits for it and is sent.
+   Reserving inside the slot makes the reserved moment the moment the send leaves; the
+   channel's next send is spaced from the platform's answer.
 4. **Record**, in a short transaction right after the platform answered, while the send slot
    is still held (outcomes that arrive while a commit runs share the next one): ``sent``
    with the platform message id (and what the sender had to
@@ -356,20 +358,28 @@ class _Pass:
                 row = replace(row, payload=verdict.model_dump(mode="json"))
         platform = row.recipient.platform or w.default_platform
         channel = channel_of(row.recipient)
-        if platform is not None and platform in w.senders:
-            # the channel's and the platform's moment is waited for before taking a send
-            # slot: a send waiting for its channel (which another worker may have used
-            # meanwhile) never holds a slot that a send to another channel could use
-            await w.limiter.sleep(w.limiter.channel_delay(platform, channel))
-            if w.stopping or not await self._lease_ok(row):
-                return None
-            await w.limiter.acquire(platform, channel)
-        async with self.gate:
-            if w.stopping or not await self._lease_ok(row):
-                return None
-            self.on_wire.add(row.id)
-            outcome = await w.send(row, self.now)
-            return await self._record(outcome)
+        paced = platform is not None and platform in w.senders
+        while True:
+            if paced:
+                # the channel's moment is waited for *without* a send slot: a send waiting for
+                # its channel (which another worker may have used meanwhile) never holds a slot
+                # that a send to another channel could use
+                await w.limiter.sleep(w.limiter.channel_delay(str(platform), channel))
+                if w.stopping or not await self._lease_ok(row):
+                    return None
+            async with self.gate:
+                if w.stopping or not await self._lease_ok(row):
+                    return None
+                # the moment is reserved only now, holding the slot, so it is the moment the
+                # send really leaves: a send that had to wait for a slot does not leave after
+                # its moment, close behind another worker's next send to the same channel
+                if paced and not await w.limiter.acquire(str(platform), channel):
+                    continue  # another worker took the channel: wait for it without the slot
+                self.on_wire.add(row.id)
+                outcome = await w.send(row, self.now)
+                if paced:
+                    w.limiter.sent(str(platform), channel)
+                return await self._record(outcome)
 
     async def _record(self, outcome: Outcome) -> Outcome:
         """Recorded right after the platform answered; outcomes that arrive while a commit

@@ -5,7 +5,10 @@ of its next send. A send *reserves* a moment for itself in the channel's budget 
 platform's budget at once, ``t = max(now, tat_channel - tolerance, tat_overall - tolerance)``,
 moves both ``tat`` on by one interval, and leaves at ``t``. Reserving is instant; only the wait
 until ``t`` takes time, so a worker can tell the moment a channel is free without holding a
-send slot while it waits (``channel_delay``).
+send slot while it waits (``channel_delay``). The delivery worker reserves only once it holds a
+send slot, so ``t`` is when the send really leaves; and when the platform has answered, the
+channel's next send is spaced from that answer (``sent``), so a send that left late or was
+slow on the wire never arrives less than an interval before the next.
 
 Sends are paced at ``headroom`` (default 90 %) of the configured limits: timers and networks
 jitter by milliseconds, and a platform counts strictly, so a message that leaves a few
@@ -74,8 +77,17 @@ class Limiter(Protocol):
         worker waits this long *before* taking a send slot)."""
         ...
 
-    async def acquire(self, platform: str, channel: str) -> None:
-        """Reserve a moment in the channel's and the platform's budget and wait for it."""
+    async def acquire(self, platform: str, channel: str) -> bool:
+        """Reserve a moment in the channel's and the platform's budget and wait for it; the
+        worker holds its send slot already, so the moment is the one the send really leaves.
+        False, with nothing reserved, when another worker took the channel meanwhile: the
+        worker gives its slot back and waits ``channel_delay`` again."""
+        ...
+
+    def sent(self, platform: str, channel: str) -> None:
+        """The platform answered a send to ``channel`` just now: this process's next send
+        there is spaced from now, not from the reserved moment (a send that left late, or
+        took long on the wire, still leaves a whole interval to the next)."""
         ...
 
     async def pause(
@@ -136,8 +148,19 @@ class RateLimiter:
         self._overall[platform] = overall_tat
         return at - now
 
-    async def acquire(self, platform: str, channel: str) -> None:
+    async def acquire(self, platform: str, channel: str) -> bool:
         await self.sleep(self.reserve(platform, channel))
+        return True
+
+    def sent(self, platform: str, channel: str) -> None:
+        limit = self.limits.get(platform)
+        if limit is None:
+            return
+        channel_pacing, _ = pacings(limit, self._headroom)
+        key = (platform, channel)
+        self._channels[key] = max(
+            self._channels.get(key, 0.0), self.now() + channel_pacing.interval
+        )
 
     async def pause(
         self, platform: str, channel: str, seconds: float, overall: bool = False

@@ -110,14 +110,43 @@ class SharedRateLimiter:
             self._created.clear()
         self._created.update(keys)
 
-    async def acquire(self, platform: str, channel: str) -> None:
-        """Reserve a moment and wait for it; when another worker holds the channel, wait for
-        the channel's moment (reserving nothing meanwhile) and ask again."""
-        while True:
-            wait, ready = await asyncio.to_thread(self._reserve, platform, channel)
-            await self.sleep(wait)
-            if ready:
-                return
+    async def acquire(self, platform: str, channel: str) -> bool:
+        """Reserve a moment and wait for it (False, reserving nothing, when another worker
+        holds the channel: its moment is then in ``channel_delay``). A wait that overslept
+        (a busy event loop) by more than the channel's spare time moves the channel's budget
+        on from now, so another worker's next send there keeps its distance from this one."""
+        wait, ready = await asyncio.to_thread(self._reserve, platform, channel)
+        due = time.monotonic() + wait
+        await self.sleep(wait)
+        if ready and time.monotonic() - due > self._spare(platform):
+            await asyncio.to_thread(self._push, platform, channel)
+        return ready
+
+    def _spare(self, platform: str) -> float:
+        """How late a send may leave before the next one reserved for its channel (a whole
+        interval after its moment) would reach the platform less than a second after it:
+        half the headroom's difference, the other half left for the network."""
+        limit = self.limits.get(platform)
+        if limit is None:
+            return float("inf")
+        channel_pacing, _ = pacings(limit, self._headroom)
+        return (channel_pacing.interval - 1.0 / limit.per_channel) / 2
+
+    def _push(self, platform: str, channel: str) -> None:
+        interval = pacings(self.limits[platform], self._headroom)[0].interval
+        with self._autocommit.connect() as conn:
+            pause_budget(conn, channel_key(platform, channel), interval)
+        self._known[(platform, channel)] = max(
+            self._known.get((platform, channel), 0.0), time.monotonic() + interval
+        )
+
+    def sent(self, platform: str, channel: str) -> None:
+        limit = self.limits.get(platform)
+        if limit is None:
+            return
+        channel_pacing, _ = pacings(limit, self._headroom)
+        free = time.monotonic() + channel_pacing.interval - channel_pacing.tolerance
+        self._known[(platform, channel)] = max(self._known.get((platform, channel), 0.0), free)
 
     async def pause(
         self, platform: str, channel: str, seconds: float, overall: bool = False

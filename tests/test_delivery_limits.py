@@ -105,6 +105,36 @@ async def test_workers_together_keep_the_workspace_and_channel_limits_and_use_th
     assert double.rate() >= 0.8 * 20.0
 
 
+async def test_sends_that_wait_for_a_send_slot_still_reach_each_channel_a_second_apart(
+    database_url: str,
+    db_engine: Engine,
+    factory: sessionmaker[Session],
+    double: ThreadedSlackApi,
+) -> None:
+    """Few send slots and a slow platform: a send often waits for a slot. Its moment in the
+    channel's budget must be the moment it really leaves, or another worker's next send to
+    that channel, leaving on time, reaches the platform less than a second later (a 429)."""
+    needs_postgres(db_engine)
+    seed_pairs(db_engine, 12, NOW)
+    keys = queue(factory, per_person=3, people=24)
+    double.config.latency = 0.3
+    double.config.per_channel_rate = 1.0
+    double.config.workspace_rate = 20.0
+    limits = PlatformLimit(per_channel=1.0, overall=20.0)
+    built = [
+        shared_worker(database_url, double, limits, batch_size=8, concurrency=2) for _ in range(2)
+    ]
+    try:
+        reports = await asyncio.gather(*(w.deliver_due(NOW) for w, _ in built))
+    finally:
+        await close(built)
+    assert double.duplicates() == set()
+    assert sorted(double.keys()) == sorted(keys)
+    assert sum(r.sent for r in reports) == len(keys) and all(r.sent for r in reports)
+    assert double.limited == 0
+    assert double.violations(per_channel=1.0, overall=20.0) == (0, 0)
+
+
 async def test_rows_waiting_for_their_turn_keep_their_lease_and_are_sent_once(
     database_url: str, db_engine: Engine, factory: sessionmaker[Session], double: ThreadedSlackApi
 ) -> None:
@@ -191,6 +221,22 @@ async def test_the_limiter_paces_a_channel_and_the_platform_on_an_injected_clock
     assert limiter.channel_delay("slack", "B") == pytest.approx(30.0)
     assert limiter.channel_delay("slack", "C") == pytest.approx(0.2)  # its second since 1.2
     assert limiter.channel_delay("slack", "D") == 0.0
+
+
+async def test_a_channels_next_send_is_spaced_from_the_platforms_answer_not_the_moment() -> None:
+    t = FakeTime()
+    limiter: Limiter = RateLimiter(
+        {"slack": PlatformLimit(per_channel=1.0, overall=10.0)},
+        now=lambda: t.now,
+        sleep=t.sleep,
+        headroom=1.0,
+    )
+    assert await limiter.acquire("slack", "A")
+    assert limiter.channel_delay("slack", "A") == pytest.approx(1.0)
+    t.now += 0.4  # the post was slow on the wire (or left late)
+    limiter.sent("slack", "A")
+    assert limiter.channel_delay("slack", "A") == pytest.approx(1.0)  # from the answer
+    assert limiter.channel_delay("slack", "B") == 0.0
 
 
 async def test_a_send_waiting_for_its_channel_leaves_the_send_slot_to_other_channels(
