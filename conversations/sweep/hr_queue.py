@@ -81,11 +81,22 @@ def hr_queue(session: Session, plan: Plan, hr_people: Sequence[Recipient]) -> No
     store.open_many(session, list(opening.values()))
     for note, ids in settle.items():
         store.close_many(session, ids, now, BOT, note)
-    told = []
-    for row in store.unnotified_facts(session):
-        _notify(plan, hr_people, row)
-        told.append(row[0])
-    store.mark_notified(session, told, now)
+    rows = store.unnotified_facts(session)
+    one_by_one = len(rows) <= TOLD_ONE_BY_ONE
+    for row in rows:
+        facts, country = _facts(row)
+        if one_by_one:
+            _notify(plan, hr_people, facts, country)
+        _tell_askers(plan, row, country)
+    if not one_by_one:
+        _notify_many(plan, hr_people, [_facts(row)[0] for row in rows])
+    store.mark_notified(session, [row[0] for row in rows], now)
+
+
+TOLD_ONE_BY_ONE = 3
+"""New items HR hears of one message each (with the item's own buttons); when a sweep opens
+more (a holiday leaves many pairs silent at once, a programme's final evaluations arrive
+together), HR gets one message that counts them by kind and opens the queue, not a DM per item."""
 
 
 # a condition gone closes its item with this note; continuation and support items never do
@@ -180,7 +191,7 @@ def _unpaired(session: Session, now: datetime, opening: dict[str, dict[str, Any]
 # --- telling HR and the people concerned ---------------------------------------------------
 
 
-def _notify(plan: Plan, hr_people: Sequence[Recipient], row: Any) -> None:
+def _facts(row: Any) -> tuple[ItemFacts, str]:
     """Row: item (id, kind, detail, mentorship, opened), programme (name, country), meeting
     time, then (id, name, locale, timezone, erased) of the person, the mentor and the actor."""
     item_id, kind, detail, mentorship_id, opened, programme, country, when = row[:8]
@@ -197,16 +208,59 @@ def _notify(plan: Plan, hr_people: Sequence[Recipient], row: Any) -> None:
         when=when,
         opened=opened,
     )
-    country = country or "FI"
+    return facts, country or "FI"
+
+
+def _notify(plan: Plan, hr_people: Sequence[Recipient], facts: ItemFacts, country: str) -> None:
     for hr in hr_people:
         plan.add(
-            key=f"hr.queue:{item_id}:{hr.id}",
+            key=f"hr.queue:{facts.id}:{hr.id}",
             kind="hr.queue",
             person=hr,
             country=country,
             nominal=plan.now,
             build=partial(item_message, hr.texts(), facts, True),
         )
+
+
+def _notify_many(plan: Plan, hr_people: Sequence[Recipient], items: list[ItemFacts]) -> None:
+    """One message per HR person for a sweep's many new items: how many of each kind, and the
+    button that opens the queue (where each item has its own buttons)."""
+    counts: dict[tuple[str, str], int] = {}
+    for facts in items:
+        group = (facts.kind, facts.detail or "")
+        counts[group] = counts.get(group, 0) + 1
+    last = max(facts.id for facts in items)
+    for hr in hr_people:
+        plan.add(
+            key=f"hr.queue.new:{last}:{hr.id}",
+            kind="hr.queue",
+            person=hr,
+            country="FI",
+            nominal=plan.now,
+            build=partial(new_items_message, hr.texts(), counts),
+        )
+
+
+def new_items_message(tx: Texts, counts: dict[tuple[str, str], int]) -> Message:
+    lines = [
+        "• " + tx.t("hr_queue.new_count", kind=kind, detail=detail, count=n)
+        for (kind, detail), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return (
+        Message()
+        .text(tx.t("hr_queue.new_item"))
+        .text("\n".join(lines))
+        .text(tx.t("hr_queue.act_on_them", count=sum(counts.values())))
+        .buttons(Button(action_id="hr.queue_more", label=tx._("Open the queue"), value="0"))
+    )
+
+
+def _tell_askers(plan: Plan, row: Any, country: str) -> None:
+    """The person who asked for a new round or mentor, or both partners whose plans differ,
+    are told the item exists (one message each, whatever HR is sent)."""
+    item_id, kind, detail, mentorship_id = row[:4]
+    person, mentor, actor = row[8:13], row[13:18], row[18:23]
     told: list[tuple[Any, str, str]] = []
     if kind == QueueKind.CONTINUATION and detail == "differ" and mentorship_id:
         told = [

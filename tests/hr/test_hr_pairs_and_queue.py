@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.slack.render import render_message
@@ -37,6 +37,7 @@ from tests.chat import (
     book,
     onboard,
 )
+from testsupport.seed import seed_pairs
 
 pytestmark = pytest.mark.postgres  # the queue's reads and its insert-once differ by dialect
 
@@ -283,6 +284,27 @@ def test_a_pair_silent_four_weeks_reaches_the_queue_and_hr_reminds_both(
         assert "A reminder from your programme's HR" in chat.everything_seen_by(email)
     (item,) = _items(factory)
     assert item.kind == QueueKind.SILENT and item.close_note == "reminded both"
+
+
+def test_many_new_follow_ups_at_once_reach_hr_as_one_message_that_opens_the_queue(
+    chat: Chat, db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    """Five pairs go silent in the same sweep: HR gets one message counting them (in their
+    language), not five DMs, and its button opens the queue with each item's own buttons."""
+    onboard(chat, [ACTOR, MENTOR, HR])
+    agree(chat, share_goals="no")
+    book(chat)
+    seed_pairs(db_engine, 4, chat.console.clock.now(), with_supervisors=False)
+    mark = chat.mark()
+    chat.console.advance(timedelta(days=30))  # no meeting recorded for four weeks, anywhere
+    assert len([i for i in _items(factory) if i.kind == QueueKind.SILENT]) == 5
+    seen = chat.since(HR, mark)
+    assert seen.count("New in your follow-up queue") == 1
+    assert "5 pairs have recorded no meeting for four weeks" in seen
+    assert "Remind both" not in seen  # the items' own buttons are in the queue
+    chat.click(HR, "Open the queue")
+    assert "5 open items" in chat.text_seen_by(HR)
+    assert "Remind both" in chat.everything_seen_by(HR)
 
 
 def test_an_accepted_invitation_left_unpaired_reaches_the_queue_and_closes_when_paired(
