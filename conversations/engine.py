@@ -25,6 +25,12 @@ log = logging.getLogger(__name__)
 PROCESSED_EVENT_TTL = timedelta(days=1)
 # Forgetting old event ids is housekeeping, not part of a turn: once a minute is enough.
 PRUNE_EVERY = timedelta(minutes=1)
+LAST_SEEN_EVERY = timedelta(minutes=5)
+"""How stale ``PlatformIdentity.last_seen_at`` may get before a turn writes it again. It only
+orders a person's identities (the outbox delivers to the one used last) and shows in exports,
+where minutes are all it means; writing it on every turn made a turn that changes nothing
+(``status``, ``help``) an UPDATE and a write transaction. The cost: someone switching between
+two platforms within five minutes may get the next nudge on the one they used just before."""
 
 
 class Engine:
@@ -119,9 +125,12 @@ class Engine:
     def _identify(self, session: Session, inbound: Inbound, now: datetime) -> Person | None:
         found = identity(session, inbound.platform, inbound.user)
         if found is not None:
-            found.last_seen_at = now
+            if not timedelta(0) <= now - found.last_seen_at < LAST_SEEN_EVERY:
+                found.last_seen_at = now
             if inbound.address:
-                found.address = {**found.address, **inbound.address}
+                address = {**found.address, **inbound.address}
+                if address != found.address:  # a reassigned JSON value is always written
+                    found.address = address
             return found.person if found.person.erased_at is None else None
         person = person_by_email(session, inbound.email) if inbound.email else None
         if person is None or person.erased_at is not None:

@@ -1,23 +1,30 @@
 """What one turn reads: the person's roles once, the identity with its person in one
 statement, the pair with its programme, people and agreement in one, and no outbox write when
-nothing waits for the person."""
+nothing waits for the person; what it writes: nothing, when the person was seen a moment ago
+and nothing changed."""
 
 from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import demo
 from conversations.clock import SettableClock
+from conversations.engine import LAST_SEEN_EVERY
 from conversations.engine import Engine as ChatEngine
 from conversations.messages import Inbound, InboundKind
 from storage.db import transaction
-from storage.models import Person
+from storage.models import Person, PlatformIdentity
 
 AINO = "aino@demo.example"
 
 
-def _turn(engine: ChatEngine, clock: SettableClock, text: str) -> None:
+def _turn(
+    engine: ChatEngine, clock: SettableClock, text: str, address: dict[str, Any] | None = None
+) -> None:
     replies = engine.handle(
         Inbound(
             platform="console",
@@ -26,13 +33,18 @@ def _turn(engine: ChatEngine, clock: SettableClock, text: str) -> None:
             kind=InboundKind.TEXT,
             received_at=clock.now(),
             text=text,
+            address=address or {},
         )
     )
     assert replies
 
 
 def _statements(
-    db_engine: Engine, engine: ChatEngine, clock: SettableClock, text: str
+    db_engine: Engine,
+    engine: ChatEngine,
+    clock: SettableClock,
+    text: str,
+    address: dict[str, Any] | None = None,
 ) -> list[str]:
     seen: list[str] = []
 
@@ -41,19 +53,27 @@ def _statements(
 
     event.listen(db_engine, "before_cursor_execute", record)
     try:
-        _turn(engine, clock, text)
+        _turn(engine, clock, text, address)
     finally:
         event.remove(db_engine, "before_cursor_execute", record)
     return seen
 
 
-def test_a_status_or_help_turn_reads_roles_once_and_what_belongs_together_at_once(
-    db_engine: Engine, factory: sessionmaker[Session]
-) -> None:
+def _writes(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+def _onboarded_demo(factory: sessionmaker[Session]) -> None:
     demo.seed(factory, demo.DEMO_START, "en")
     with transaction(factory) as session:
         for person in session.scalars(select(Person)):
             person.onboarded_at = demo.DEMO_START
+
+
+def test_a_status_or_help_turn_reads_roles_once_and_what_belongs_together_at_once(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    _onboarded_demo(factory)
     clock = SettableClock(demo.DEMO_START)
     engine = ChatEngine(factory, clock)
     _turn(engine, clock, "hello")  # first contact: linked by email
@@ -68,3 +88,38 @@ def test_a_status_or_help_turn_reads_roles_once_and_what_belongs_together_at_onc
         # the pair comes with its programme, both people and the agreement
         assert not [s for s in seen if s.startswith(("SELECT programme.", "SELECT agreement."))]
         assert not [s for s in seen if s.startswith("SELECT person.")], seen
+
+
+def test_a_status_turn_soon_after_the_last_turn_writes_nothing(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    _onboarded_demo(factory)
+    clock = SettableClock(demo.DEMO_START)
+    engine = ChatEngine(factory, clock)
+    where = {"channel": "D1"}
+    _turn(engine, clock, "hello", where)  # first contact: linked by email, seen now
+    _turn(engine, clock, "status", where)
+    clock.advance(timedelta(minutes=1))
+    seen = _statements(db_engine, engine, clock, "status", where)
+    assert not _writes(seen), seen  # last seen a minute ago, the same address
+
+
+def test_last_seen_moves_once_it_is_stale_and_a_new_address_at_once(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    _onboarded_demo(factory)
+    clock = SettableClock(demo.DEMO_START)
+    engine = ChatEngine(factory, clock)
+    _turn(engine, clock, "hello", {"channel": "D1"})
+    first = clock.now()
+    clock.advance(timedelta(minutes=1))
+    _turn(engine, clock, "status", {"channel": "D2"})  # moved: written although seen just now
+    with factory() as session:
+        seen = session.scalars(select(PlatformIdentity)).one()
+        assert (seen.last_seen_at, seen.address) == (first, {"channel": "D2"})
+    clock.advance(LAST_SEEN_EVERY)
+    later = clock.now()
+    _turn(engine, clock, "status", {"channel": "D2"})
+    with factory() as session:
+        seen = session.scalars(select(PlatformIdentity)).one()
+        assert (seen.last_seen_at, seen.address) == (later, {"channel": "D2"})
