@@ -1,15 +1,17 @@
 """What one turn reads: the person's roles once, the identity with its person in one
-statement, the pair with its programme, people and agreement in one, and no outbox write when
-nothing waits for the person; what it writes: nothing, when the person was seen a moment ago
-and nothing changed."""
+statement, the pair with its programme, people and agreement in one, its goals and meetings
+with statements built once, and no outbox write when nothing waits for the person; what it
+writes: nothing, when the person was seen a moment ago and nothing changed."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.cache_key import HasCacheKey
 
 from bot import demo
 from conversations.clock import SettableClock
@@ -59,6 +61,21 @@ def _statements(
     return seen
 
 
+# Every statement of a turn, by the table it reads, in order: the identity with its person,
+# whether the outbox holds anything for them, the person's roles (active pairs with programme,
+# people and agreement; whether they supervise anyone), and for status the pair's goals,
+# meetings and open tasks (they are not read with the pair: that costs more CPU, see
+# storage.queries.load_goals_and_meetings).
+_READS = {
+    "help": ["platform_identity", "outbox", "mentorship", "person"],
+    "status": ["platform_identity", "outbox", "mentorship", "person", "goal", "meeting", "task"],
+}
+
+
+def _tables(seen: list[str]) -> list[str]:
+    return [s.split(" FROM ", 1)[1].split()[0].strip("(") for s in seen]
+
+
 def _writes(seen: list[str]) -> list[str]:
     return [s for s in seen if s.startswith(("INSERT", "UPDATE", "DELETE"))]
 
@@ -88,6 +105,7 @@ def test_a_status_or_help_turn_reads_roles_once_and_what_belongs_together_at_onc
         # the pair comes with its programme, both people and the agreement
         assert not [s for s in seen if s.startswith(("SELECT programme.", "SELECT agreement."))]
         assert not [s for s in seen if s.startswith("SELECT person.")], seen
+        assert _tables(seen) == _READS[text], seen
 
 
 def test_a_status_turn_soon_after_the_last_turn_writes_nothing(
@@ -123,3 +141,26 @@ def test_last_seen_moves_once_it_is_stale_and_a_new_address_at_once(
     with factory() as session:
         seen = session.scalars(select(PlatformIdentity)).one()
         assert (seen.last_seen_at, seen.address) == (later, {"channel": "D2"})
+
+
+def test_a_status_turn_builds_no_statement_anew(
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statement built per call (a lazy load is one) has its cache key computed on every
+    execution, a tenth of a millisecond of CPU or more each; a turn's statements are built
+    once. (The spy calls through to SQLAlchemy's own method; it only counts.)"""
+    _onboarded_demo(factory)
+    clock = SettableClock(demo.DEMO_START)
+    engine = ChatEngine(factory, clock)
+    _turn(engine, clock, "hello")
+    _turn(engine, clock, "status")  # the statements built once are keyed once
+    built: list[str] = []
+    keyed = HasCacheKey._generate_cache_key
+
+    def spy(self: HasCacheKey) -> object:
+        built.append(type(self).__name__)
+        return keyed(self)
+
+    monkeypatch.setattr(HasCacheKey, "_generate_cache_key", spy)
+    _turn(engine, clock, "status")
+    assert built == []
