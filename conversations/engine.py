@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, delete
+from sqlalchemy import Table, bindparam, delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -126,15 +127,15 @@ class Engine:
             return replies + turn.queued
 
     def _record_delivery(self, session: Session, inbound: Inbound, now: datetime) -> None:
-        """Record the platform's event id (IntegrityError when it was processed before)."""
+        """Record the platform's event id (IntegrityError when it was processed before): a
+        plain INSERT, as nothing reads the row back; an object added and flushed through the
+        unit of work cost ~0.3 ms more CPU per turn."""
         assert inbound.event_id
         if self._pruned_at is None or not now - PRUNE_EVERY < self._pruned_at <= now:
             session.execute(_PRUNE, {"before": now - PROCESSED_EVENT_TTL})
             self._pruned_at = now
-        session.add(
-            ProcessedEvent(platform=inbound.platform, event_id=inbound.event_id, processed_at=now)
-        )
-        session.flush()
+        values = {"platform": inbound.platform, "event_id": inbound.event_id, "processed_at": now}
+        session.execute(_RECORD, values)
 
     def _identify(
         self, session: Session, inbound: Inbound, now: datetime, found: PlatformIdentity | None
@@ -212,6 +213,7 @@ class Engine:
         return Message().text(Texts("en").t("common.apology"))
 
 
+_RECORD = insert(cast(Table, ProcessedEvent.__table__))  # Core: no unit of work
 _PRUNE = delete(ProcessedEvent).where(ProcessedEvent.processed_at < bindparam("before"))
 
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")

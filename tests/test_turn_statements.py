@@ -164,3 +164,35 @@ def test_a_status_turn_builds_no_statement_anew(
     monkeypatch.setattr(HasCacheKey, "_generate_cache_key", spy)
     _turn(engine, clock, "status")
     assert built == []
+
+
+def test_a_status_turn_with_an_event_id_flushes_no_object(
+    factory: sessionmaker[Session],
+) -> None:
+    """The event id is a plain INSERT and a person seen a moment ago is not written: the
+    session's unit of work (a tenth of a millisecond and more per flush) has nothing to do;
+    the same event again is still a retry."""
+    _onboarded_demo(factory)
+    clock = SettableClock(demo.DEMO_START)
+    engine = ChatEngine(factory, clock)
+    _turn(engine, clock, "hello")
+    flushes: list[object] = []
+
+    def flushed(session: Session, *_args: object) -> None:
+        flushes.append(session)
+
+    status = Inbound(
+        platform="console",
+        user=AINO,
+        kind=InboundKind.TEXT,
+        received_at=clock.now(),
+        text="status",
+        event_id="Ev1",
+    )
+    event.listen(factory, "after_flush", flushed)
+    try:
+        assert engine.handle(status)
+    finally:
+        event.remove(factory, "after_flush", flushed)
+    assert flushes == []
+    assert engine.handle(status) == []  # a retry
