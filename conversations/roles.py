@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from storage.models import Mentorship, Person, Phase
@@ -57,23 +57,23 @@ def roles_of(session: Session, person: Person) -> Roles:
     )
 
 
+# Built once: a statement built per call computes its cache key on every execution.
+_SUPERVISES = select(exists().where(Person.supervisor_id == bindparam("person")))
+_MENTORS = select(
+    exists().where(
+        Mentorship.mentor_id == bindparam("person"), Mentorship.phase != Phase.CANCELLED.value
+    )
+)
+
+
 def supervises_anyone(session: Session, person: Person) -> bool:
     """Someone's supervisor in the directory: they may follow their reports' progress."""
-    return bool(session.scalar(select(exists().where(Person.supervisor_id == person.id))))
+    return bool(session.scalar(_SUPERVISES, {"person": person.id}))
 
 
 def is_programme_mentor(session: Session, person: Person) -> bool:
     """A mentor of any pairing not ended early: the people mentor workshops are for."""
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    Mentorship.mentor_id == person.id,
-                    Mentorship.phase != Phase.CANCELLED.value,
-                )
-            )
-        )
-    )
+    return bool(session.scalar(_MENTORS, {"person": person.id}))
 
 
 def may(session: Session, person: Person, role: Role) -> str | None:

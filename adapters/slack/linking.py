@@ -53,16 +53,10 @@ class EngineTurns:
         return await self.turn(inbound)
 
     async def _turn_if_linked(self, inbound: Inbound) -> list[Outbound] | None:
-        """The turn of a linked user, with the check in the same worker thread (one hop
-        per event, not two); None, and nothing done, for a user not linked yet."""
-
-        def run() -> list[Outbound] | None:
-            if not directory.linked(self.factory, PLATFORM, inbound.user):
-                return None
-            return self.engine.handle(inbound)
-
+        """The turn of a linked user, whose check is the turn's own first read (one worker
+        thread and one session per event); None, and nothing done, for a user not linked yet."""
         async with self._turns:
-            return await asyncio.to_thread(run)
+            return await asyncio.to_thread(self.engine.handle_if_linked, inbound)
 
     async def _link(self, inbound: Inbound) -> list[Outbound]:
         if not await self._linked(inbound.user):  # unless the user's other event just did

@@ -12,7 +12,13 @@ from conversations.roles import ANYONE, Roles, roles_of
 from conversations.texts import first_name, user_text
 from conversations.turn import Turn
 from storage.models import Mentorship, Phase
-from storage.queries import next_meeting, open_tasks, partner, phase_counts
+from storage.queries import (
+    load_goals_and_meetings,
+    next_meeting,
+    open_tasks,
+    partner,
+    phase_counts,
+)
 
 
 @command("help", role=ANYONE)
@@ -117,6 +123,7 @@ def status(turn: Turn, _rest: str) -> None:
 
 def pair_status(turn: Turn, m: Mentorship) -> Message:
     tx = turn.tx
+    load_goals_and_meetings(turn.session, m)
     other = partner(m, turn.person)
     nxt = next_meeting(m, turn.now)
     tasks = open_tasks(turn.session, m)

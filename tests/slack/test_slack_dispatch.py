@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine as Database
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.slack.app import SlackAdapter, SlackConfig
@@ -88,6 +89,11 @@ class CountingEngine(Engine):
     def handle(self, inbound: Inbound) -> list[Outbound]:
         self.turns += 1
         return super().handle(inbound)
+
+    def handle_if_linked(self, inbound: Inbound) -> list[Outbound] | None:
+        outbounds = super().handle_if_linked(inbound)
+        self.turns += outbounds is not None  # None: no turn, the user is not linked yet
+        return outbounds
 
 
 @pytest.fixture
@@ -196,3 +202,23 @@ async def test_a_stale_or_forged_button_is_answered_politely_and_changes_nothing
     with slack.factory() as s:
         after = s.scalars(select(Person).where(Person.email == "aino@demo.example")).one()
         assert (after.locale, after.onboarded_at) == (locale, onboarded)
+
+
+async def test_a_linked_users_event_reads_their_identity_once(
+    slack: Slack, db_engine: Database
+) -> None:
+    """The check whether the user is linked is the turn's own first read: no session and
+    no identity read of its own before the turn."""
+    await slack.event(dm_event("UAINO", "hello"))  # first contact: linked by email
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db_engine, "before_cursor_execute", record)
+    try:
+        await slack.event(dm_event("UAINO", "status"))
+    finally:
+        event.remove(db_engine, "before_cursor_execute", record)
+    assert slack.texts_to("UAINO")[-1]
+    assert len([s for s in seen if "FROM platform_identity" in s]) == 1, seen
