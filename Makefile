@@ -48,10 +48,11 @@ pytest: install
 
 test: lint typecheck pytest
 
-# The soak (two clocks and two servers on PostgreSQL, kills, four simulated weeks): minutes long,
-# so not part of make test. Needs MENTORBOT_TEST_DATABASE_URL.
+# The soak (two clocks and two servers on PostgreSQL, kills, four simulated weeks): a few minutes
+# with the machine to itself, so not part of make test; CI runs it after. Needs
+# MENTORBOT_TEST_DATABASE_URL. -s: its figures go to the log.
 soak: install
-	MENTORBOT_SOAK=1 $(BIN)/pytest -q tests/test_soak.py
+	MENTORBOT_SOAK=1 $(BIN)/pytest -q -s tests/test_soak.py
 
 demo: install
 	$(BIN)/mentorbot demo

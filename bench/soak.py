@@ -170,11 +170,21 @@ class ApiThread:
         self.thread.join(5)
 
 
+def _admin_url(base: str) -> str:
+    url = make_url(normalise_url(base))
+    return url.set(drivername="postgresql", database="postgres").render_as_string(False)
+
+
+def drop_database(base: str, name: str) -> None:
+    """Remove a soak's database (the soak keeps it for a look afterwards; tests do not)."""
+    with psycopg.connect(_admin_url(base), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def fresh_database(base: str, name: str) -> str:
     url = make_url(normalise_url(base))
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_database(base, name)
+    with psycopg.connect(_admin_url(base), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     target = url.set(database=name).render_as_string(False)
     upgrade(target)
@@ -439,7 +449,8 @@ def main(argv: list[str] | None = None) -> int:
         since = "first post" if gap is None else f"{gap * 1000:.0f} ms after the channel's last"
         print(f"  ! 429 for channel {channel}: {since}; {', '.join(near) or 'no stop near'}")
     print(f"  took {time.monotonic() - started:.0f} s")
-    print("reproduce: .venv/bin/python -m bench.soak " + " ".join(sys.argv[1:]))
+    given = sys.argv[1:] if argv is None else argv
+    print("reproduce: .venv/bin/python -m bench.soak " + " ".join(given))
     ok = (
         not missing
         and not outside
