@@ -23,6 +23,9 @@ class Terminal:
         pid, fd = pty.fork()
         if pid == 0:  # pragma: no cover - the child becomes the program
             os.chdir(cwd)
+            # as in a person's terminal: a test run started in the background (where the
+            # shell ignores SIGINT for everything it starts) must not make Ctrl-C do nothing
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.execvpe(argv[0], argv, env)
         self.pid, self.fd = pid, fd
         self.transcript = ""

@@ -371,11 +371,18 @@ def _reading_a_pipe(pid: int) -> bool:
         return False
 
 
+def _at_a_terminal() -> None:
+    """SIGINT as in a person's terminal, also when the tests run as a background job (whose
+    shell starts everything with SIGINT ignored, and Python keeps it so)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_ends_with_one_line_and_exit_130(tmp_path: Path) -> None:
     url = migrated_sqlite(tmp_path / "m.db")  # as `mentorbot db upgrade` leaves it
     process = subprocess.Popen(
         [*MENTORBOT, "--database-url", url, "import", "people", "/dev/stdin"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_at_a_terminal,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not _reading_a_pipe(process.pid):
