@@ -25,6 +25,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.slack_ingress import (
+    REPLIES,
     SECRET,
     TEAM,
     TOKEN,
@@ -106,6 +107,7 @@ async def burst(url: str, users: list[str], n: int, concurrency: int) -> int:
 
 async def main(args: argparse.Namespace) -> int:
     api = SlackApiDouble(team_id=TEAM)
+    api.calls = REPLIES  # the warm-up's closed loop waits for each event's reply here
     await api.start()
     after: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
