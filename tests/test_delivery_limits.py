@@ -202,14 +202,19 @@ class FakeTime:
         self.now += seconds
 
 
-async def test_the_limiter_paces_a_channel_and_the_platform_on_an_injected_clock() -> None:
-    t = FakeTime()
-    limiter: Limiter = RateLimiter(
+def paced_on(t: FakeTime) -> Limiter:
+    """Slack's limits (1/s per channel, 10/s overall) on the fake clock, without headroom."""
+    return RateLimiter(
         {"slack": PlatformLimit(per_channel=1.0, overall=10.0)},
         now=lambda: t.now,
         sleep=t.sleep,
         headroom=1.0,
     )
+
+
+async def test_the_limiter_paces_a_channel_and_the_platform_on_an_injected_clock() -> None:
+    t = FakeTime()
+    limiter = paced_on(t)
     moments = []
     for channel in ["A", "A", "B", "C", "A"]:
         await limiter.sleep(limiter.channel_delay("slack", channel))
@@ -225,12 +230,7 @@ async def test_the_limiter_paces_a_channel_and_the_platform_on_an_injected_clock
 
 async def test_a_channels_next_send_is_spaced_from_the_platforms_answer_not_the_moment() -> None:
     t = FakeTime()
-    limiter: Limiter = RateLimiter(
-        {"slack": PlatformLimit(per_channel=1.0, overall=10.0)},
-        now=lambda: t.now,
-        sleep=t.sleep,
-        headroom=1.0,
-    )
+    limiter = paced_on(t)
     assert await limiter.acquire("slack", "A")
     assert limiter.channel_delay("slack", "A") == pytest.approx(1.0)
     t.now += 0.4  # the post was slow on the wire (or left late)
