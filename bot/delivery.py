@@ -375,6 +375,8 @@ class _Pass:
                 # its moment, close behind another worker's next send to the same channel
                 if paced and not await w.limiter.acquire(str(platform), channel):
                     continue  # another worker took the channel: wait for it without the slot
+                if paced and (w.stopping or not await self._lease_ok(row)):
+                    return None  # stopped, or the row was lost, while it waited for its moment
                 self.on_wire.add(row.id)
                 outcome = await w.send(row, self.now)
                 if paced:

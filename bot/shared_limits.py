@@ -6,7 +6,9 @@ Several ``clock`` processes send for one Slack workspace or one Teams app, so th
 its moment in one short transaction: lock the channel's and the platform's rows (in key order,
 so two workers never deadlock), compute the moment on the *database's* clock (hosts' clocks
 may differ; the database's is the one every worker shares), move both on, commit. The worker
-then waits for its moment without holding any lock or send slot.
+reserves while it holds a send slot (so the moment is when the send really leaves) and waits
+for it holding no lock; when another worker holds the channel it reserves nothing, gives the
+slot back and waits for the channel outside it.
 
 What a process reserved for a channel it remembers, so it waits for the channel before taking
 a send slot without asking the database; a channel another worker used meanwhile only makes
@@ -115,12 +117,19 @@ class SharedRateLimiter:
         holds the channel: its moment is then in ``channel_delay``). A wait that overslept
         (a busy event loop) by more than the channel's spare time moves the channel's budget
         on from now, so another worker's next send there keeps its distance from this one."""
-        wait, ready = await asyncio.to_thread(self._reserve, platform, channel)
-        due = time.monotonic() + wait
-        await self.sleep(wait)
-        if ready and time.monotonic() - due > self._spare(platform):
+        ready, due = await asyncio.to_thread(self._reserved, platform, channel)
+        if not ready:  # its moment is in ``channel_delay``: waited for outside the slot
+            return False
+        await self.sleep(due - time.monotonic())
+        if time.monotonic() - due > self._spare(platform):
             await asyncio.to_thread(self._push, platform, channel)
-        return ready
+        return True
+
+    def _reserved(self, platform: str, channel: str) -> tuple[bool, float]:
+        """``_reserve`` and the moment due on this process's clock, taken as the statement
+        returned: a loop slow to resume after the thread counts as lateness too."""
+        wait, ready = self._reserve(platform, channel)
+        return ready, time.monotonic() + wait
 
     def _spare(self, platform: str) -> float:
         """How late a send may leave before the next one reserved for its channel (a whole

@@ -190,6 +190,30 @@ async def test_a_stop_finishes_the_sends_on_the_wire_and_gives_the_rest_back(
     assert double.duplicates() == set() and sorted(double.keys()) == sorted(keys)
 
 
+async def test_a_stop_while_a_send_waits_for_its_moment_sends_nothing_more(
+    db_engine: Engine, factory: sessionmaker[Session], double: ThreadedSlackApi
+) -> None:
+    """The workspace allows one post a second: the second row waits for its moment inside its
+    send slot, and the stop comes during that wait. It is given back, not sent."""
+    seed_pairs(db_engine, 1, NOW)
+    keys = queue(factory, per_person=1, people=2)
+    client = KeyedWebClient(token="xoxb-test", base_url=double.api_url)
+    stopping: list[DeliveryWorker] = []
+
+    async def sleep(seconds: float) -> None:
+        if seconds > 0.5:  # the second row's wait for the workspace's next moment
+            stopping[0].request_stop()
+        await asyncio.sleep(0)
+
+    limiter = RateLimiter({"slack": PlatformLimit(per_channel=1.0, overall=1.0)}, sleep=sleep)
+    w = DeliveryWorker(factory, {"slack": SlackSender(client)}, limiter, DeliveryConfig())
+    stopping.append(w)
+    report = await w.deliver_due(NOW)
+    assert (report.sent, report.released) == (1, 1)
+    assert len(double.keys()) == 1 and set(double.keys()) < set(keys)
+    assert statuses(factory) == {OutboxStatus.SENT.value: 1, OutboxStatus.PENDING.value: 1}
+
+
 class FakeTime:
     """A clock and a sleep that only move the clock: pacing without waiting."""
 
@@ -271,8 +295,11 @@ async def test_a_send_waiting_for_its_channel_leaves_the_send_slot_to_other_chan
     finally:
         await close(built)
     assert report.sent == 3
-    order = [p.channel for p in sorted(double.posts, key=lambda p: p.at)]
+    posts = sorted(double.posts, key=lambda p: p.at)
+    order = [p.channel for p in posts]
     assert order[-1] == f"D{first}" and set(order[:2]) == {f"D{pid}" for pid in others}
+    # B and C did not wait for A's moment: A's wait held neither the slot nor them
+    assert posts[-1].at - posts[1].at > 0.5, [p.at - posts[0].at for p in posts]
     assert double.violations(per_channel=1.0, overall=20.0) == (0, 0)
 
 

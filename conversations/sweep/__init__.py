@@ -46,7 +46,8 @@ when the moment has passed.
   number of open follow-ups — 09:00 on the first working day of the ISO week — sent during that
   week only.
 - ``hr.queue`` ``hr.queue:<item>:<hr person>``, each HR person, once per new follow-up in HR's
-  queue (``hr_queue``) — at the next working moment; ``hr.queue.told``
+  queue (``hr_queue``) — at the next working moment; when one sweep opens more than three,
+  one message counting them instead, ``hr.queue.new:<newest item>:<hr person>``; ``hr.queue.told``
   ``hr.queue.told:<item>:<person>`` tells the person who asked for a new round or a new mentor,
   or both partners whose continuation plans differ, that HR has it.
 

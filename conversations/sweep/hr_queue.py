@@ -89,7 +89,7 @@ def hr_queue(session: Session, plan: Plan, hr_people: Sequence[Recipient]) -> No
             _notify(plan, hr_people, facts, country)
         _tell_askers(plan, row, country)
     if not one_by_one:
-        _notify_many(plan, hr_people, [_facts(row)[0] for row in rows])
+        _notify_many(plan, hr_people, [_facts(row) for row in rows])
     store.mark_notified(session, [row[0] for row in rows], now)
 
 
@@ -223,20 +223,26 @@ def _notify(plan: Plan, hr_people: Sequence[Recipient], facts: ItemFacts, countr
         )
 
 
-def _notify_many(plan: Plan, hr_people: Sequence[Recipient], items: list[ItemFacts]) -> None:
+def _notify_many(
+    plan: Plan, hr_people: Sequence[Recipient], items: list[tuple[ItemFacts, str]]
+) -> None:
     """One message per HR person for a sweep's many new items: how many of each kind, and the
-    button that opens the queue (where each item has its own buttons)."""
+    button that opens the queue (where each item has its own buttons). It keeps the working
+    days of the country most of the items' programmes are in."""
     counts: dict[tuple[str, str], int] = {}
-    for facts in items:
+    countries: dict[str, int] = {}
+    for facts, country in items:
         group = (facts.kind, facts.detail or "")
         counts[group] = counts.get(group, 0) + 1
-    last = max(facts.id for facts in items)
+        countries[country] = countries.get(country, 0) + 1
+    last = max(facts.id for facts, _ in items)
+    country = max(sorted(countries), key=lambda c: countries[c])
     for hr in hr_people:
         plan.add(
             key=f"hr.queue.new:{last}:{hr.id}",
             kind="hr.queue",
             person=hr,
-            country="FI",
+            country=country,
             nominal=plan.now,
             build=partial(new_items_message, hr.texts(), counts),
         )
