@@ -17,11 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.console.session import PLATFORM as CONSOLE
 from adapters.console.session import ConsoleSession
 from bot.cli import open_database
+from bot.clock import sweep_in
 from bot.delivery import deliver_due
-from bot.settings import get_settings
 from conversations.clock import SettableClock
 from conversations.outbox import NOT_YET_SENT
-from conversations.sweep.orchestration import sweep
 from storage.db import transaction
 from storage.models import Outbox, OutboxStatus
 
@@ -57,12 +56,7 @@ def sweep_and_check(factory: sessionmaker[Session], now: datetime) -> bool:
     """One sweep (as ``bot.clock.run_sweep``), then whether a delivery pass at ``now`` would
     do anything, read in the sweep's transaction: one transaction per tick, not two."""
     with transaction(factory) as session:
-        sweep(
-            session,
-            now,
-            retention_days=get_settings().content_retention_days,
-            wait_for_lock=True,
-        )
+        sweep_in(session, now)
         return session.scalar(_ANYTHING_TO_DELIVER, {"now": now}) is not None
 
 

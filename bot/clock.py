@@ -127,9 +127,14 @@ def run_sweep(factory: sessionmaker[Session], now: datetime, wait: bool = True) 
     ``wait``: when another process is sweeping, wait for it (console, tests) instead of
     skipping this round (the clock passes False).
     """
-    retention_days = get_settings().content_retention_days
     with transaction(factory) as session:
-        return sweep(session, now, retention_days=retention_days, wait_for_lock=wait)
+        return sweep_in(session, now, wait)
+
+
+def sweep_in(session: Session, now: datetime, wait: bool = True) -> SweepReport:
+    """``run_sweep`` in the caller's transaction (the console reads in it afterwards)."""
+    retention_days = get_settings().content_retention_days
+    return sweep(session, now, retention_days=retention_days, wait_for_lock=wait)
 
 
 def build_senders(settings: Settings) -> dict[str, Sender]:

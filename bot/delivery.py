@@ -357,30 +357,31 @@ class _Pass:
             if isinstance(verdict, Message):
                 row = replace(row, payload=verdict.model_dump(mode="json"))
         platform = row.recipient.platform or w.default_platform
+        paced = platform if platform is not None and platform in w.senders else None
         channel = channel_of(row.recipient)
-        paced = platform is not None and platform in w.senders
         while True:
-            if paced:
+            if paced is not None:
                 # the channel's moment is waited for *without* a send slot: a send waiting for
                 # its channel (which another worker may have used meanwhile) never holds a slot
                 # that a send to another channel could use
-                await w.limiter.sleep(w.limiter.channel_delay(str(platform), channel))
+                await w.limiter.sleep(w.limiter.channel_delay(paced, channel))
                 if w.stopping or not await self._lease_ok(row):
                     return None
             async with self.gate:
                 if w.stopping or not await self._lease_ok(row):
                     return None
-                # the moment is reserved only now, holding the slot, so it is the moment the
-                # send really leaves: a send that had to wait for a slot does not leave after
-                # its moment, close behind another worker's next send to the same channel
-                if paced and not await w.limiter.acquire(str(platform), channel):
-                    continue  # another worker took the channel: wait for it without the slot
-                if paced and (w.stopping or not await self._lease_ok(row)):
-                    return None  # stopped, or the row was lost, while it waited for its moment
+                if paced is not None:
+                    # the moment is reserved only now, holding the slot, so it is the moment
+                    # the send really leaves: a send that had to wait for a slot does not leave
+                    # after its moment, close behind another worker's next send to the channel
+                    if not await w.limiter.acquire(paced, channel):
+                        continue  # another worker took the channel: wait without the slot
+                    if w.stopping or not await self._lease_ok(row):
+                        return None  # stopped, or the row was lost, while waiting for it
                 self.on_wire.add(row.id)
                 outcome = await w.send(row, self.now)
-                if paced:
-                    w.limiter.sent(str(platform), channel)
+                if paced is not None:
+                    w.limiter.sent(paced, channel)
                 return await self._record(outcome)
 
     async def _record(self, outcome: Outcome) -> Outcome:

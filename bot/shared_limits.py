@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.ratelimit import DEFAULT_HEADROOM, PlatformLimit, pacings
+from bot.ratelimit import DEFAULT_HEADROOM, Pacing, PlatformLimit, pacings
 from storage.db import transaction
 from storage.send_budget import create_budgets, forget_idle, pause_budget, reserve_moment
 
@@ -138,24 +138,28 @@ class SharedRateLimiter:
         limit = self.limits.get(platform)
         if limit is None:
             return float("inf")
-        channel_pacing, _ = pacings(limit, self._headroom)
-        return (channel_pacing.interval - 1.0 / limit.per_channel) / 2
+        return (self._channel_pacing(limit).interval - 1.0 / limit.per_channel) / 2
+
+    def _channel_pacing(self, limit: PlatformLimit) -> Pacing:
+        return pacings(limit, self._headroom)[0]
+
+    def _free_from_now(self, platform: str, channel: str, seconds: float) -> None:
+        """This process will not send to ``channel`` for ``seconds`` (what it knows already
+        may keep it longer)."""
+        key = (platform, channel)
+        self._known[key] = max(self._known.get(key, 0.0), time.monotonic() + seconds)
 
     def _push(self, platform: str, channel: str) -> None:
-        interval = pacings(self.limits[platform], self._headroom)[0].interval
+        interval = self._channel_pacing(self.limits[platform]).interval
         with self._autocommit.connect() as conn:
             pause_budget(conn, channel_key(platform, channel), interval)
-        self._known[(platform, channel)] = max(
-            self._known.get((platform, channel), 0.0), time.monotonic() + interval
-        )
+        self._free_from_now(platform, channel, interval)
 
     def sent(self, platform: str, channel: str) -> None:
         limit = self.limits.get(platform)
-        if limit is None:
-            return
-        channel_pacing, _ = pacings(limit, self._headroom)
-        free = time.monotonic() + channel_pacing.interval - channel_pacing.tolerance
-        self._known[(platform, channel)] = max(self._known.get((platform, channel), 0.0), free)
+        if limit is not None:
+            pacing = self._channel_pacing(limit)
+            self._free_from_now(platform, channel, pacing.interval - pacing.tolerance)
 
     async def pause(
         self, platform: str, channel: str, seconds: float, overall: bool = False

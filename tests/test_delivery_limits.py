@@ -67,6 +67,14 @@ def shared_worker(
     return worker, engine
 
 
+async def deliver_together(built: list[tuple[DeliveryWorker, Engine]]) -> list[DeliveryReport]:
+    """Every worker delivers what is due at once; their clients and engines closed after."""
+    try:
+        return list(await asyncio.gather(*(w.deliver_due(NOW) for w, _ in built)))
+    finally:
+        await close(built)
+
+
 async def close(built: list[tuple[DeliveryWorker, Engine]]) -> None:
     for worker, engine in built:
         for sender in worker.senders.values():
@@ -93,10 +101,7 @@ async def test_workers_together_keep_the_workspace_and_channel_limits_and_use_th
     double.config.workspace_rate = 20.0
     limits = PlatformLimit(per_channel=1.0, overall=20.0)
     built = [shared_worker(database_url, double, limits, batch_size=60) for _ in range(workers)]
-    try:
-        reports = await asyncio.gather(*(w.deliver_due(NOW) for w, _ in built))
-    finally:
-        await close(built)
+    reports = await deliver_together(built)
     assert sum(r.sent for r in reports) == len(keys)
     assert sum(1 for r in reports if r.sent) >= 2  # the work really was shared
     assert double.duplicates() == set()
@@ -124,10 +129,7 @@ async def test_sends_that_wait_for_a_send_slot_still_reach_each_channel_a_second
     built = [
         shared_worker(database_url, double, limits, batch_size=8, concurrency=2) for _ in range(2)
     ]
-    try:
-        reports = await asyncio.gather(*(w.deliver_due(NOW) for w, _ in built))
-    finally:
-        await close(built)
+    reports = await deliver_together(built)
     assert double.duplicates() == set()
     assert sorted(double.keys()) == sorted(keys)
     assert sum(r.sent for r in reports) == len(keys) and all(r.sent for r in reports)
@@ -147,10 +149,7 @@ async def test_rows_waiting_for_their_turn_keep_their_lease_and_are_sent_once(
         shared_worker(database_url, double, limits, lease=timedelta(seconds=1), batch_size=100)
         for _ in range(2)
     ]
-    try:
-        reports = await asyncio.gather(*(w.deliver_due(NOW) for w, _ in built))
-    finally:
-        await close(built)
+    reports = await deliver_together(built)
     assert double.duplicates() == set()
     assert sorted(double.keys()) == sorted(keys)
     assert sum(r.sent for r in reports) == len(keys)

@@ -80,19 +80,20 @@ def _writes(seen: list[str]) -> list[str]:
     return [s for s in seen if s.startswith(("INSERT", "UPDATE", "DELETE"))]
 
 
-def _onboarded_demo(factory: sessionmaker[Session]) -> None:
+def _demo_engine(factory: sessionmaker[Session]) -> tuple[ChatEngine, SettableClock]:
+    """The demo's people, onboarded, and an engine on a clock at the demo's start."""
     demo.seed(factory, demo.DEMO_START, "en")
     with transaction(factory) as session:
         for person in session.scalars(select(Person)):
             person.onboarded_at = demo.DEMO_START
+    clock = SettableClock(demo.DEMO_START)
+    return ChatEngine(factory, clock), clock
 
 
 def test_a_status_or_help_turn_reads_roles_once_and_what_belongs_together_at_once(
     db_engine: Engine, factory: sessionmaker[Session]
 ) -> None:
-    _onboarded_demo(factory)
-    clock = SettableClock(demo.DEMO_START)
-    engine = ChatEngine(factory, clock)
+    engine, clock = _demo_engine(factory)
     _turn(engine, clock, "hello")  # first contact: linked by email
     for text in ("status", "help"):
         seen = _statements(db_engine, engine, clock, text)
@@ -111,9 +112,7 @@ def test_a_status_or_help_turn_reads_roles_once_and_what_belongs_together_at_onc
 def test_a_status_turn_soon_after_the_last_turn_writes_nothing(
     db_engine: Engine, factory: sessionmaker[Session]
 ) -> None:
-    _onboarded_demo(factory)
-    clock = SettableClock(demo.DEMO_START)
-    engine = ChatEngine(factory, clock)
+    engine, clock = _demo_engine(factory)
     where = {"channel": "D1"}
     _turn(engine, clock, "hello", where)  # first contact: linked by email, seen now
     _turn(engine, clock, "status", where)
@@ -125,9 +124,7 @@ def test_a_status_turn_soon_after_the_last_turn_writes_nothing(
 def test_last_seen_moves_once_it_is_stale_and_a_new_address_at_once(
     db_engine: Engine, factory: sessionmaker[Session]
 ) -> None:
-    _onboarded_demo(factory)
-    clock = SettableClock(demo.DEMO_START)
-    engine = ChatEngine(factory, clock)
+    engine, clock = _demo_engine(factory)
     _turn(engine, clock, "hello", {"channel": "D1"})
     first = clock.now()
     clock.advance(timedelta(minutes=1))
@@ -149,9 +146,7 @@ def test_a_status_turn_builds_no_statement_anew(
     """A statement built per call (a lazy load is one) has its cache key computed on every
     execution, a tenth of a millisecond of CPU or more each; a turn's statements are built
     once. (The spy calls through to SQLAlchemy's own method; it only counts.)"""
-    _onboarded_demo(factory)
-    clock = SettableClock(demo.DEMO_START)
-    engine = ChatEngine(factory, clock)
+    engine, clock = _demo_engine(factory)
     _turn(engine, clock, "hello")
     _turn(engine, clock, "status")  # the statements built once are keyed once
     built: list[str] = []
@@ -172,9 +167,7 @@ def test_a_status_turn_with_an_event_id_flushes_no_object(
     """The event id is a plain INSERT and a person seen a moment ago is not written: the
     session's unit of work (a tenth of a millisecond and more per flush) has nothing to do;
     the same event again is still a retry."""
-    _onboarded_demo(factory)
-    clock = SettableClock(demo.DEMO_START)
-    engine = ChatEngine(factory, clock)
+    engine, clock = _demo_engine(factory)
     _turn(engine, clock, "hello")
     flushes: list[object] = []
 

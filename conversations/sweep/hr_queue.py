@@ -19,7 +19,8 @@ An item names the people and the kind of follow-up, never content or ratings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -82,14 +83,14 @@ def hr_queue(session: Session, plan: Plan, hr_people: Sequence[Recipient]) -> No
     for note, ids in settle.items():
         store.close_many(session, ids, now, BOT, note)
     rows = store.unnotified_facts(session)
-    one_by_one = len(rows) <= TOLD_ONE_BY_ONE
-    for row in rows:
-        facts, country = _facts(row)
+    items = [_facts(row) for row in rows]
+    one_by_one = len(items) <= TOLD_ONE_BY_ONE
+    for row, (facts, country) in zip(rows, items, strict=True):
         if one_by_one:
-            _notify(plan, hr_people, facts, country)
+            _to_each_hr(plan, hr_people, f"hr.queue:{facts.id}", country, _new_item, facts)
         _tell_askers(plan, row, country)
     if not one_by_one:
-        _notify_many(plan, hr_people, [_facts(row) for row in rows])
+        _notify_many(plan, hr_people, items)
     store.mark_notified(session, [row[0] for row in rows], now)
 
 
@@ -211,15 +212,23 @@ def _facts(row: Any) -> tuple[ItemFacts, str]:
     return facts, country or "FI"
 
 
-def _notify(plan: Plan, hr_people: Sequence[Recipient], facts: ItemFacts, country: str) -> None:
+def _to_each_hr(
+    plan: Plan,
+    hr_people: Sequence[Recipient],
+    key: str,
+    country: str,
+    render: Callable[[Texts, Any], Message],
+    what: Any,
+) -> None:
+    """The same news to every HR person, each in their own language (``key:<hr person>``)."""
     for hr in hr_people:
         plan.add(
-            key=f"hr.queue:{facts.id}:{hr.id}",
+            key=f"{key}:{hr.id}",
             kind="hr.queue",
             person=hr,
             country=country,
             nominal=plan.now,
-            build=partial(item_message, hr.texts(), facts, True),
+            build=partial(render, hr.texts(), what),
         )
 
 
@@ -229,26 +238,18 @@ def _notify_many(
     """One message per HR person for a sweep's many new items: how many of each kind, and the
     button that opens the queue (where each item has its own buttons). It keeps the working
     days of the country most of the items' programmes are in."""
-    counts: dict[tuple[str, str], int] = {}
-    countries: dict[str, int] = {}
-    for facts, country in items:
-        group = (facts.kind, facts.detail or "")
-        counts[group] = counts.get(group, 0) + 1
-        countries[country] = countries.get(country, 0) + 1
+    counts = Counter((facts.kind, facts.detail or "") for facts, _ in items)
+    countries = Counter(country for _, country in items)
+    country = max(sorted(countries), key=countries.__getitem__)
     last = max(facts.id for facts, _ in items)
-    country = max(sorted(countries), key=lambda c: countries[c])
-    for hr in hr_people:
-        plan.add(
-            key=f"hr.queue.new:{last}:{hr.id}",
-            kind="hr.queue",
-            person=hr,
-            country=country,
-            nominal=plan.now,
-            build=partial(new_items_message, hr.texts(), counts),
-        )
+    _to_each_hr(plan, hr_people, f"hr.queue.new:{last}", country, new_items_message, counts)
 
 
-def new_items_message(tx: Texts, counts: dict[tuple[str, str], int]) -> Message:
+def _new_item(tx: Texts, facts: ItemFacts) -> Message:
+    return item_message(tx, facts, new=True)
+
+
+def new_items_message(tx: Texts, counts: Counter[tuple[str, str]]) -> Message:
     lines = [
         "• " + tx.t("hr_queue.new_count", kind=kind, detail=detail, count=n)
         for (kind, detail), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
