@@ -17,6 +17,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import CheckIn, Meeting, MeetingStatus, Mentorship, Phase
+from storage.rows import read_rows
 
 CORRECTION_WINDOW = timedelta(days=7)
 """How long an author may correct a check-in: a week after it was written, or after the
@@ -100,7 +101,9 @@ _DISPUTES = (
 def open_disputes(session: Session) -> list[Dispute]:
     """Every meeting of a relationship in progress whose check-ins disagree now."""
     out = []
-    for mid, mentorship_id, programme_id, seq, held_at, not_held_at in session.execute(_DISPUTES):
+    for mid, mentorship_id, programme_id, seq, held_at, not_held_at in read_rows(
+        session, _DISPUTES
+    ):
         asked = max(_aware(held_at), _aware(not_held_at))
         out.append(Dispute(mid, mentorship_id, programme_id, seq, asked, asked + CORRECTION_WINDOW))
     return out

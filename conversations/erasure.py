@@ -44,6 +44,7 @@ from storage.models import (
     Task,
     WorkshopSignup,
 )
+from storage.rows import read_rows
 
 ERASED_NAME = "(erased)"
 BLANK = "–"
@@ -223,7 +224,8 @@ def _blank_content(session: Session, mentorship_ids: list[int]) -> None:
 
 
 # Every sweep runs the purge, and it usually finds nothing: its two first statements are
-# built once, not at every sweep.
+# built once, not at every sweep, and run on the connection (``storage.rows``): no object
+# of the session is among what they touch.
 _STALE_DRAFTS = delete(DialogueState).where(DialogueState.updated_at < bindparam("cutoff"))
 _CLOSED_BEFORE = select(Mentorship.id).where(
     Mentorship.phase.in_([Phase.CLOSED.value, Phase.CANCELLED.value]),
@@ -251,8 +253,8 @@ def purge_closed_content(session: Session, now: datetime, retention_days: int) -
     if retention_days <= 0:
         return Purge(0, 0, 0, 0)
     cutoff = now - timedelta(days=retention_days)
-    session.execute(_STALE_DRAFTS, {"cutoff": cutoff})
-    ids = list(session.scalars(_CLOSED_BEFORE, {"cutoff": cutoff}))
+    session.connection().execute(_STALE_DRAFTS, {"cutoff": cutoff})
+    ids = list(read_rows(session, _CLOSED_BEFORE, {"cutoff": cutoff}).scalars())
     if not ids:
         return Purge(0, 0, 0, 0)
     meeting_ids = select(Meeting.id).where(Meeting.mentorship_id.in_(ids))
@@ -299,6 +301,20 @@ def purge_closed_content(session: Session, now: datetime, retention_days: int) -
     return purge
 
 
+_DROP_DEAD_CONTENT = (
+    update(Outbox)
+    .where(
+        Outbox.status == OutboxStatus.DEAD.value,
+        Outbox.next_attempt_at < bindparam("before"),
+    )
+    .values(
+        payload={},
+        status=OutboxStatus.CANCELLED.value,
+        last_error="dead for 7 days: content dropped",
+    )
+)
+
+
 def prune_outbox_content(session: Session, now: datetime) -> int:
     """Drop the rendered message of dead outbox rows ``DEAD_CONTENT_KEPT`` after they died (so
     they could be retried until then) and cancel them; returns how many were emptied.
@@ -309,17 +325,5 @@ def prune_outbox_content(session: Session, now: datetime) -> int:
     never the outbox's history. Afterwards a row keeps its dedupe key, kind, recipient, status
     and times (exactly-once and the operator's counts).
     """
-    dead = session.execute(
-        update(Outbox)
-        .where(
-            Outbox.status == OutboxStatus.DEAD.value,
-            Outbox.next_attempt_at < now - DEAD_CONTENT_KEPT,
-        )
-        .values(
-            payload={},
-            status=OutboxStatus.CANCELLED.value,
-            last_error="dead for 7 days: content dropped",
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return int(dead.rowcount or 0)  # type: ignore[attr-defined]
+    dead = session.connection().execute(_DROP_DEAD_CONTENT, {"before": now - DEAD_CONTENT_KEPT})
+    return int(dead.rowcount or 0)

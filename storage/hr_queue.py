@@ -30,6 +30,7 @@ from storage.models import (
     Phase,
     Programme,
 )
+from storage.rows import read_rows
 
 
 def open_item(
@@ -67,7 +68,7 @@ def open_many(session: Session, rows: list[dict[str, Any]]) -> None:
 
 def open_brief(session: Session) -> list[tuple[int, str, str, int | None]]:
     """(id, kind, key, meeting) of every open item: what the sweep settles from."""
-    rows = session.execute(_OPEN_BRIEF)
+    rows = read_rows(session, _OPEN_BRIEF)
     return [(int(i), str(k), str(key), m) for i, k, key, m in rows]
 
 
@@ -84,7 +85,7 @@ def close_many(session: Session, ids: list[int], now: datetime, by: str, note: s
 def unnotified_facts(session: Session) -> list[Any]:
     """Open items HR has not been told about, with the names, languages and timezones of the
     people they concern, the programme and the meeting (one query)."""
-    return list(session.execute(_UNNOTIFIED))
+    return list(read_rows(session, _UNNOTIFIED))
 
 
 def mark_notified(session: Session, ids: list[int], now: datetime) -> None:
@@ -121,14 +122,14 @@ def close_item(item: HrQueueItem, now: datetime, by: str, note: str) -> None:
 
 def continuation_choices(session: Session, since: datetime) -> list[tuple[int, int, int, str]]:
     """(programme, mentorship, person, choice) of final evaluations given since ``since``."""
-    rows = session.execute(_CONTINUATIONS, {"since": since})
+    rows = read_rows(session, _CONTINUATIONS, {"since": since})
     return [(int(p), int(m), int(who), str(c)) for p, m, who, c in rows]
 
 
 def last_activity(session: Session) -> list[tuple[int, int, datetime, datetime | None]]:
     """(programme, mentorship, started or created, last held meeting or check-in) of every pair
     in development or closing."""
-    rows = session.execute(_LAST_ACTIVITY)
+    rows = read_rows(session, _LAST_ACTIVITY)
     out = []
     for programme_id, mid, started, held_at, checked_at in rows:
         latest = max((t for t in (held_at, checked_at) if t is not None), default=None)
@@ -139,7 +140,7 @@ def last_activity(session: Session) -> list[tuple[int, int, datetime, datetime |
 def accepted_unpaired(session: Session, answered_before: datetime) -> list[tuple[int, int]]:
     """(invitation, person) of invitations accepted before ``answered_before`` with no pair
     made since the answer."""
-    rows = session.execute(_ACCEPTED_UNPAIRED, {"before": answered_before})
+    rows = read_rows(session, _ACCEPTED_UNPAIRED, {"before": answered_before})
     return [(int(i), int(p)) for i, p in rows]
 
 

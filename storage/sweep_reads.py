@@ -31,6 +31,7 @@ from storage.models import (
     Task,
     TaskStatus,
 )
+from storage.rows import read_rows
 from storage.types import UTCDateTime
 
 MEETING_PHASES = (Phase.DEVELOPMENT.value, Phase.CLOSING.value)
@@ -164,38 +165,31 @@ SHARED_GOAL_TITLES = (
 )
 
 
-STREAM = {"yield_per": 5000}
-"""The large reads arrive in batches (a server-side cursor on PostgreSQL) rather than as one
-list of every row next to the objects built from them: one statement each still, and the
-sweep's peak memory holds its objects, not their rows twice."""
-
-
 def pair_aggregates(session: Session, phases: Sequence[str], now: datetime) -> dict[int, Any]:
     """Per mentorship in ``phases``: (booked, last_at, max_seq, held, next_at) of the meetings
     not cancelled (meetings booked, the last and next, the highest sequence number, how many
     were held)."""
     params = {"phases": phases, "now": now}
     return {
-        row[0]: tuple(row[1:])
-        for row in session.execute(PAIR_AGGREGATES, params, execution_options=STREAM)
+        row[0]: tuple(row[1:]) for row in read_rows(session, PAIR_AGGREGATES, params, stream=True)
     }
 
 
 def pairs(session: Session, phases: Sequence[str]) -> Iterable[Any]:
     """Mentorships in ``phases`` with agreement, programme frame, then (id, name, locale,
     timezone) of the mentor, the actor and the actor's supervisor (None when erased)."""
-    return session.execute(PAIRS, {"phases": list(phases)}, execution_options=STREAM)
+    return read_rows(session, PAIRS, {"phases": list(phases)}, stream=True)
 
 
 def meetings(session: Session, start: datetime, end: datetime) -> Iterable[Any]:
     """Counted meetings (planned, held, missed) of meeting pairs scheduled in the window."""
-    return session.execute(MEETINGS, {"start": start, "end": end}, execution_options=STREAM)
+    return read_rows(session, MEETINGS, {"start": start, "end": end}, stream=True)
 
 
 def checkins(session: Session, start: datetime, end: datetime) -> set[tuple[int, int]]:
     """(meeting, person) of every check-in for a meeting scheduled in the window."""
     params = {"start": start, "end": end}
-    return {(m, p) for m, p in session.execute(CHECKINS, params, execution_options=STREAM)}
+    return {(m, p) for m, p in read_rows(session, CHECKINS, params, stream=True)}
 
 
 def open_tasks(
@@ -203,25 +197,25 @@ def open_tasks(
 ) -> dict[int, list[tuple[int, str]]]:
     """Open intermediate tasks of pairs with a meeting in the window, by mentorship."""
     out: dict[int, list[tuple[int, str]]] = {}
-    for mid, tid, body in session.execute(OPEN_TASKS, {"start": start, "end": end}):
+    for mid, tid, body in read_rows(session, OPEN_TASKS, {"start": start, "end": end}):
         out.setdefault(mid, []).append((tid, body))
     return out
 
 
 def evaluations(session: Session) -> set[tuple[int, int, str]]:
     """(mentorship, person, kind) of every evaluation of a pair that meets."""
-    return {(m, p, k) for m, p, k in session.execute(EVALUATIONS)}
+    return {(m, p, k) for m, p, k in read_rows(session, EVALUATIONS)}
 
 
 def recent_keys(session: Session, since: datetime, closing_since: datetime) -> set[str]:
     """Outbox dedupe keys created since ``since`` (closing nudges: since ``closing_since``)."""
     params = {"since": since, "closing_since": closing_since}
-    return set(session.scalars(RECENT_KEYS, params, execution_options=STREAM))
+    return set(read_rows(session, RECENT_KEYS, params, stream=True).scalars())
 
 
 def hr_people(session: Session) -> list[Any]:
     """(id, name, locale, timezone) of every HR person not erased."""
-    return list(session.execute(HR_PEOPLE).all())
+    return list(read_rows(session, HR_PEOPLE).all())
 
 
 def shared_goal_titles(session: Session, mentorship_ids: list[int]) -> dict[int, list[str]]:
@@ -229,6 +223,6 @@ def shared_goal_titles(session: Session, mentorship_ids: list[int]) -> dict[int,
     titles: dict[int, list[str]] = {}
     if not mentorship_ids:
         return titles
-    for mid, title in session.execute(SHARED_GOAL_TITLES, {"ids": mentorship_ids}):
+    for mid, title in read_rows(session, SHARED_GOAL_TITLES, {"ids": mentorship_ids}):
         titles.setdefault(mid, []).append(title)
     return titles

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
+_UTC_SUFFIX = "+00:00"
+
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every backend (SQLite stores it naive)."""
+    """A timezone-aware UTC datetime on every backend (SQLite stores it naive).
+
+    On SQLite the conversion to and from the stored text is one step each way instead of
+    SQLAlchemy's two (its text conversion, then ours): a sweep converts some 100,000 datetimes
+    each way, and the two steps cost about a tenth of its time. The text is exactly what
+    SQLAlchemy's SQLite ``DATETIME`` writes (``2027-02-01 07:30:00.000000``), since SQLite
+    compares these as strings.
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -30,3 +40,31 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        return _sqlite_text
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        return _sqlite_datetime
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_datetime(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value + _UTC_SUFFIX)
+    except ValueError:  # text with its own offset (not written by Mentorbot): convert it
+        parsed = datetime.fromisoformat(value)
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -40,6 +41,30 @@ def test_datetimes_come_back_aware_in_utc(factory: sessionmaker[Session]) -> Non
         stored = session.scalars(select(Person.created_at)).one()
     assert stored == helsinki_noon and stored.tzinfo is not None
     assert stored.utcoffset() == timedelta(0)
+
+
+def test_sqlite_keeps_utc_datetimes_as_sqlalchemy_writes_them_so_sql_compares_them_in_order(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'order.db'}")
+    Base.metadata.create_all(engine)
+    whole = datetime(2027, 6, 1, 9, 0, tzinfo=UTC)
+    fraction = datetime(2027, 6, 1, 12, 0, 0, 250, tzinfo=timezone(timedelta(hours=3)))
+    with Session(engine) as session, session.begin():
+        session.add_all(
+            [
+                Person(email="w@example.com", name="W", created_at=whole),
+                Person(email="f@example.com", name="F", created_at=fraction),
+            ]
+        )
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT created_at FROM person ORDER BY email")).scalars()
+        assert list(stored) == ["2027-06-01 09:00:00.000250", "2027-06-01 09:00:00.000000"]
+        # a row written by another tool, with its own offset, still reads back in UTC
+        conn.execute(text("UPDATE person SET created_at = '2027-06-01T12:00:00+03:00'"))
+        later = conn.execute(select(Person.created_at).where(Person.created_at >= whole)).scalars()
+        assert set(later) == {whole}
+    engine.dispose()
 
 
 def test_naive_datetimes_are_rejected(factory: sessionmaker[Session]) -> None:

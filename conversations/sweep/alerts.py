@@ -55,6 +55,7 @@ from storage.models import (
     Phase,
     Programme,
 )
+from storage.rows import read_rows
 
 NO_MEETINGS_AFTER = timedelta(weeks=3)
 AGREEMENT_WITHIN = timedelta(weeks=2)
@@ -183,14 +184,14 @@ def detect(session: Session, now: datetime) -> list[Signal]:
         "agreement_before": now - AGREEMENT_WITHIN,
         "started_before": now - SUPERVISOR_WITHIN,
     }
-    for signal, mid, pid in session.execute(_SIGNALS, params):
+    for signal, mid, pid in read_rows(session, _SIGNALS, params):
         if signal == "mentor_overload":
             key = f"mentor_overload:{pid}:{mid}"
             found.append(Signal(key, signal, pid, mentor_id=mid))
         else:
             pair(signal, mid, pid)
     statuses: dict[tuple[int, int], list[str]] = defaultdict(list)
-    for mid, pid, status in session.execute(_OUTCOMES):
+    for mid, pid, status in read_rows(session, _OUTCOMES):
         statuses[(mid, pid)].append(status)
     for (mid, pid), seq in statuses.items():
         if any(a == b == MeetingStatus.MISSED for a, b in itertools.pairwise(seq)):
@@ -205,11 +206,11 @@ def raise_alerts(
 ) -> list[dict[str, Any]]:
     """Insert the alerts not raised before; return the outbox rows telling every HR person
     (``hr_people``, read when not given) of the new severe ones."""
-    known = set(session.scalars(_KNOWN_KEYS))
+    known = set(read_rows(session, _KNOWN_KEYS).scalars())
     new = [s for s in {s.key: s for s in detect(session, now)}.values() if s.key not in known]
     if not new:
         return []
-    rows = [
+    alerts = [
         {
             "key": s.key,
             "signal": s.signal,
@@ -224,7 +225,7 @@ def raise_alerts(
         for s in new
     ]
     inserted = insert_ignore(
-        session, Alert, rows, conflict=["key"], returning=("id", "signal", "mentorship_id")
+        session, Alert, alerts, conflict=["key"], returning=("id", "signal", "mentorship_id")
     )
     severe = [
         (alert_id, signal, mid)
@@ -237,8 +238,8 @@ def raise_alerts(
         hr_people = [recipient(row) for row in sweep_reads.hr_people(session)]
     names = {
         mid: (mentor, actor, programme, country)
-        for mid, mentor, actor, programme, country in session.execute(
-            _SUBJECTS, {"ids": sorted({mid for *_, mid in severe})}
+        for mid, mentor, actor, programme, country in read_rows(
+            session, _SUBJECTS, {"ids": sorted({mid for *_, mid in severe})}
         )
     }
     out = []
@@ -321,7 +322,7 @@ def open_alerts(session: Session) -> list[Alert]:
 
 def open_alert_counts(session: Session) -> dict[str, int]:
     """How many alerts of each signal are open (one query)."""
-    return dict(Counter(session.scalars(_OPEN_SIGNALS).all()))
+    return dict(Counter(read_rows(session, _OPEN_SIGNALS).scalars().all()))
 
 
 def digest_text(session: Session, tx: Texts) -> str | None:
