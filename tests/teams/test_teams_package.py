@@ -50,7 +50,12 @@ def test_teams_package_command_writes_manifest_and_both_icons(tmp_path: Path) ->
     assert data["bots"][0]["botId"] == APP_ID
     assert color.size == (192, 192)
     assert outline.size == (32, 32) and outline.mode == "RGBA"
-    pixels = list(outline.getdata())
+    pixels: list[tuple[int, ...]] = []
+    for y in range(32):
+        for x in range(32):
+            pixel = outline.getpixel((x, y))
+            assert isinstance(pixel, tuple)
+            pixels.append(pixel)
     assert pixels[0][3] == 0, "transparent background"
     assert all(p[3] == 0 or p[:3] == (255, 255, 255) for p in pixels), "white outline only"
 
