@@ -17,6 +17,7 @@ from bot.clock import run_sweep
 from conversations import rules
 from conversations.messages import Message
 from conversations.sweep.plan import GRACE
+from conversations.sweep.recheck import recheck
 from conversations.worktime import next_working_moment, previous_working_day
 from storage.models import Alert, CheckIn, Goal, Meeting, Mentorship, Outbox, Person
 from tests.chat import Chat
@@ -304,11 +305,18 @@ def test_the_supervisors_monthly_summary_carries_progress_only(
             s.add(
                 Goal(mentorship_id=m.id, title=title, success="secret success", created_at=MONDAY)
             )
-    run_sweep(factory, datetime(2027, 2, 1, 9, 0, tzinfo=HELSINKI))
+    first_of_month = datetime(2027, 2, 1, 9, 0, tzinfo=HELSINKI)
+    run_sweep(factory, first_of_month)
     monthly = rows(factory, "supervisor.monthly")
     assert len(monthly) == 1
     assert monthly[0].dedupe_key.endswith(":2027-02")
-    text = text_of(monthly[0])
+    # queued without text: the outbox holds no names or goal titles of a summary not yet sent
+    assert text_of(monthly[0]) == ""
+    assert "Actor" not in str(monthly[0].payload) and "goal" not in str(monthly[0].payload)
+    with factory() as s:  # what the delivery sends: rendered from the state at send time
+        sent = recheck(s, monthly[0].dedupe_key, first_of_month)
+    assert isinstance(sent, Message)
+    text = sent.plain_text()
     assert "Actor 0" in text and "Actor 1" in text and "1 of" in text
     assert text.count("The mentoring agreement is accepted.") == 1
     assert text.count("The mentoring agreement is not accepted yet.") == 1

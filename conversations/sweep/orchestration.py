@@ -49,7 +49,7 @@ def sweep(
     meeting_nudges(plan, data)  # reminders, check-ins, task and reflection prompts, interim
     closing_nudges(plan, data)  # "plan your meetings", and the closing flow
     booked = book_next_blocks(session, plan, data.pairs)
-    supervisor_monthly(session, plan, data)
+    supervisor_monthly(plan, data)  # queued without text: rendered when sent
     plan.extend(alerts.raise_alerts(session, now, hr_people))  # early warnings to HR
     hr_queue(session, plan, hr_people)  # follow-ups HR acts on; before the digest counts them
     hr_digest(session, plan, data, hr_people)

@@ -4,7 +4,8 @@ moment it is sent, not only when the sweep queued it.
 ``recheck(session, key, now)`` is called by the delivery worker for every sweep nudge just
 before the platform call. It answers ``KEEP`` (send as queued), ``DROP`` (cancel: what it asks
 for was done, or what it names is gone) or a new ``Message`` rendered from the state at send
-time (the supervisor's monthly summary). One or two primary-key reads per nudge.
+time (the supervisor's monthly summary, which the sweep queues without text). One or two
+primary-key reads per nudge.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ RECHECKED_KINDS = frozenset(
 )
 
 
+RENDERED_WHEN_SENT = frozenset({"supervisor.monthly"})
+"""Kinds the sweep queues without text: sent only as rendered here, never as queued."""
+
+
 def recheck(session: Session, key: str, now: datetime) -> Verdict:
     """What to do with the nudge ``key`` now (unknown keys are kept)."""
     kind, _, rest = key.partition(":")
@@ -58,9 +63,12 @@ def recheck(session: Session, key: str, now: datetime) -> Verdict:
     if check is None:
         return KEEP
     try:
-        return check(session, rest.split(":"), now)
+        verdict = check(session, rest.split(":"), now)
     except (ValueError, IndexError):  # a key this version did not write: send as queued
-        return KEEP
+        verdict = KEEP
+    if verdict == KEEP and kind in RENDERED_WHEN_SENT:
+        return DROP  # its queued payload is empty
+    return verdict
 
 
 def _mentorship_meets(m: Mentorship | None) -> bool:
