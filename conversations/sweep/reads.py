@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from sys import intern
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -45,7 +46,12 @@ def read(session: Session, now: datetime) -> SweepData:
     return SweepData(
         pairs={mid: p for mid, p in pairs.items() if p.phase in MEETING_PHASES},
         starting={mid: p for mid, p in pairs.items() if p.phase not in MEETING_PHASES},
-        meetings=[SweepMeeting(*row) for row in sweep_reads.meetings(session, start, end)],
+        meetings=[
+            SweepMeeting(mid, pair, seq, at, minutes, intern(status), version)
+            for mid, pair, seq, at, minutes, status, version in sweep_reads.meetings(
+                session, start, end
+            )
+        ],
         checked_in=sweep_reads.checkins(session, start, end),
         open_tasks=sweep_reads.open_tasks(session, start, end),
         evaluated=sweep_reads.evaluations(session),
@@ -66,14 +72,15 @@ def load_pairs(session: Session, now: datetime, phases: Sequence[str]) -> dict[i
     """Every mentorship in ``phases`` with its people, frame and meeting aggregates (two
     queries merged here: SQLite plans an outer join to a grouped subquery badly, seconds at
     100,000 pairs). Columns by position, and one ``Recipient`` per person: this is the
-    sweep's largest read."""
+    sweep's largest read. Phases, statuses, languages, zones and countries are interned: a
+    handful of values, repeated by hundreds of thousands of rows."""
     aggregates = sweep_reads.pair_aggregates(session, phases, now)
     people: dict[int, Recipient] = {}
 
     def person(pid: int, name: str, locale: str, timezone: str) -> Recipient:
         found = people.get(pid)
         if found is None:
-            found = people[pid] = Recipient(pid, name, locale, timezone)
+            found = people[pid] = Recipient(pid, name, intern(locale), intern(timezone))
         return found
 
     pairs: dict[int, Pair] = {}
@@ -102,12 +109,12 @@ def load_pairs(session: Session, now: datetime, phases: Sequence[str]) -> dict[i
         a = aggregates.get(mid)
         pairs[mid] = Pair(
             id=mid,
-            phase=phase,
+            phase=intern(phase),
             planned_end=planned_end,
             interval_days=interval_days,
             duration_months=duration_months,
             horizon_months=horizon_months,
-            country=country or DEFAULT_HOLIDAY_COUNTRY,
+            country=intern(country or DEFAULT_HOLIDAY_COUNTRY),
             mentor=person(*mentor),
             actor=person(actor_id, actor_name, actor_locale, actor_tz),
             supervisor=person(sup_id, sup_name, sup_locale, sup_tz) if sup_id else None,
