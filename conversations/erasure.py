@@ -44,7 +44,7 @@ from storage.models import (
     Task,
     WorkshopSignup,
 )
-from storage.rows import read_rows
+from storage.rows import connection, read_rows
 
 ERASED_NAME = "(erased)"
 BLANK = "–"
@@ -253,7 +253,7 @@ def purge_closed_content(session: Session, now: datetime, retention_days: int) -
     if retention_days <= 0:
         return Purge(0, 0, 0, 0)
     cutoff = now - timedelta(days=retention_days)
-    session.connection().execute(_STALE_DRAFTS, {"cutoff": cutoff})
+    connection(session).execute(_STALE_DRAFTS, {"cutoff": cutoff})
     ids = list(read_rows(session, _CLOSED_BEFORE, {"cutoff": cutoff}).scalars())
     if not ids:
         return Purge(0, 0, 0, 0)
@@ -325,5 +325,5 @@ def prune_outbox_content(session: Session, now: datetime) -> int:
     never the outbox's history. Afterwards a row keeps its dedupe key, kind, recipient, status
     and times (exactly-once and the operator's counts).
     """
-    dead = session.connection().execute(_DROP_DEAD_CONTENT, {"before": now - DEAD_CONTENT_KEPT})
+    dead = connection(session).execute(_DROP_DEAD_CONTENT, {"before": now - DEAD_CONTENT_KEPT})
     return int(dead.rowcount or 0)

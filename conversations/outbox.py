@@ -25,20 +25,21 @@ def outbox_row(
     *,
     person_id: int | None,
     kind: str,
-    message: Message,
+    message: Message | None,
     dedupe_key: str,
     due_at: datetime,
     now: datetime,
     expires_at: datetime | None = None,
     channel_id: int | None = None,
 ) -> dict[str, Any]:
-    """One outbox row for ``insert_ignoring_duplicates``: to a person, or to a channel."""
+    """One outbox row for ``insert_ignoring_duplicates``: to a person, or to a channel.
+    ``message`` None: no content until the delivery renders it when it sends it."""
     return {
         "dedupe_key": dedupe_key[:200],
         "person_id": person_id,
         "channel_id": channel_id,
         "kind": kind,
-        "payload": message.model_dump(mode="json"),
+        "payload": message.model_dump(mode="json") if message is not None else {},
         "due_at": due_at,
         "next_attempt_at": due_at,
         "expires_at": expires_at,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Executable, Result
+from sqlalchemy import Connection, Executable, Result
 from sqlalchemy.orm import Session
 
 STREAM: Mapping[str, Any] = {"yield_per": 5000}
@@ -29,8 +29,15 @@ def read_rows(
 ) -> Result[*tuple[Any, ...]]:
     """The rows of a statement that selects columns (not mapped objects), in the session's
     transaction; ``stream`` for reads of every pair."""
-    if session.autoflush:
-        session.flush()
-    return session.connection().execute(
+    return connection(session).execute(
         statement, dict(params or {}), execution_options=STREAM if stream else None
     )
+
+
+def connection(session: Session) -> Connection:
+    """The session's connection, with what the session has pending written first (as
+    ``Session.execute`` would): for statements of plain columns, and for bulk deletes and
+    updates that touch no object the session holds."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()

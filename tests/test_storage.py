@@ -43,7 +43,7 @@ def test_datetimes_come_back_aware_in_utc(factory: sessionmaker[Session]) -> Non
     assert stored.utcoffset() == timedelta(0)
 
 
-def test_sqlite_keeps_utc_datetimes_as_sqlalchemy_writes_them_so_sql_compares_them_in_order(
+def test_sqlite_keeps_utc_datetimes_as_sqlalchemy_writes_them_and_reads_any_text_as_utc(
     tmp_path: Path,
 ) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'order.db'}")
@@ -64,6 +64,9 @@ def test_sqlite_keeps_utc_datetimes_as_sqlalchemy_writes_them_so_sql_compares_th
         conn.execute(text("UPDATE person SET created_at = '2027-06-01T12:00:00+03:00'"))
         later = conn.execute(select(Person.created_at).where(Person.created_at >= whole)).scalars()
         assert set(later) == {whole}
+        conn.execute(text("UPDATE person SET created_at = '2027-06-01'"))  # a date alone
+        midnight = conn.execute(select(Person.created_at)).scalars().first()
+        assert midnight == datetime(2027, 6, 1, tzinfo=UTC) and midnight.tzinfo is not None
     engine.dispose()
 
 

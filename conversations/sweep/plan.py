@@ -192,17 +192,19 @@ class Plan:
         message: Message | None = None,
         build: Callable[[], Message] | None = None,
         expires_at: datetime | None = None,
+        rendered_when_sent: bool = False,
     ) -> None:
-        """Queue one nudge at the first working moment from its nominal moment (or now)."""
+        """Queue one nudge at the first working moment from its nominal moment (or now).
+        ``rendered_when_sent``: queued without content (``conversations.sweep.recheck``
+        renders it when it is sent)."""
         if key in self.existing:
             return
-        if message is None and build is None:
+        if message is None and build is None and not rendered_when_sent:
             raise ValueError("a nudge needs a message or a way to build one")
         send_at = next_working_moment(max(nominal, self.now), person.tz, country)
         if expires_at is not None and send_at >= expires_at:
             return
-        if message is None:
-            assert build is not None
+        if message is None and build is not None:
             message = build()
         self.existing.add(key)
         self.rows.append(

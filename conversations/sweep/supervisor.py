@@ -46,12 +46,8 @@ def supervisor_monthly(plan: Plan, data: SweepData) -> None:
                 country=country,
                 nominal=nominal,
                 expires_at=nominal + GRACE,  # "up to 4 days late, otherwise skipped"
-                message=RENDERED_WHEN_SENT,
+                rendered_when_sent=True,
             )
-
-
-RENDERED_WHEN_SENT = Message()
-"""The queued payload of a summary: empty, since the delivery renders it when it is sent."""
 
 
 def render_monthly(
