@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,9 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import run_sweep
 from conversations import rules
 from conversations.messages import Message
+from conversations.sweep.orchestration import sweep
 from conversations.sweep.plan import GRACE
 from conversations.sweep.recheck import recheck
 from conversations.worktime import next_working_moment, previous_working_day
+from storage.db import transaction
 from storage.models import Alert, CheckIn, Goal, Meeting, Mentorship, Outbox, Person
 from tests.chat import Chat
 from testsupport.clock_world import COLD, START
@@ -311,8 +314,7 @@ def test_the_supervisors_monthly_summary_carries_progress_only(
     assert len(monthly) == 1
     assert monthly[0].dedupe_key.endswith(":2027-02")
     # queued without text: the outbox holds no names or goal titles of a summary not yet sent
-    assert text_of(monthly[0]) == ""
-    assert "Actor" not in str(monthly[0].payload) and "goal" not in str(monthly[0].payload)
+    assert monthly[0].payload == {}
     with factory() as s:  # what the delivery sends: rendered from the state at send time
         sent = recheck(s, monthly[0].dedupe_key, first_of_month)
     assert isinstance(sent, Message)
@@ -439,3 +441,25 @@ def test_after_the_last_meeting_no_prompt_names_a_next_meeting_that_does_not_exi
     assert report.meetings_booked == 0
     assert len(rows(factory, "reflect")) == 2 and len(rows(factory, "task_reminder")) == 1
     assert not any("9 Feb" in text_of(r) for r in rows(factory))
+
+
+def test_a_sweep_runs_without_cyclic_garbage_collection_and_turns_it_back_on(
+    db_engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    # each full collection would walk every pair, person and meeting the sweep holds again
+    seed_pairs(db_engine, 60, START)
+    make_realistic(db_engine, COLD)
+    collector_on: list[bool] = []
+
+    def note(*_: Any) -> None:
+        collector_on.append(gc.isenabled())
+
+    event.listen(db_engine, "before_cursor_execute", note)
+    try:
+        with transaction(factory) as session:
+            report = sweep(session, COLD, retention_days=365, wait_for_lock=True)
+    finally:
+        event.remove(db_engine, "before_cursor_execute", note)
+    assert report.inserted > 20
+    assert len(collector_on) > 10 and not any(collector_on)  # off at each of its statements
+    assert gc.isenabled()
