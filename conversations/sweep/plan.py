@@ -143,6 +143,11 @@ class SweepReport:
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
+RENDERED_WHEN_SENT = frozenset({"supervisor.monthly"})
+"""Kinds the sweep queues without content: the send-time check (``conversations.sweep.
+recheck``) renders them from the state then, and never sends them as queued."""
+
+
 PAGE_ROWS = 20_000
 """Rows a plan holds before it writes them (``Plan.sink``): a sweep's memory stays bounded
 (an outbox row with its rendered message is a few kilobytes in Python), and up to this many
@@ -192,19 +197,20 @@ class Plan:
         message: Message | None = None,
         build: Callable[[], Message] | None = None,
         expires_at: datetime | None = None,
-        rendered_when_sent: bool = False,
     ) -> None:
         """Queue one nudge at the first working moment from its nominal moment (or now).
-        ``rendered_when_sent``: queued without content (``conversations.sweep.recheck``
-        renders it when it is sent)."""
+        A kind in ``RENDERED_WHEN_SENT`` is queued without content."""
         if key in self.existing:
             return
+        rendered_when_sent = kind in RENDERED_WHEN_SENT
         if message is None and build is None and not rendered_when_sent:
             raise ValueError("a nudge needs a message or a way to build one")
         send_at = next_working_moment(max(nominal, self.now), person.tz, country)
         if expires_at is not None and send_at >= expires_at:
             return
-        if message is None and build is not None:
+        if rendered_when_sent:
+            message = None
+        elif message is None and build is not None:
             message = build()
         self.existing.add(key)
         self.rows.append(

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conversations.messages import Message
-from conversations.sweep.plan import Pair, Recipient
+from conversations.sweep.plan import RENDERED_WHEN_SENT, Pair, Recipient
 from storage import sweep_reads
 from storage.models import (
     CheckIn,
@@ -50,10 +50,6 @@ RECHECKED_KINDS = frozenset(
         "supervisor.monthly",
     }
 )
-
-
-RENDERED_WHEN_SENT = frozenset({"supervisor.monthly"})
-"""Kinds the sweep queues without text: sent only as rendered here, never as queued."""
 
 
 def recheck(session: Session, key: str, now: datetime) -> Verdict:

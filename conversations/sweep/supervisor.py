@@ -46,8 +46,7 @@ def supervisor_monthly(plan: Plan, data: SweepData) -> None:
                 country=country,
                 nominal=nominal,
                 expires_at=nominal + GRACE,  # "up to 4 days late, otherwise skipped"
-                rendered_when_sent=True,
-            )
+            )  # queued without text: a kind in plan.RENDERED_WHEN_SENT
 
 
 def render_monthly(
