@@ -12,7 +12,10 @@ slow on the wire never arrives less than an interval before the next.
 
 Sends are paced at ``headroom`` (default 90 %) of the configured limits: timers and networks
 jitter by milliseconds, and a platform counts strictly, so a message that leaves a few
-milliseconds late must not land in the same second as the next one.
+milliseconds late must not land in the same second as the next one. A send much later than
+its moment (the process stalled: a long render, a garbage collection, a busy machine) does
+not leave at all: it would land together with the sends due at that time, more in one second
+than the platform allows. It takes a new moment instead (``Lateness``).
 
 ``RateLimiter`` keeps the budgets in memory: right for one process (SQLite, the console,
 tests). ``bot.shared_limits.SharedRateLimiter`` keeps the same budgets in PostgreSQL, so every
@@ -29,6 +32,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 DEFAULT_HEADROOM = 0.9
+MOMENTS_GIVEN_UP = 3
+"""How many moments in a row a channel's send gives up for being late before it leaves late
+anyway: a process that is always late must still deliver (the platform's 429 then paces it)."""
+TIMER_SLACK = 0.001  # seconds: no timer is exact to the microsecond
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,29 @@ def pacings(limit: PlatformLimit, headroom: float) -> tuple[Pacing, Pacing]:
     )
 
 
+class Lateness:
+    """When a send is too late for its reserved moment: the rule both limiters follow.
+
+    Sends paced at ``headroom`` of a limit leave ``1/headroom - 1`` of a second unused in every
+    second (0.11 s at 90 %). A send may leave up to half of that after its moment and still
+    land in a second with no more sends than the platform allows; the other half is left for
+    the network. A later send gives its moment up and asks for a new one, at most
+    ``MOMENTS_GIVEN_UP`` times in a row per channel."""
+
+    def __init__(self, headroom: float) -> None:
+        self.allowed = max(TIMER_SLACK, (1.0 / headroom - 1.0) / 2)
+        self._given_up: dict[tuple[str, str], int] = {}
+
+    def gives_up(self, platform: str, channel: str, late: float) -> bool:
+        """Whether a send ``late`` seconds after its moment gives the moment up."""
+        key = (platform, channel)
+        if late <= self.allowed or self._given_up.get(key, 0) >= MOMENTS_GIVEN_UP:
+            self._given_up.pop(key, None)
+            return False
+        self._given_up[key] = self._given_up.get(key, 0) + 1
+        return True
+
+
 class Limiter(Protocol):
     """What the delivery worker needs from a limiter, in memory or shared."""
 
@@ -80,8 +110,9 @@ class Limiter(Protocol):
     async def acquire(self, platform: str, channel: str) -> bool:
         """Reserve a moment in the channel's and the platform's budget and wait for it; the
         worker holds its send slot already, so the moment is the one the send really leaves.
-        False, with nothing reserved, when another worker took the channel meanwhile: the
-        worker gives its slot back and waits ``channel_delay`` again."""
+        False when another worker took the channel meanwhile (nothing reserved), or when the
+        wait overslept the moment (``Lateness``): the worker gives its slot back and waits
+        ``channel_delay`` again."""
         ...
 
     def sent(self, platform: str, channel: str) -> None:
@@ -117,6 +148,7 @@ class RateLimiter:
         self._overall: dict[str, float] = {}
         self._channels: dict[tuple[str, str], float] = {}
         self._max_channels = max_channels
+        self._lateness = Lateness(headroom)
 
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
@@ -132,9 +164,13 @@ class RateLimiter:
 
     def reserve(self, platform: str, channel: str) -> float:
         """Reserve the next moment for a send; return the seconds to wait for it."""
+        return self._reserve(platform, channel) - self.now()
+
+    def _reserve(self, platform: str, channel: str) -> float:
+        """The moment reserved, on ``now``'s clock."""
         limit = self.limits.get(platform)
         if limit is None:
-            return 0.0
+            return self.now()
         if len(self._channels) >= self._max_channels:
             self._forget_idle()
         now = self.now()
@@ -146,11 +182,12 @@ class RateLimiter:
         )
         self._channels[key] = channel_tat
         self._overall[platform] = overall_tat
-        return at - now
+        return at
 
     async def acquire(self, platform: str, channel: str) -> bool:
-        await self.sleep(self.reserve(platform, channel))
-        return True
+        at = self._reserve(platform, channel)
+        await self.sleep(at - self.now())
+        return not self._lateness.gives_up(platform, channel, self.now() - at)
 
     def sent(self, platform: str, channel: str) -> None:
         limit = self.limits.get(platform)

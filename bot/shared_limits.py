@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.ratelimit import DEFAULT_HEADROOM, Pacing, PlatformLimit, pacings
+from bot.ratelimit import DEFAULT_HEADROOM, Lateness, Pacing, PlatformLimit, pacings
 from storage.db import transaction
 from storage.send_budget import create_budgets, forget_idle, pause_budget, reserve_moment
 
@@ -58,6 +58,7 @@ class SharedRateLimiter:
         self._last_prune = 0.0
         self._created: set[str] = set()  # budget rows known to exist
         self._autocommit = factory.kw["bind"].execution_options(isolation_level="AUTOCOMMIT")
+        self._lateness = Lateness(headroom)
 
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
@@ -113,15 +114,19 @@ class SharedRateLimiter:
         self._created.update(keys)
 
     async def acquire(self, platform: str, channel: str) -> bool:
-        """Reserve a moment and wait for it (False, reserving nothing, when another worker
-        holds the channel: its moment is then in ``channel_delay``). A wait that overslept
-        (a busy event loop) by more than the channel's spare time moves the channel's budget
-        on from now, so another worker's next send there keeps its distance from this one."""
+        """Reserve a moment and wait for it. False when another worker holds the channel
+        (nothing reserved), or when the wait overslept the moment (a stalled process): the
+        moment is given up (``Lateness``). Either way the channel's next moment is then in
+        ``channel_delay``. A send that leaves late all the same moves the channel's budget on
+        from now, so another worker's next send there keeps its distance from this one."""
         ready, due = await asyncio.to_thread(self._reserved, platform, channel)
         if not ready:  # its moment is in ``channel_delay``: waited for outside the slot
             return False
         await self.sleep(due - time.monotonic())
-        if time.monotonic() - due > self._spare(platform):
+        late = time.monotonic() - due
+        if self._lateness.gives_up(platform, channel, late):
+            return False
+        if late > self._lateness.allowed:
             await asyncio.to_thread(self._push, platform, channel)
         return True
 
@@ -130,15 +135,6 @@ class SharedRateLimiter:
         returned: a loop slow to resume after the thread counts as lateness too."""
         wait, ready = self._reserve(platform, channel)
         return ready, time.monotonic() + wait
-
-    def _spare(self, platform: str) -> float:
-        """How late a send may leave before the next one reserved for its channel (a whole
-        interval after its moment) would reach the platform less than a second after it:
-        half the headroom's difference, the other half left for the network."""
-        limit = self.limits.get(platform)
-        if limit is None:
-            return float("inf")
-        return (self._channel_pacing(limit).interval - 1.0 / limit.per_channel) / 2
 
     def _channel_pacing(self, limit: PlatformLimit) -> Pacing:
         return pacings(limit, self._headroom)[0]

@@ -110,6 +110,45 @@ async def test_workers_together_keep_the_workspace_and_channel_limits_and_use_th
     assert double.rate() >= 0.8 * 20.0
 
 
+async def stall_now_and_then(every: float, stall: float) -> None:
+    """Block the event loop for ``stall`` seconds every ``every`` seconds, as a long render or
+    a full garbage collection would (the double, in its own thread, keeps counting)."""
+    while True:
+        await asyncio.sleep(every)
+        time.sleep(stall)
+
+
+async def test_sends_whose_moment_passed_while_the_process_stalled_do_not_bunch_over_the_limit(
+    database_url: str,
+    db_engine: Engine,
+    factory: sessionmaker[Session],
+    double: ThreadedSlackApi,
+) -> None:
+    """Whenever the process resumes after a stall, the sends whose moments passed meanwhile
+    would leave at once, on top of those due then: more posts in that second than the
+    platform allows. A send that is late for its moment takes a new one instead. On
+    PostgreSQL two workers share the budgets; on SQLite one worker keeps them in memory."""
+    seed_pairs(db_engine, 40, NOW)
+    keys = queue(factory, per_person=1, people=80)
+    limits = PlatformLimit(per_channel=1.0, overall=20.0)
+    if db_engine.dialect.name == "postgresql":
+        built = [shared_worker(database_url, double, limits) for _ in range(2)]
+    else:
+        client = KeyedWebClient(token="xoxb-test", base_url=double.api_url)
+        alone = DeliveryWorker(
+            factory, {"slack": SlackSender(client)}, RateLimiter({"slack": limits})
+        )
+        built = [(alone, db_engine)]
+    stalls = asyncio.create_task(stall_now_and_then(every=0.6, stall=0.3))
+    try:
+        reports = await deliver_together(built)
+    finally:
+        stalls.cancel()
+    assert sum(r.sent for r in reports) == len(keys)
+    assert double.duplicates() == set() and double.limited == 0
+    assert double.violations(per_channel=1.0, overall=20.0) == (0, 0)
+
+
 async def test_sends_that_wait_for_a_send_slot_still_reach_each_channel_a_second_apart(
     database_url: str,
     db_engine: Engine,
@@ -260,6 +299,25 @@ async def test_a_channels_next_send_is_spaced_from_the_platforms_answer_not_the_
     limiter.sent("slack", "A")
     assert limiter.channel_delay("slack", "A") == pytest.approx(1.0)  # from the answer
     assert limiter.channel_delay("slack", "B") == 0.0
+
+
+async def test_a_send_that_overslept_its_moment_asks_for_a_new_one_but_not_for_ever() -> None:
+    t = FakeTime()
+    late_by = [0.2]
+
+    async def oversleep(seconds: float) -> None:  # a stalled process wakes up late
+        t.now += max(0.0, seconds) + late_by[0]
+
+    limiter = RateLimiter(
+        {"slack": PlatformLimit(per_channel=1.0, overall=10.0)}, now=lambda: t.now, sleep=oversleep
+    )
+    assert await limiter.acquire("slack", "A")  # at once: no wait, no lateness
+    tries = [await limiter.acquire("slack", "A") for _ in range(4)]  # each waits a second
+    assert tries == [False, False, False, True]  # three moments given up, then it goes
+    late_by[0] = 0.05  # within half the headroom's spare time (0.055 s at 90 %)
+    assert await limiter.acquire("slack", "A")
+    late_by[0] = 0.2
+    assert not await limiter.acquire("slack", "A")  # the count began again after a send
 
 
 async def test_a_send_waiting_for_its_channel_leaves_the_send_slot_to_other_channels(
