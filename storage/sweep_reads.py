@@ -3,7 +3,9 @@
 Each statement is a module-level ``select()`` whose varying values are ``bindparam``s, so a
 sweep builds no SQL: SQLAlchemy finds every statement in the engine's compiled cache and only
 binds the values. Time windows are parameters (the rules that choose them live in
-``conversations.sweep``); phase lists are expanding parameters.
+``conversations.sweep``); phase lists are expanding parameters. The reads of pairs and of
+what belongs to them take a range of mentorship ids (``lo`` ≤ id < ``hi``): the sweep reads
+its pairs a chunk at a time, so its memory does not grow with the number of pairs.
 """
 
 from __future__ import annotations
@@ -39,6 +41,18 @@ IN_PROGRESS = (Phase.START.value, *MEETING_PHASES)
 COUNTED = (MeetingStatus.PLANNED.value, MeetingStatus.HELD.value, MeetingStatus.MISSED.value)
 
 _phases: Any = bindparam("phases", expanding=True)
+_lo: Any = bindparam("lo")
+_hi: Any = bindparam("hi")
+
+
+def _in_chunk(column: Any) -> Any:
+    """``lo`` ≤ mentorship id < ``hi``: the chunk of pairs being swept."""
+    return (column >= _lo) & (column < _hi)
+
+
+PAIR_ID_SPAN = select(func.min(Mentorship.id), func.max(Mentorship.id)).where(
+    Mentorship.phase.in_(_phases)
+)
 
 PAIR_AGGREGATES = (
     select(
@@ -60,7 +74,7 @@ PAIR_AGGREGATES = (
             UTCDateTime(),
         ).label("next_at"),
     )
-    .where(Meeting.status != MeetingStatus.CANCELLED.value)
+    .where(Meeting.status != MeetingStatus.CANCELLED.value, _in_chunk(Meeting.mentorship_id))
     .join(Mentorship, Mentorship.id == Meeting.mentorship_id)
     .where(Mentorship.phase.in_(_phases))
     .group_by(Meeting.mentorship_id)
@@ -102,7 +116,12 @@ PAIRS = (
     .outerjoin(
         _supervisor, (_supervisor.id == _actor.supervisor_id) & _supervisor.erased_at.is_(None)
     )
-    .where(Mentorship.phase.in_(_phases), _mentor.erased_at.is_(None), _actor.erased_at.is_(None))
+    .where(
+        Mentorship.phase.in_(_phases),
+        _in_chunk(Mentorship.id),
+        _mentor.erased_at.is_(None),
+        _actor.erased_at.is_(None),
+    )
 )
 
 _in_window = Meeting.scheduled_at.between(bindparam("start"), bindparam("end"))
@@ -118,20 +137,26 @@ MEETINGS = (
         Meeting.ics_sequence,
     )
     .join(Mentorship, Mentorship.id == Meeting.mentorship_id)
-    .where(_in_window, Meeting.status.in_(COUNTED), Mentorship.phase.in_(MEETING_PHASES))
+    .where(
+        _in_window,
+        _in_chunk(Meeting.mentorship_id),
+        Meeting.status.in_(COUNTED),
+        Mentorship.phase.in_(MEETING_PHASES),
+    )
     .order_by(Meeting.mentorship_id, Meeting.seq)
 )
 
 CHECKINS = (
     select(CheckIn.meeting_id, CheckIn.person_id)
     .join(Meeting, Meeting.id == CheckIn.meeting_id)
-    .where(_in_window)
+    .where(_in_window, _in_chunk(Meeting.mentorship_id))
 )
 
 OPEN_TASKS = (
     select(Task.mentorship_id, Task.id, Task.text)
     .where(
         Task.status == TaskStatus.OPEN.value,
+        _in_chunk(Task.mentorship_id),
         Task.mentorship_id.in_(select(Meeting.mentorship_id).where(_in_window)),
     )
     .order_by(Task.id)
@@ -140,7 +165,7 @@ OPEN_TASKS = (
 EVALUATIONS = (
     select(Evaluation.mentorship_id, Evaluation.person_id, Evaluation.kind)
     .join(Mentorship, Mentorship.id == Evaluation.mentorship_id)
-    .where(Mentorship.phase.in_(MEETING_PHASES))
+    .where(Mentorship.phase.in_(MEETING_PHASES), _in_chunk(Evaluation.mentorship_id))
 )
 
 RECENT_KEYS = select(Outbox.dedupe_key).where(
@@ -165,46 +190,65 @@ SHARED_GOAL_TITLES = (
 )
 
 
-def pair_aggregates(session: Session, phases: Sequence[str], now: datetime) -> dict[int, Any]:
-    """Per mentorship in ``phases``: (booked, last_at, max_seq, held, next_at) of the meetings
-    not cancelled (meetings booked, the last and next, the highest sequence number, how many
-    were held)."""
-    params = {"phases": phases, "now": now}
+def pair_id_span(session: Session, phases: Sequence[str]) -> tuple[int, int] | None:
+    """The lowest and highest id of the mentorships in ``phases`` (None: there are none)."""
+    low, high = read_rows(session, PAIR_ID_SPAN, {"phases": list(phases)}).one()
+    return None if low is None else (int(low), int(high))
+
+
+def pair_aggregates(
+    session: Session, phases: Sequence[str], now: datetime, chunk: range
+) -> dict[int, Any]:
+    """Per mentorship in ``phases`` and ``chunk``: (booked, last_at, max_seq, held, next_at)
+    of the meetings not cancelled (meetings booked, the last and next, the highest sequence
+    number, how many were held)."""
+    params = {"phases": phases, "now": now, **_bounds(chunk)}
     return {
         row[0]: tuple(row[1:]) for row in read_rows(session, PAIR_AGGREGATES, params, stream=True)
     }
 
 
-def pairs(session: Session, phases: Sequence[str]) -> Iterable[Any]:
-    """Mentorships in ``phases`` with agreement, programme frame, then (id, name, locale,
-    timezone) of the mentor, the actor and the actor's supervisor (None when erased)."""
-    return read_rows(session, PAIRS, {"phases": list(phases)}, stream=True)
+def pairs(session: Session, phases: Sequence[str], chunk: range) -> Iterable[Any]:
+    """Mentorships in ``phases`` and ``chunk`` with agreement, programme frame, then (id,
+    name, locale, timezone) of the mentor, the actor and the actor's supervisor (None when
+    erased)."""
+    return read_rows(session, PAIRS, {"phases": list(phases), **_bounds(chunk)}, stream=True)
 
 
-def meetings(session: Session, start: datetime, end: datetime) -> Iterable[Any]:
-    """Counted meetings (planned, held, missed) of meeting pairs scheduled in the window."""
-    return read_rows(session, MEETINGS, {"start": start, "end": end}, stream=True)
+def meetings(session: Session, start: datetime, end: datetime, chunk: range) -> Iterable[Any]:
+    """Counted meetings (planned, held, missed) of meeting pairs in ``chunk`` scheduled in the
+    window."""
+    params = {"start": start, "end": end, **_bounds(chunk)}
+    return read_rows(session, MEETINGS, params, stream=True)
 
 
-def checkins(session: Session, start: datetime, end: datetime) -> set[tuple[int, int]]:
-    """(meeting, person) of every check-in for a meeting scheduled in the window."""
-    params = {"start": start, "end": end}
+def checkins(
+    session: Session, start: datetime, end: datetime, chunk: range
+) -> set[tuple[int, int]]:
+    """(meeting, person) of every check-in for a meeting of ``chunk`` scheduled in the
+    window."""
+    params = {"start": start, "end": end, **_bounds(chunk)}
     return {(m, p) for m, p in read_rows(session, CHECKINS, params, stream=True)}
 
 
 def open_tasks(
-    session: Session, start: datetime, end: datetime
+    session: Session, start: datetime, end: datetime, chunk: range
 ) -> dict[int, list[tuple[int, str]]]:
-    """Open intermediate tasks of pairs with a meeting in the window, by mentorship."""
+    """Open intermediate tasks of pairs in ``chunk`` with a meeting in the window."""
     out: dict[int, list[tuple[int, str]]] = {}
-    for mid, tid, body in read_rows(session, OPEN_TASKS, {"start": start, "end": end}):
+    params = {"start": start, "end": end, **_bounds(chunk)}
+    for mid, tid, body in read_rows(session, OPEN_TASKS, params):
         out.setdefault(mid, []).append((tid, body))
     return out
 
 
-def evaluations(session: Session) -> set[tuple[int, int, str]]:
-    """(mentorship, person, kind) of every evaluation of a pair that meets."""
-    return {(m, p, k) for m, p, k in read_rows(session, EVALUATIONS)}
+def evaluations(session: Session, chunk: range) -> set[tuple[int, int, str]]:
+    """(mentorship, person, kind) of every evaluation of a pair in ``chunk`` that meets."""
+    return {(m, p, k) for m, p, k in read_rows(session, EVALUATIONS, _bounds(chunk))}
+
+
+def _bounds(chunk: range) -> dict[str, int]:
+    return {"lo": chunk.start, "hi": chunk.stop}
 
 
 def recent_keys(session: Session, since: datetime, closing_since: datetime) -> set[str]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import run_sweep
 from conversations import rules
 from conversations.messages import Message
+from conversations.sweep import reads as sweep_reads_of_chunks
 from conversations.sweep.orchestration import sweep
 from conversations.sweep.plan import GRACE
 from conversations.sweep.recheck import recheck
@@ -110,9 +111,58 @@ def test_the_number_of_statements_per_sweep_does_not_grow_with_the_number_of_pai
         assert report.inserted > 0
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
-    # the reads of conversations.sweep, its alerts and HR's follow-up queue, the inserts, the
-    # retention purge and the outbox pruning (PostgreSQL: one more, the lock)
-    assert counts[1] <= 26 + (db_engine.dialect.name == "postgresql"), counts
+    # the span of pair ids, the reads of conversations.sweep, its alerts and HR's follow-up
+    # queue, the inserts, the retention purge and the outbox pruning (PostgreSQL: one more,
+    # the lock)
+    assert counts[1] <= 27 + (db_engine.dialect.name == "postgresql"), counts
+
+
+def test_a_sweep_in_chunks_of_pairs_queues_and_books_exactly_what_one_chunk_does(
+    db_engine: Engine, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pairs are read and decided a chunk of ids at a time (bounded memory): a cold sweep on
+    the first working day of a month (reminders, check-ins, bookings, early warnings,
+    supervisors' summaries, HR's digest) and the next day's, in chunks of 7 pair ids, queue
+    and book the same as in one chunk. Each run is rolled back, so both start from the same
+    data."""
+    seed_pairs(db_engine, 60, START, booked_weeks=8)  # four meetings: the next block is due
+    make_realistic(db_engine, COLD)
+
+    def outcome(chunk: int) -> dict[str, Any]:
+        monkeypatch.setattr(sweep_reads_of_chunks, "CHUNK_PAIRS", chunk)
+        with factory() as s:
+            for moment in (COLD, COLD + timedelta(days=1)):
+                sweep(s, moment, retention_days=365, wait_for_lock=True)
+            s.flush()
+            queued = list(s.scalars(select(Outbox)))
+            found = {
+                # an alert's message names the alert's id, which a rolled-back run does not
+                # give back on PostgreSQL: alerts are compared by their own keys
+                "queued": {
+                    (r.dedupe_key, r.kind, r.person_id, r.due_at, r.expires_at, repr(r.payload))
+                    for r in queued
+                    if r.kind != "hr.alert"
+                },
+                "alerts told": sorted(
+                    (r.person_id, r.due_at) for r in queued if r.kind == "hr.alert"
+                ),
+                "alerts": {(a.key, a.severity, a.mentorship_id) for a in s.scalars(select(Alert))},
+                "meetings": {
+                    (m.mentorship_id, m.seq, m.scheduled_at, m.status)
+                    for m in s.scalars(select(Meeting))
+                },
+            }
+            s.rollback()
+        return found
+
+    with factory() as s:
+        seeded = s.scalar(select(func.count(Meeting.id)))
+    chunked, whole = outcome(7), outcome(100_000)
+    assert chunked == whole
+    kinds = {kind for _, kind, *_ in whole["queued"]}
+    assert {"reminder", "checkin", "reflect", "supervisor.monthly", "hr.digest"} <= kinds
+    assert whole["alerts told"] and whole["alerts"]
+    assert len(whole["meetings"]) > seeded  # the next blocks were booked
 
 
 def test_severe_alerts_cost_no_statement_each_and_a_later_sweep_inserts_none_again(

@@ -4,10 +4,13 @@
 sweep does, one module per concern: ``reads`` (with ``storage.sweep_reads``), ``meetings``,
 ``closing``, ``booking``, ``supervisor``, ``alerts`` (early warnings), ``hr_queue`` (HR's
 follow-ups), ``hr_digest``, and
-``plan``/``rows`` (timing, dedupe, one insert). It reads a fixed number of result sets (never
-one query per pair; statements built once, at import), decides in Python which nudges are due,
-renders each in the recipient's language and timezone, and writes them with one
-``INSERT … ON CONFLICT DO NOTHING``. Each nudge has a
+``plan``/``rows`` (timing, dedupe, one insert). It reads a fixed number of result sets per
+chunk of ``reads.CHUNK_PAIRS`` pairs (never one query per pair; statements built once, at
+import), decides in Python which nudges are due, renders each in the recipient's language and
+timezone, and writes them with ``INSERT … ON CONFLICT DO NOTHING``, a page of rows at a time.
+Every rule of a pair needs that pair's own rows only, so its pairs are read and decided a
+chunk at a time and the sweep's memory does not grow with the number of pairs; HR's digest
+counts every chunk as it passes. Each nudge has a
 dedupe key, unique in the outbox, so a second sweep — or a sweep in another process at the
 same moment — creates nothing twice. On PostgreSQL the sweep also holds a transaction-level
 advisory lock, so only one process sweeps at a time; the others skip that round.

@@ -4,7 +4,9 @@ that week only."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
 
@@ -19,13 +21,51 @@ from storage import hr_queue
 from storage.models import MeetingStatus, Phase
 
 
+@dataclass
+class DigestTally:
+    """The digest's figures over every pair, counted chunk by chunk as the sweep reads them:
+    pairs meeting, meetings held in the last week, pairs with a meeting missed in the last four
+    weeks, pairs developing with nothing booked, and pairs by holiday country."""
+
+    now: datetime
+    active: int = 0
+    held: int = 0
+    missed_pairs: int = 0
+    unbooked: int = 0
+    countries: Counter[str] = field(default_factory=Counter)
+
+    def count(self, data: SweepData) -> None:
+        week_ago = self.now - timedelta(days=7)
+        four_weeks_ago = self.now - timedelta(days=28)
+        missed: set[int] = set()
+        for m in data.meetings:
+            if m.status == MeetingStatus.HELD and week_ago <= m.at <= self.now:
+                self.held += 1
+            elif m.status == MeetingStatus.MISSED and four_weeks_ago <= m.at <= self.now:
+                missed.add(m.mentorship_id)
+        self.missed_pairs += len(missed)  # a pair's meetings are all in one chunk
+        self.active += len(data.pairs)
+        for p in data.pairs.values():
+            self.countries[p.country] += 1
+            if p.phase == Phase.DEVELOPMENT and not p.booked:
+                self.unbooked += 1
+
+    def figures(self) -> dict[str, int]:
+        return {
+            "active": self.active,
+            "held": self.held,
+            "missed_pairs": self.missed_pairs,
+            "unbooked": self.unbooked,
+        }
+
+
 def hr_digest(
-    session: Session, plan: Plan, data: SweepData, hr_people: Sequence[Recipient]
+    session: Session, plan: Plan, tally: DigestTally, hr_people: Sequence[Recipient]
 ) -> None:
-    """Each HR person's digest of the week; the figures are counted only when one is due."""
+    """Each HR person's digest of the week (the figures: ``tally``)."""
     now = plan.now
     due: list[tuple[Recipient, str, datetime, datetime]] = []
-    country = organisation_country(data)
+    country = organisation_country(tally.countries)
     for person in hr_people:
         local = now.astimezone(person.tz)
         monday = local.date() - timedelta(days=local.weekday())
@@ -38,25 +78,7 @@ def hr_digest(
             due.append((person, iso_week, nominal, week_end))
     if not due:
         return
-    week_ago = now - timedelta(days=7)
-    four_weeks_ago = now - timedelta(days=28)
-    meetings = data.meetings
-    figures = {
-        "active": len(data.pairs),
-        "held": sum(
-            1 for m in meetings if m.status == MeetingStatus.HELD and week_ago <= m.at <= now
-        ),
-        "missed_pairs": len(
-            {
-                m.mentorship_id
-                for m in meetings
-                if m.status == MeetingStatus.MISSED and four_weeks_ago <= m.at <= now
-            }
-        ),
-        "unbooked": sum(
-            1 for p in data.pairs.values() if p.phase == Phase.DEVELOPMENT and not p.booked
-        ),
-    }
+    figures = tally.figures()
     open_alerts = alerts.open_alert_counts(session)
     queued = hr_queue.open_count(session)
     for person, iso_week, nominal, week_end in due:

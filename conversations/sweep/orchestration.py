@@ -14,7 +14,7 @@ from conversations.erasure import prune_outbox_content, purge_closed_content
 from conversations.sweep import alerts, matching, reads
 from conversations.sweep.booking import book_next_blocks
 from conversations.sweep.closing import closing_nudges
-from conversations.sweep.hr_digest import hr_digest
+from conversations.sweep.hr_digest import DigestTally, hr_digest
 from conversations.sweep.hr_queue import hr_queue
 from conversations.sweep.meetings import meeting_nudges
 from conversations.sweep.plan import Plan, SweepReport
@@ -63,21 +63,23 @@ def _sweep(session: Session, now: datetime, retention_days: int) -> SweepReport:
     # zones costs each a zone lookup (1.6 µs against 0.03 µs in UTC). Local dates and
     # months come from each person's own zone.
     now = now.astimezone(UTC)
-    data = reads.read(session, now)
     plan = Plan(
         now=now,
         existing=reads.existing_keys(session, now),
         sink=lambda rows: insert_rows(session, rows),  # a page at a time: bounded memory
     )
     hr_people = [reads.recipient(row) for row in sweep_reads.hr_people(session)]
-
-    meeting_nudges(plan, data)  # reminders, check-ins, task and reflection prompts, interim
-    closing_nudges(plan, data)  # "plan your meetings", and the closing flow
-    booked = book_next_blocks(session, plan, data.pairs)
-    supervisor_monthly(plan, data)  # queued without text: rendered when sent
+    tally = DigestTally(now)
+    booked = 0
+    for data in reads.chunks(session, now):  # a chunk of pairs at a time: bounded memory
+        meeting_nudges(plan, data)  # reminders, check-ins, task and reflection prompts, interim
+        closing_nudges(plan, data)  # "plan your meetings", and the closing flow
+        booked += book_next_blocks(session, plan, data.pairs)
+        supervisor_monthly(plan, data)  # queued without text: rendered when sent
+        tally.count(data)  # HR's digest counts every pair
     plan.extend(alerts.raise_alerts(session, now, hr_people))  # early warnings to HR
     hr_queue(session, plan, hr_people)  # follow-ups HR acts on; before the digest counts them
-    hr_digest(session, plan, data, hr_people)
+    hr_digest(session, plan, tally, hr_people)
     plan.extend(outreach.sweep_rows(session, now))  # invitations, workshop reminders
     plan.extend(matching.sweep_rows(session, now))  # matching proposals unanswered for 7 days
 

@@ -1,10 +1,10 @@
-"""What a sweep reads, as the rules' objects: the windows are chosen here, the statements
-live in ``storage.sweep_reads`` (built once, cached compiled)."""
+"""What a sweep reads, as the rules' objects: the windows and chunks are chosen here, the
+statements live in ``storage.sweep_reads`` (built once, cached compiled)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from sys import intern
@@ -25,6 +25,13 @@ from storage import sweep_reads
 from storage.models import DEFAULT_HOLIDAY_COUNTRY
 from storage.sweep_reads import IN_PROGRESS, MEETING_PHASES
 
+CHUNK_PAIRS = 20_000
+"""Mentorship ids read and decided together. Every rule of a pair's nudges and bookings needs
+that pair's own rows only, so the sweep reads its pairs (their people, meetings, check-ins,
+tasks, evaluations) a chunk at a time and lets each go before the next: at 100,000 pairs the
+reads held about 190 MB at once. Up to this many pairs a sweep reads in one chunk, with the
+same statements as before."""
+
 
 @dataclass(slots=True)
 class SweepData:
@@ -38,23 +45,35 @@ class SweepData:
     evaluated: set[tuple[int, int, str]]
 
 
-def read(session: Session, now: datetime) -> SweepData:
-    """The pairs in progress, and the meetings, check-ins, open tasks and evaluations in the
-    window around ``now`` (five queries, whatever the number of pairs)."""
+def chunks(session: Session, now: datetime) -> Iterator[SweepData]:
+    """The pairs in progress, ``CHUNK_PAIRS`` mentorship ids at a time, each chunk with the
+    meetings, check-ins, open tasks and evaluations of its pairs in the window around
+    ``now`` (one statement for the span of ids, then six per chunk)."""
+    span = sweep_reads.pair_id_span(session, IN_PROGRESS)
+    if span is None:
+        return
+    size = CHUNK_PAIRS
+    for lo in range(span[0], span[1] + 1, size):
+        yield read(session, now, range(lo, lo + size))
+
+
+def read(session: Session, now: datetime, chunk: range) -> SweepData:
+    """The pairs in progress in ``chunk``, and their meetings, check-ins, open tasks and
+    evaluations in the window around ``now``."""
     start, end = now - WINDOW_BACK, now + WINDOW_AHEAD
-    pairs = load_pairs(session, now, IN_PROGRESS)
+    pairs = load_pairs(session, now, IN_PROGRESS, chunk)
     return SweepData(
         pairs={mid: p for mid, p in pairs.items() if p.phase in MEETING_PHASES},
         starting={mid: p for mid, p in pairs.items() if p.phase not in MEETING_PHASES},
         meetings=[
             SweepMeeting(mid, pair, seq, at, minutes, intern(status), version)
             for mid, pair, seq, at, minutes, status, version in sweep_reads.meetings(
-                session, start, end
+                session, start, end, chunk
             )
         ],
-        checked_in=sweep_reads.checkins(session, start, end),
-        open_tasks=sweep_reads.open_tasks(session, start, end),
-        evaluated=sweep_reads.evaluations(session),
+        checked_in=sweep_reads.checkins(session, start, end, chunk),
+        open_tasks=sweep_reads.open_tasks(session, start, end, chunk),
+        evaluated=sweep_reads.evaluations(session, chunk),
     )
 
 
@@ -68,13 +87,16 @@ def recipient(row: Any) -> Recipient:
     return Recipient(id=row[0], name=row[1], locale=row[2], timezone=row[3])
 
 
-def load_pairs(session: Session, now: datetime, phases: Sequence[str]) -> dict[int, Pair]:
-    """Every mentorship in ``phases`` with its people, frame and meeting aggregates (two
+def load_pairs(
+    session: Session, now: datetime, phases: Sequence[str], chunk: range
+) -> dict[int, Pair]:
+    """Every mentorship in ``phases`` and ``chunk`` with its people, frame and meeting
+    aggregates (two
     queries merged here: SQLite plans an outer join to a grouped subquery badly, seconds at
     100,000 pairs). Columns by position, and one ``Recipient`` per person: this is the
     sweep's largest read. Phases, statuses, languages, zones and countries are interned: a
     handful of values, repeated by hundreds of thousands of rows."""
-    aggregates = sweep_reads.pair_aggregates(session, phases, now)
+    aggregates = sweep_reads.pair_aggregates(session, phases, now, chunk)
     people: dict[int, Recipient] = {}
 
     def person(pid: int, name: str, locale: str, timezone: str) -> Recipient:
@@ -105,7 +127,7 @@ def load_pairs(session: Session, now: datetime, phases: Sequence[str]) -> dict[i
         sup_name,
         sup_locale,
         sup_tz,
-    ) in sweep_reads.pairs(session, phases):
+    ) in sweep_reads.pairs(session, phases, chunk):
         a = aggregates.get(mid)
         pairs[mid] = Pair(
             id=mid,
@@ -136,10 +158,9 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     return max(a, b)
 
 
-def organisation_country(data: SweepData) -> str:
+def organisation_country(countries: Counter[str]) -> str:
     """The holiday country of messages to the whole organisation (HR's digest): the one most
-    pairs' programmes use, read from what the sweep already has (no statement of its own)."""
-    counts = Counter(p.country for p in data.pairs.values())
-    if not counts:
+    pairs' programmes use (``countries``: pairs by country, counted as the sweep reads them)."""
+    if not countries:
         return DEFAULT_HOLIDAY_COUNTRY
-    return min(counts, key=lambda country: (-counts[country], country))
+    return min(countries, key=lambda country: (-countries[country], country))
