@@ -162,12 +162,8 @@ class RateLimiter:
         tat = self._channels.get((platform, channel), 0.0)
         return max(0.0, tat - channel_pacing.tolerance - self.now())
 
-    def reserve(self, platform: str, channel: str) -> float:
-        """Reserve the next moment for a send; return the seconds to wait for it."""
-        return self._reserve(platform, channel) - self.now()
-
     def _reserve(self, platform: str, channel: str) -> float:
-        """The moment reserved, on ``now``'s clock."""
+        """Reserve the next moment for a send: the moment, on ``now``'s clock."""
         limit = self.limits.get(platform)
         if limit is None:
             return self.now()
