@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import outbox_claims
 from bot.outbox_claims import Claimed, Outcome
-from bot.ratelimit import Limiter, RateLimiter
+from bot.ratelimit import MOMENTS_GIVEN_UP, Limiter, RateLimiter
 from conversations.delivery import Recipient, Sender, SendError
 from conversations.messages import Message
 from conversations.sweep.recheck import DROP, RECHECKED_KINDS, Verdict, recheck
@@ -359,6 +359,7 @@ class _Pass:
         platform = row.recipient.platform or w.default_platform
         paced = platform if platform is not None and platform in w.senders else None
         channel = channel_of(row.recipient)
+        given_up = 0  # moments given up for being late, or found taken by another worker
         while True:
             if paced is not None:
                 # the channel's moment is waited for *without* a send slot: a send waiting for
@@ -374,8 +375,10 @@ class _Pass:
                     # the moment is reserved only now, holding the slot, so it is the moment
                     # the send really leaves: a send that had to wait for a slot does not leave
                     # after its moment, close behind another worker's next send to the channel
-                    if not await w.limiter.acquire(paced, channel):
-                        continue  # another worker took the channel: wait without the slot
+                    may_give_up = given_up < MOMENTS_GIVEN_UP
+                    if not await w.limiter.acquire(paced, channel, may_give_up):
+                        given_up += 1  # another worker took the channel, or it came late:
+                        continue  # wait for the channel again, without the slot
                     if w.stopping or not await self._lease_ok(row):
                         return None  # stopped, or the row was lost, while waiting for it
                 self.on_wire.add(row.id)

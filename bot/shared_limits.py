@@ -113,20 +113,22 @@ class SharedRateLimiter:
             self._created.clear()
         self._created.update(keys)
 
-    async def acquire(self, platform: str, channel: str) -> bool:
+    async def acquire(self, platform: str, channel: str, may_give_up: bool = True) -> bool:
         """Reserve a moment and wait for it. False when another worker holds the channel
-        (nothing reserved), or when the wait overslept the moment (a stalled process): the
-        moment is given up (``Lateness``). Either way the channel's next moment is then in
-        ``channel_delay``. A send that leaves late all the same moves the channel's budget on
-        from now, so another worker's next send there keeps its distance from this one."""
+        (nothing reserved), or when the wait overslept the moment (a stalled process) and
+        ``may_give_up``: the moment is given up (``Lateness``). Either way the channel's next
+        moment is then in ``channel_delay``. A send that leaves late all the same moves the
+        channel's budget on from now, so another worker's next send there keeps its distance
+        from this one."""
+        if platform not in self.limits:
+            return True
         ready, due = await asyncio.to_thread(self._reserved, platform, channel)
         if not ready:  # its moment is in ``channel_delay``: waited for outside the slot
             return False
         await self.sleep(due - time.monotonic())
-        late = time.monotonic() - due
-        if self._lateness.gives_up(platform, channel, late):
-            return False
-        if late > self._lateness.allowed:
+        if self._lateness.too_late(time.monotonic() - due):
+            if may_give_up:
+                return False
             await asyncio.to_thread(self._push, platform, channel)
         return True
 
