@@ -50,9 +50,7 @@ def _in_chunk(column: Any) -> Any:
     return (column >= _lo) & (column < _hi)
 
 
-PAIR_ID_SPAN = select(func.min(Mentorship.id), func.max(Mentorship.id)).where(
-    Mentorship.phase.in_(_phases)
-)
+PAIR_IDS = select(Mentorship.id).where(Mentorship.phase.in_(_phases)).order_by(Mentorship.id)
 
 PAIR_AGGREGATES = (
     select(
@@ -157,7 +155,9 @@ OPEN_TASKS = (
     .where(
         Task.status == TaskStatus.OPEN.value,
         _in_chunk(Task.mentorship_id),
-        Task.mentorship_id.in_(select(Meeting.mentorship_id).where(_in_window)),
+        Task.mentorship_id.in_(
+            select(Meeting.mentorship_id).where(_in_window, _in_chunk(Meeting.mentorship_id))
+        ),
     )
     .order_by(Task.id)
 )
@@ -190,10 +190,9 @@ SHARED_GOAL_TITLES = (
 )
 
 
-def pair_id_span(session: Session, phases: Sequence[str]) -> tuple[int, int] | None:
-    """The lowest and highest id of the mentorships in ``phases`` (None: there are none)."""
-    low, high = read_rows(session, PAIR_ID_SPAN, {"phases": list(phases)}).one()
-    return None if low is None else (int(low), int(high))
+def pair_ids(session: Session, phases: Sequence[str]) -> list[int]:
+    """The ids of the mentorships in ``phases``, in order (what the sweep cuts into chunks)."""
+    return list(read_rows(session, PAIR_IDS, {"phases": list(phases)}).scalars())
 
 
 def pair_aggregates(

@@ -23,7 +23,7 @@ from conversations.sweep.plan import GRACE
 from conversations.sweep.recheck import recheck
 from conversations.worktime import next_working_moment, previous_working_day
 from storage.db import transaction
-from storage.models import Alert, CheckIn, Goal, Meeting, Mentorship, Outbox, Person
+from storage.models import Alert, CheckIn, Goal, Meeting, Mentorship, Outbox, Person, Programme
 from tests.chat import Chat
 from testsupport.clock_world import COLD, START
 from testsupport.seed import make_realistic, seed_pairs
@@ -122,11 +122,21 @@ def test_a_sweep_in_chunks_of_pairs_queues_and_books_exactly_what_one_chunk_does
 ) -> None:
     """Pairs are read and decided a chunk of ids at a time (bounded memory): a cold sweep on
     the first working day of a month (reminders, check-ins, bookings, early warnings,
-    supervisors' summaries, HR's digest) and the next day's, in chunks of 7 pair ids, queue
-    and book the same as in one chunk. Each run is rolled back, so both start from the same
-    data."""
+    supervisors' summaries, HR's digest) and the next day's, in chunks of 7 pairs, queue and
+    book the same as in one chunk. Every fourth pair is in an Irish programme, whose 1
+    February 2027 is a holiday (St Brigid's Day), so a supervisor's summary is due a day
+    later if their first report is Irish, whichever chunk that report is in; every eleventh
+    pair is still agreeing. Each run is rolled back, so both start from the same data."""
     seed_pairs(db_engine, 60, START, booked_weeks=8)  # four meetings: the next block is due
     make_realistic(db_engine, COLD)
+    with transaction(factory) as s:
+        finnish = s.scalars(select(Programme).order_by(Programme.id)).one()
+        columns = {c.key: getattr(finnish, c.key) for c in Programme.__table__.columns}
+        irish = Programme(**{**columns, "id": None, "name": "Irish", "holiday_country": "IE"})
+        s.add(irish)
+        s.flush()
+        s.execute(update(Mentorship).where(Mentorship.id % 4 == 1).values(programme_id=irish.id))
+        s.execute(update(Mentorship).where(Mentorship.id % 11 == 0).values(phase="start"))
 
     def outcome(chunk: int) -> dict[str, Any]:
         monkeypatch.setattr(sweep_reads_of_chunks, "CHUNK_PAIRS", chunk)

@@ -9,11 +9,12 @@ chunk of ``reads.CHUNK_PAIRS`` pairs (never one query per pair; statements built
 import), decides in Python which nudges are due, renders each in the recipient's language and
 timezone, and writes them with ``INSERT … ON CONFLICT DO NOTHING``, a page of rows at a time.
 Every rule of a pair needs that pair's own rows only, so its pairs are read and decided a
-chunk at a time and the sweep's memory does not grow with the number of pairs; HR's digest
-counts every chunk as it passes. Each nudge has a
-dedupe key, unique in the outbox, so a second sweep — or a sweep in another process at the
-same moment — creates nothing twice. On PostgreSQL the sweep also holds a transaction-level
-advisory lock, so only one process sweeps at a time; the others skip that round.
+chunk at a time and the sweep's memory does not grow with the number of pairs; the rules over
+many pairs (HR's digest, the supervisors' summaries) gather what they need as chunks pass.
+Each nudge has a dedupe key, unique in the outbox, so a second sweep — or a sweep in another
+process at the same moment — creates nothing twice. On PostgreSQL the sweep also holds a
+transaction-level advisory lock, so only one process sweeps at a time; the others skip that
+round.
 
 Working time: 9–17, Monday–Friday in the *recipient's* timezone, minus the public holidays of
 the programme's ``holiday_country`` (``holidays`` package, ``FI`` by default). A nudge whose

@@ -19,7 +19,7 @@ from conversations.sweep.hr_queue import hr_queue
 from conversations.sweep.meetings import meeting_nudges
 from conversations.sweep.plan import Plan, SweepReport
 from conversations.sweep.rows import insert_rows, try_sweep_lock
-from conversations.sweep.supervisor import supervisor_monthly
+from conversations.sweep.supervisor import Supervisors, supervisor_monthly
 from storage import sweep_reads
 
 
@@ -43,10 +43,10 @@ def sweep(
 @contextmanager
 def without_cyclic_gc() -> Iterator[None]:
     """No cyclic garbage collection while a sweep runs (reference counting still frees what
-    the sweep drops). A sweep holds every pair, person and meeting of its window and creates
-    hundreds of thousands of objects, so each full collection walks all of them again: at
-    100,000 pairs about a sixth of a sweep's time, for no memory (the same peak either way,
-    `bench/sweep_bench.py`). The collector is process-wide; it is off for the sweep's
+    the sweep drops). A sweep holds a chunk's pairs, people and meetings of its window and
+    creates hundreds of thousands of objects, so each full collection walks all of them
+    again: at 100,000 pairs about a sixth of a sweep's time, for no memory (the same peak
+    either way, `bench/sweep_bench.py`). The collector is process-wide; it is off for the sweep's
     seconds only, and on again after, as it was."""
     was_enabled = gc.isenabled()
     gc.disable()
@@ -69,14 +69,16 @@ def _sweep(session: Session, now: datetime, retention_days: int) -> SweepReport:
         sink=lambda rows: insert_rows(session, rows),  # a page at a time: bounded memory
     )
     hr_people = [reads.recipient(row) for row in sweep_reads.hr_people(session)]
-    tally = DigestTally(now)
+    tally, supervisors = DigestTally(now), Supervisors(now)  # gathered over every chunk
     booked = 0
     for data in reads.chunks(session, now):  # a chunk of pairs at a time: bounded memory
         meeting_nudges(plan, data)  # reminders, check-ins, task and reflection prompts, interim
         closing_nudges(plan, data)  # "plan your meetings", and the closing flow
         booked += book_next_blocks(session, plan, data.pairs)
-        supervisor_monthly(plan, data)  # queued without text: rendered when sent
-        tally.count(data)  # HR's digest counts every pair
+        tally.count(data)
+        supervisors.count(data)
+        del data  # let the chunk go before the next is read
+    supervisor_monthly(plan, supervisors)  # queued without text: rendered when sent
     plan.extend(alerts.raise_alerts(session, now, hr_people))  # early warnings to HR
     hr_queue(session, plan, hr_people)  # follow-ups HR acts on; before the digest counts them
     hr_digest(session, plan, tally, hr_people)

@@ -26,11 +26,12 @@ from storage.models import DEFAULT_HOLIDAY_COUNTRY
 from storage.sweep_reads import IN_PROGRESS, MEETING_PHASES
 
 CHUNK_PAIRS = 20_000
-"""Mentorship ids read and decided together. Every rule of a pair's nudges and bookings needs
-that pair's own rows only, so the sweep reads its pairs (their people, meetings, check-ins,
-tasks, evaluations) a chunk at a time and lets each go before the next: at 100,000 pairs the
-reads held about 190 MB at once. Up to this many pairs a sweep reads in one chunk, with the
-same statements as before."""
+"""Pairs read and decided together. Every rule of a pair's nudges and bookings needs that
+pair's own rows only, so the sweep reads its pairs (their people, meetings, check-ins, tasks,
+evaluations) a chunk at a time and lets each go before the next: at 100,000 pairs the reads
+held about 190 MB at once. The rules over many pairs (HR's digest, the supervisors' monthly
+summaries) gather what they need as the chunks pass. Up to this many pairs in progress a
+sweep reads them in one chunk."""
 
 
 @dataclass(slots=True)
@@ -46,15 +47,15 @@ class SweepData:
 
 
 def chunks(session: Session, now: datetime) -> Iterator[SweepData]:
-    """The pairs in progress, ``CHUNK_PAIRS`` mentorship ids at a time, each chunk with the
+    """The pairs in progress, ``CHUNK_PAIRS`` of them at a time, each chunk with the
     meetings, check-ins, open tasks and evaluations of its pairs in the window around
-    ``now`` (one statement for the span of ids, then six per chunk)."""
-    span = sweep_reads.pair_id_span(session, IN_PROGRESS)
-    if span is None:
-        return
+    ``now`` (one statement for the pairs' ids, then six per chunk). The chunks are cut from
+    the ids themselves, so closed pairs between them cost nothing."""
+    ids = sweep_reads.pair_ids(session, IN_PROGRESS)
     size = CHUNK_PAIRS
-    for lo in range(span[0], span[1] + 1, size):
-        yield read(session, now, range(lo, lo + size))
+    for first in range(0, len(ids), size):
+        last = min(first + size, len(ids)) - 1
+        yield read(session, now, range(ids[first], ids[last] + 1))
 
 
 def read(session: Session, now: datetime, chunk: range) -> SweepData:

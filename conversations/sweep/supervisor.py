@@ -8,7 +8,8 @@ rendered again (about a tenth of a day's sweep at 10,000 pairs)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from conversations.messages import Button, Message
 from conversations.sweep.plan import GRACE, Pair, Plan, Recipient
@@ -19,22 +20,37 @@ from conversations.worktime import first_working_day_on_or_after, start_of_worki
 LAST_DAY = 12  # the first working day plus GRACE is never later than the 12th
 
 
-def supervisor_monthly(plan: Plan, data: SweepData) -> None:
+@dataclass
+class Supervisors:
+    """The supervisors of the pairs in progress, gathered chunk by chunk as the sweep reads
+    its pairs, each with the holiday country of their summary: that of their report with the
+    lowest pair id in a meeting phase, else of the lowest still agreeing (phase start)."""
+
+    now: datetime
+    found: dict[int, tuple[tuple[bool, int], Recipient, str]] = field(default_factory=dict)
+
+    def count(self, data: SweepData) -> None:
+        if self.now.day > LAST_DAY:  # no summary is due: nothing to gather
+            return
+        for starting, pairs in ((False, data.pairs), (True, data.starting)):
+            for pair in pairs.values():
+                sup = pair.supervisor
+                if sup is None:
+                    continue
+                rank = (starting, pair.id)
+                seen = self.found.get(sup.id)
+                if seen is None or rank < seen[0]:
+                    self.found[sup.id] = (rank, sup, pair.country)
+
+
+def supervisor_monthly(plan: Plan, supervisors: Supervisors) -> None:
     """Each supervisor's summary of their reports' pairs, once a month (no statement: the
     text is rendered when it is sent)."""
     now = plan.now
     if now.day > LAST_DAY:
         return
-    by_supervisor: dict[int, list[Pair]] = defaultdict(list)
-    supervisors: dict[int, Recipient] = {}
-    for pair in [*data.pairs.values(), *data.starting.values()]:
-        if pair.supervisor is not None:
-            supervisors[pair.supervisor.id] = pair.supervisor
-            by_supervisor[pair.supervisor.id].append(pair)
-    for sid, reports in by_supervisor.items():
-        sup = supervisors[sid]
+    for sid, (_, sup, country) in supervisors.found.items():
         local = now.astimezone(sup.tz)
-        country = reports[0].country
         first_day = first_working_day_on_or_after(local.date().replace(day=1), country)
         nominal = start_of_working_day(first_day, sup.tz)
         key = f"supervisor.monthly:{sid}:{local.strftime('%Y-%m')}"
