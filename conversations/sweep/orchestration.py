@@ -46,8 +46,8 @@ def without_cyclic_gc() -> Iterator[None]:
     the sweep drops). A sweep holds a chunk's pairs, people and meetings of its window and
     creates hundreds of thousands of objects, so each full collection walks all of them
     again: at 100,000 pairs about a sixth of a sweep's time, for no memory (the same peak
-    either way, `bench/sweep_bench.py`). The collector is process-wide; it is off for the sweep's
-    seconds only, and on again after, as it was."""
+    either way, `bench/sweep_bench.py`). The collector is process-wide; it is off for the
+    sweep's seconds only, and on again after, as it was."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -92,11 +92,10 @@ def load_pairs(
     session: Session, now: datetime, phases: Sequence[str], chunk: range
 ) -> dict[int, Pair]:
     """Every mentorship in ``phases`` and ``chunk`` with its people, frame and meeting
-    aggregates (two
-    queries merged here: SQLite plans an outer join to a grouped subquery badly, seconds at
-    100,000 pairs). Columns by position, and one ``Recipient`` per person: this is the
-    sweep's largest read. Phases, statuses, languages, zones and countries are interned: a
-    handful of values, repeated by hundreds of thousands of rows."""
+    aggregates (two queries merged here: SQLite plans an outer join to a grouped subquery
+    badly, seconds at 100,000 pairs). Columns by position, and one ``Recipient`` per person:
+    this is the sweep's largest read. Phases, statuses, languages, zones and countries are
+    interned: a handful of values, repeated by hundreds of thousands of rows."""
     aggregates = sweep_reads.pair_aggregates(session, phases, now, chunk)
     people: dict[int, Recipient] = {}
 
