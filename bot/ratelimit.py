@@ -15,7 +15,8 @@ jitter by milliseconds, and a platform counts strictly, so a message that leaves
 milliseconds late must not land in the same second as the next one. A send much later than
 its moment (the process stalled: a long render, a garbage collection, a busy machine) does
 not leave then: it would land together with the sends due at that time, more in one second
-than the platform allows. It takes a new moment instead (``Lateness``), a few times at most.
+than the platform allows. It takes a new moment instead (``allowed_lateness``), a few times
+at most.
 
 ``RateLimiter`` keeps the budgets in memory: right for one process (SQLite, the console,
 tests). ``bot.shared_limits.SharedRateLimiter`` keeps the same budgets in PostgreSQL, so every
@@ -77,8 +78,8 @@ def pacings(limit: PlatformLimit, headroom: float) -> tuple[Pacing, Pacing]:
     )
 
 
-class Lateness:
-    """When a send is too late for its reserved moment: the rule both limiters follow.
+def allowed_lateness(headroom: float) -> float:
+    """How late a send may leave after its reserved moment: the rule both limiters follow.
 
     Paced at ``headroom`` of a limit, the sends a platform allows in one second are spread
     over ``1/headroom`` seconds (1.11 s at 90 %, and at a channel's one a second, its next
@@ -86,13 +87,7 @@ class Lateness:
     ``1/headroom - 1`` seconds (0.11 s) after their moments without holding more than the
     limit. A send may be late by half of that; the other half is left for the network. A
     later send gives its moment up (``MOMENTS_GIVEN_UP`` times at most: the worker counts)."""
-
-    def __init__(self, headroom: float) -> None:
-        self.allowed = max(TIMER_SLACK, (1.0 / headroom - 1.0) / 2)
-
-    def too_late(self, late: float) -> bool:
-        """Whether a send ``late`` seconds after its moment must not leave now."""
-        return late > self.allowed
+    return max(TIMER_SLACK, (1.0 / headroom - 1.0) / 2)
 
 
 class Limiter(Protocol):
@@ -107,7 +102,7 @@ class Limiter(Protocol):
         """Reserve a moment in the channel's and the platform's budget and wait for it; the
         worker holds its send slot already, so the moment is the one the send really leaves.
         False when another worker took the channel meanwhile (nothing reserved), or when the
-        wait overslept the moment (``Lateness``) and ``may_give_up``: the worker gives its
+        wait overslept the moment (``allowed_lateness``) and ``may_give_up``: the worker gives its
         slot back and waits ``channel_delay`` again."""
         ...
 
@@ -144,7 +139,7 @@ class RateLimiter:
         self._overall: dict[str, float] = {}
         self._channels: dict[tuple[str, str], float] = {}
         self._max_channels = max_channels
-        self._lateness = Lateness(headroom)
+        self._allowed_late = allowed_lateness(headroom)
 
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
@@ -179,7 +174,7 @@ class RateLimiter:
     async def acquire(self, platform: str, channel: str, may_give_up: bool = True) -> bool:
         at = self._reserve(platform, channel)
         await self.sleep(at - self.now())
-        return not (may_give_up and self._lateness.too_late(self.now() - at))
+        return not (may_give_up and self.now() - at > self._allowed_late)
 
     def sent(self, platform: str, channel: str) -> None:
         limit = self.limits.get(platform)

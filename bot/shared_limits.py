@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.ratelimit import DEFAULT_HEADROOM, Lateness, Pacing, PlatformLimit, pacings
+from bot.ratelimit import DEFAULT_HEADROOM, Pacing, PlatformLimit, allowed_lateness, pacings
 from storage.db import transaction
 from storage.send_budget import create_budgets, forget_idle, pause_budget, reserve_moment
 
@@ -58,7 +58,7 @@ class SharedRateLimiter:
         self._last_prune = 0.0
         self._created: set[str] = set()  # budget rows known to exist
         self._autocommit = factory.kw["bind"].execution_options(isolation_level="AUTOCOMMIT")
-        self._lateness = Lateness(headroom)
+        self._allowed_late = allowed_lateness(headroom)
 
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
@@ -116,17 +116,17 @@ class SharedRateLimiter:
     async def acquire(self, platform: str, channel: str, may_give_up: bool = True) -> bool:
         """Reserve a moment and wait for it. False when another worker holds the channel
         (nothing reserved), or when the wait overslept the moment (a stalled process) and
-        ``may_give_up``: the moment is given up (``Lateness``). Either way the channel's next
-        moment is then in ``channel_delay``. A send that leaves late all the same moves the
-        channel's budget on from now, so another worker's next send there keeps its distance
-        from this one."""
+        ``may_give_up``: the moment is given up (``allowed_lateness``). Either way the
+        channel's next moment is then in ``channel_delay``. A send that leaves late all the
+        same moves the channel's budget on from now, so another worker's next send there
+        keeps its distance from this one."""
         if platform not in self.limits:
             return True
         ready, due = await asyncio.to_thread(self._reserved, platform, channel)
         if not ready:  # its moment is in ``channel_delay``: waited for outside the slot
             return False
         await self.sleep(due - time.monotonic())
-        if self._lateness.too_late(time.monotonic() - due):
+        if time.monotonic() - due > self._allowed_late:
             if may_give_up:
                 return False
             await asyncio.to_thread(self._push, platform, channel)

@@ -26,18 +26,14 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
+        value = _to_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         assert isinstance(value, datetime)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return _as_utc(value)
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         if dialect.name != "sqlite":
@@ -50,12 +46,22 @@ class UTCDateTime(TypeDecorator[datetime]):
         return _sqlite_datetime
 
 
+def _to_utc(value: datetime) -> datetime:
+    """What is written: an aware datetime in UTC (a naive one is refused, not guessed)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    """What is read: naive means UTC (SQLite), aware is converted."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _sqlite_text(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return _to_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _sqlite_datetime(value: str | None) -> datetime | None:
@@ -66,5 +72,4 @@ def _sqlite_datetime(value: str | None) -> datetime | None:
             return datetime.fromisoformat(value + "+00:00")  # 5× faster than .replace(tzinfo)
         except ValueError:  # the text carries its own offset
             pass
-    parsed = datetime.fromisoformat(value)  # a date alone, or a time with its own offset
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return _as_utc(datetime.fromisoformat(value))  # a date alone, or a time with its offset

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from conversations.messages import Message
 from conversations.sweep import alerts
 from conversations.sweep.plan import Plan, Recipient
-from conversations.sweep.reads import SweepData, organisation_country
+from conversations.sweep.reads import SweepData
 from conversations.worktime import first_working_day_on_or_after, start_of_working_day
 from storage import hr_queue
-from storage.models import MeetingStatus, Phase
+from storage.models import DEFAULT_HOLIDAY_COUNTRY, MeetingStatus, Phase
 
 
 @dataclass
@@ -50,6 +50,13 @@ class DigestTally:
             if p.phase == Phase.DEVELOPMENT and not p.booked:
                 self.unbooked += 1
 
+    def country(self) -> str:
+        """The holiday country of messages to the whole organisation: the one most pairs'
+        programmes use."""
+        if not self.countries:
+            return DEFAULT_HOLIDAY_COUNTRY
+        return min(self.countries, key=lambda country: (-self.countries[country], country))
+
     def figures(self) -> dict[str, int]:
         return {
             "active": self.active,
@@ -65,7 +72,7 @@ def hr_digest(
     """Each HR person's digest of the week (the figures: ``tally``)."""
     now = plan.now
     due: list[tuple[Recipient, str, datetime, datetime]] = []
-    country = organisation_country(tally.countries)
+    country = tally.country()
     for person in hr_people:
         local = now.astimezone(person.tz)
         monday = local.date() - timedelta(days=local.weekday())

@@ -3,7 +3,6 @@ statements live in ``storage.sweep_reads`` (built once, cached compiled)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -156,11 +155,3 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     if a is None or b is None:
         return None
     return max(a, b)
-
-
-def organisation_country(countries: Counter[str]) -> str:
-    """The holiday country of messages to the whole organisation (HR's digest): the one most
-    pairs' programmes use (``countries``: pairs by country, counted as the sweep reads them)."""
-    if not countries:
-        return DEFAULT_HOLIDAY_COUNTRY
-    return min(countries, key=lambda country: (-countries[country], country))

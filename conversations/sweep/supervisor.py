@@ -45,10 +45,8 @@ class Supervisors:
 
 def supervisor_monthly(plan: Plan, supervisors: Supervisors) -> None:
     """Each supervisor's summary of their reports' pairs, once a month (no statement: the
-    text is rendered when it is sent)."""
+    text is rendered when it is sent; none gathered after ``LAST_DAY``)."""
     now = plan.now
-    if now.day > LAST_DAY:
-        return
     for sid, (_, sup, country) in supervisors.found.items():
         local = now.astimezone(sup.tz)
         first_day = first_working_day_on_or_after(local.date().replace(day=1), country)
